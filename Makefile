@@ -1,0 +1,47 @@
+# bayescred: two commands set everything up and run it.
+#   make demo   fit the default model on the embedded data and write the report
+#   make test   run the default (fast) test suite
+# Each creates or updates the virtual environment in .venv first.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.bayescred-installed
+OUT    ?= out
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-slow lint bench venv clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/find-python.sh
+	@set -e; \
+	if [ -x "$(PY)" ] && ! "$(PY)" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+	  echo "removing $(VENV): its Python is older than 3.12 or broken"; rm -rf "$(VENV)"; fi; \
+	if [ ! -x "$(PY)" ]; then \
+	  base=$$(scripts/find-python.sh); \
+	  echo "creating $(VENV) with $$base ($$($$base --version))"; \
+	  "$$base" -m venv "$(VENV)"; \
+	fi; \
+	"$(PY)" -m pip install --quiet --upgrade pip; \
+	"$(PY)" -m pip install --quiet -e ".[dev]"; \
+	touch "$(STAMP)"
+
+demo: $(STAMP)
+	$(VENV)/bin/bayescred demo --out $(OUT)
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-slow: $(STAMP)
+	$(PY) -m pytest -m slow $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check bayescred tests benchmarks
+	$(VENV)/bin/ruff format --check bayescred tests benchmarks
+	$(VENV)/bin/mypy bayescred
+
+bench: $(STAMP)
+	$(PY) benchmarks/bench_within_vs_latent.py
+
+clean:
+	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache

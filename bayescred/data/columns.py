@@ -1,0 +1,36 @@
+"""Column roles of a worker-period panel and the user's mapping of them to column names."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+OutcomeKind = Literal["real", "nonnegative", "count", "binary"]
+
+#: Outcome kind assumed for the platform outcomes when none is given.
+DEFAULT_OUTCOME_KINDS: dict[str, OutcomeKind] = {
+    "earnings": "nonnegative",
+    "n_projects": "count",
+    "any_project": "binary",
+    "log_project_value": "real",
+    "log_earnings": "real",
+}
+
+
+class ColumnMap(BaseModel):
+    """Names of the panel's columns for each role (defaults of DESIGN section 2).
+
+    Examples
+    --------
+    >>> ColumnMap(worker="freelancer", credentials="badges").worker
+    'freelancer'
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    worker: str = "worker_id"
+    period: str = "period"
+    group: str = "group"
+    credentials: str = "credentials"
+    track_record: str = "track_record"

@@ -1,0 +1,101 @@
+"""The validated panel: what every model consumes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bayescred.data.columns import ColumnMap, OutcomeKind
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A worker-period panel that passed :func:`bayescred.data.validate`.
+
+    Rows are sorted by worker then period. Every per-row array has one entry per row of
+    :attr:`frame`; integer codes index into the matching ``*_labels``.
+
+    Attributes
+    ----------
+    frame
+        The used rows (a copy; the caller's frame is never modified), sorted, index reset.
+    columns
+        The column mapping that was applied.
+    outcome
+        Name of the outcome column, or None when validated without an outcome.
+    outcome_kind
+        The rule the outcome was checked against.
+    covariates
+        Names of covariate columns (possibly empty).
+    worker_labels, period_labels, group_labels
+        Sorted unique labels; ``*_codes`` index into them.
+    worker_codes, period_codes, group_codes
+        int64 codes per row.
+    credentials
+        int64 credentials held at the start of the period.
+    track_record
+        float64 track record (>= 0).
+    covariate_matrix
+        float64 array ``(rows, len(covariates))``.
+    y
+        float64 outcome per row, or None.
+    excluded
+        Rows of the input that were set aside, with a ``reason`` column (for example a
+        missing outcome where that was allowed); empty when nothing was set aside.
+    """
+
+    frame: pd.DataFrame
+    columns: ColumnMap
+    outcome: str | None
+    outcome_kind: OutcomeKind | None
+    covariates: tuple[str, ...]
+    worker_labels: np.ndarray
+    period_labels: np.ndarray
+    group_labels: np.ndarray
+    worker_codes: np.ndarray
+    period_codes: np.ndarray
+    group_codes: np.ndarray
+    credentials: np.ndarray
+    track_record: np.ndarray
+    covariate_matrix: np.ndarray
+    y: np.ndarray | None
+    excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"reason": []}))
+
+    @property
+    def n_rows(self) -> int:
+        """Number of used rows."""
+        return len(self.frame)
+
+    @property
+    def n_workers(self) -> int:
+        return len(self.worker_labels)
+
+    @property
+    def n_groups(self) -> int:
+        return len(self.group_labels)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.period_labels)
+
+    def periods_per_worker(self) -> np.ndarray:
+        """Number of rows of each worker, in :attr:`worker_labels` order."""
+        return np.bincount(self.worker_codes, minlength=self.n_workers)
+
+    def describe(self) -> pd.DataFrame:
+        """A one-column table describing the panel (rows, workers, groups, ranges)."""
+        t = self.periods_per_worker()
+        info = {
+            "rows used": self.n_rows,
+            "rows set aside": len(self.excluded),
+            "workers": self.n_workers,
+            "workers with one period": int((t == 1).sum()),
+            "periods": self.n_periods,
+            "groups": self.n_groups,
+            "credentials (min-max)": f"{self.credentials.min()}-{self.credentials.max()}",
+            "track record (median)": float(np.median(self.track_record)),
+            "outcome": self.outcome or "(none)",
+        }
+        return pd.DataFrame({"value": pd.Series(info, dtype=object)})
