@@ -99,3 +99,35 @@ class Panel:
             "outcome": self.outcome or "(none)",
         }
         return pd.DataFrame({"value": pd.Series(info, dtype=object)})
+
+
+def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
+    """A panel with only the rows where ``keep`` is true; the others are added to ``excluded``.
+
+    Worker codes are recomputed over the kept workers; group and period labels are kept whole
+    so that coordinates do not depend on which rows a model could use.
+    """
+    keep = np.asarray(keep, dtype=bool)
+    if keep.all():
+        return panel
+    dropped = panel.frame.loc[~keep].assign(reason=reason)
+    excluded = pd.concat([panel.excluded, dropped], ignore_index=True) if len(panel.excluded) else dropped
+    kept_workers, worker_codes = np.unique(panel.worker_codes[keep], return_inverse=True)
+    return Panel(
+        frame=panel.frame.loc[keep].reset_index(drop=True),
+        columns=panel.columns,
+        outcome=panel.outcome,
+        outcome_kind=panel.outcome_kind,
+        covariates=panel.covariates,
+        worker_labels=panel.worker_labels[kept_workers],
+        period_labels=panel.period_labels,
+        group_labels=panel.group_labels,
+        worker_codes=worker_codes.astype(np.int64),
+        period_codes=panel.period_codes[keep],
+        group_codes=panel.group_codes[keep],
+        credentials=panel.credentials[keep],
+        track_record=panel.track_record[keep],
+        covariate_matrix=panel.covariate_matrix[keep],
+        y=None if panel.y is None else panel.y[keep],
+        excluded=excluded.reset_index(drop=True),
+    )

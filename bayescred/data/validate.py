@@ -1,0 +1,2 @@
+def validate(*a, **k):  # placeholder until the validation module lands
+    raise NotImplementedError

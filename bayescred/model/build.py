@@ -1,0 +1,226 @@
+"""Build the PyMC model of DESIGN section 3 from a :class:`ModelDesign`.
+
+For worker i in group g and period t, on the outcome's scale::
+
+    y[i,t] = alpha[i] + tau[t] + x[i,t] @ delta + beta[g] S(n[i,t]; shape[g]) M(z[i,t]; gamma[g]) + e
+
+Group parameters are non-centred (``mu + sd * offset``). Gaussian outcomes integrate the worker
+intercepts out in closed form (``within``, ``random``, ``correlated``) and add the per-worker
+log-likelihood as a potential; the deterministic ``worker_loglik`` (per worker) is not stored at
+sampling time but computed on demand for LOO. Other likelihoods use latent, non-centred worker
+intercepts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+
+from bayescred.model.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, credential_curve, track_record_modifier
+from bayescred.model.design import ModelDesign
+from bayescred.model.priors import prior_distribution
+from bayescred.model.worker_likelihoods import random_loglik, within_loglik
+
+#: Name of the per-worker log-likelihood deterministic (closed-form models).
+WORKER_LOGLIK = "worker_loglik"
+#: Name of the observed variable (latent-intercept models) and of the log-likelihood variable.
+OUTCOME_VAR = "outcome"
+
+
+def model_coords(design: ModelDesign) -> dict[str, Any]:
+    """Coordinates with the real labels: groups, periods, workers, covariates, model terms."""
+    p = design.panel
+    spec = design.spec
+    coords: dict[str, Any] = {
+        "group": list(p.group_labels),
+        "period": list(p.period_labels),
+        "worker": list(p.worker_labels),
+        "obs": np.arange(p.n_rows),
+        "covariate": list(p.covariates),
+    }
+    terms = MODIFIER_TERMS[spec.effect.modifier]
+    if terms:
+        coords["gamma_term"] = list(terms)
+    if design.mundlak_names:
+        coords["mundlak_term"] = list(design.mundlak_names)
+    return coords
+
+
+def _grouped_parameter(
+    design: ModelDesign,
+    *,
+    name: str,
+    pooling: str,
+    population_prior: str,
+    sd_prior: str,
+    log_scale: bool,
+    term_dims: tuple[str, ...] = (),
+) -> Any:
+    """Per-group values ``{name}_group`` of one effect parameter, pooled as the spec says.
+
+    The population variable carries the prior's name (``mu_beta``, ``log_lambda``, ``kappa``,
+    ``gamma``) and the between-group sd ``sd_prior``; group offsets are non-centred. With
+    ``log_scale`` pooling happens on the log (lambda > 0) and the deterministic ``name`` is the
+    population median ``exp(log_lambda)``. Without pooling each group has its own draw from the
+    population prior and the population value is their mean.
+    """
+    priors = design.priors
+    dims = term_dims or None
+    group_dims = ("group", *term_dims)
+    link = pt.exp if log_scale else (lambda v: v)
+    if pooling == "none":
+        raw_name = f"{population_prior}_group" if log_scale else f"{name}_group"
+        raw = prior_distribution(raw_name, priors[population_prior], dims=group_dims)
+        group = pm.Deterministic(f"{name}_group", link(raw), dims=group_dims) if log_scale else raw
+        pm.Deterministic(name if log_scale else population_prior, link(raw.mean(axis=0)), dims=dims)
+        return group
+    mu = prior_distribution(population_prior, priors[population_prior], dims=dims)
+    if pooling == "partial":
+        sd = prior_distribution(sd_prior, priors[sd_prior], dims=dims)
+        offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=group_dims)
+        value = mu + sd * offset
+    else:  # complete
+        value = pt.stack([mu] * design.panel.n_groups, axis=0)
+    if log_scale:
+        pm.Deterministic(name, link(mu), dims=dims)
+    return pm.Deterministic(f"{name}_group", link(value), dims=group_dims)
+
+
+def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
+    """``beta[g] * S(n) * M(z)`` per row, creating the effect parameters."""
+    eff = design.spec.effect
+    g = data["group_idx"]
+    beta = _grouped_parameter(
+        design,
+        name="beta",
+        pooling=eff.pooling.beta,
+        population_prior="mu_beta",
+        sd_prior="sigma_beta",
+        log_scale=False,
+    )
+    shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
+    shape = None
+    if shape_name == "lambda":
+        shape = _grouped_parameter(
+            design,
+            name="lambda",
+            pooling=eff.pooling.lambda_,
+            population_prior="log_lambda",
+            sd_prior="sigma_log_lambda",
+            log_scale=True,
+        )[g]
+    elif shape_name == "kappa":
+        shape = _grouped_parameter(
+            design,
+            name="kappa",
+            pooling=eff.pooling.lambda_,
+            population_prior="kappa",
+            sd_prior="sigma_kappa",
+            log_scale=False,
+        )[g]
+    curve = credential_curve(pt, eff.curve, data["credentials"], shape)
+    terms = MODIFIER_TERMS[eff.modifier]
+    if terms:
+        gamma = _grouped_parameter(
+            design,
+            name="gamma",
+            pooling=eff.pooling.gamma,
+            population_prior="gamma",
+            sd_prior="sigma_gamma",
+            log_scale=False,
+            term_dims=("gamma_term",),
+        )[g]
+        g2 = gamma[:, 1] if len(terms) > 1 else 0.0
+        modifier = track_record_modifier(pt, eff.modifier, data["z"], gamma[:, 0], g2)
+    else:
+        modifier = 1.0
+    return beta[g] * curve * modifier
+
+
+def _register_data(design: ModelDesign) -> dict[str, Any]:
+    p = design.panel
+    return {
+        "credentials": pm.Data("credentials", p.credentials.astype(float), dims="obs"),
+        "track_record": pm.Data("track_record", p.track_record, dims="obs"),
+        "z": pm.Data("track_record_z", design.z, dims="obs"),
+        "group_idx": pm.Data("group_idx", p.group_codes, dims="obs"),
+        "period_idx": pm.Data("period_idx", p.period_codes, dims="obs"),
+        "worker_idx": pm.Data("worker_idx", p.worker_codes, dims="obs"),
+        "X": pm.Data("covariates", p.covariate_matrix, dims=("obs", "covariate")),
+        "y": pm.Data("y", p.y, dims="obs"),
+    }
+
+
+def build_model(design: ModelDesign) -> pm.Model:
+    """The PyMC model of ``design`` (see the module docstring)."""
+    spec = design.spec
+    p = design.panel
+    with pm.Model(coords=model_coords(design)) as model:
+        data = _register_data(design)
+        mean = credential_term(design, data)
+        if spec.period_effects and p.n_periods > 1:
+            sigma_tau = prior_distribution("sigma_tau", design.priors["sigma_tau"])
+            tau = pm.ZeroSumNormal("tau", sigma=sigma_tau, dims="period")
+            mean = mean + tau[data["period_idx"]]
+        if p.covariates:
+            delta = prior_distribution("delta", design.priors["delta"], dims="covariate")
+            mean = mean + pt.dot(data["X"], delta)
+        _likelihood(design, data, mean)
+    return model
+
+
+def _intercept_mean(design: ModelDesign) -> Any:
+    """Mean of the worker intercepts: ``mu_alpha`` (+ Mundlak terms for correlated effects)."""
+    mu_alpha = prior_distribution("mu_alpha", design.priors["mu_alpha"])
+    if design.spec.worker_effects != "correlated":
+        return mu_alpha
+    w = pm.Data("worker_means", design.mundlak_matrix(), dims=("worker", "mundlak_term"))
+    psi = prior_distribution("psi", design.priors["psi"], dims="mundlak_term")
+    return mu_alpha + pt.dot(w, psi)
+
+
+def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
+    spec = design.spec
+    p = design.panel
+    effects = spec.worker_effects
+    sigma = prior_distribution("sigma", design.priors["sigma"])
+    if spec.outcome.likelihood == "normal" and effects in ("within", "random", "correlated"):
+        counts = pt.as_tensor(p.periods_per_worker().astype(float))
+        d = data["y"] - mean
+        if effects == "within":
+            ll = within_loglik(pt, d, data["worker_idx"], counts, sigma)
+        else:
+            mu_alpha = _intercept_mean(design)
+            sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
+            ll = random_loglik(pt, d, data["worker_idx"], counts, sigma, sigma_alpha, mu_alpha)
+        worker_ll = pm.Deterministic(WORKER_LOGLIK, ll, dims="worker")
+        pm.Potential("worker_likelihood", worker_ll.sum())
+        return
+    # latent intercepts (non-Gaussian likelihoods, or no worker effects)
+    if effects == "none":
+        mean = mean + prior_distribution("mu_alpha", design.priors["mu_alpha"])
+    else:
+        mu_alpha = _intercept_mean(design)
+        sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
+        offset = pm.Normal("alpha_offset", 0.0, 1.0, dims="worker")
+        alpha = pm.Deterministic("alpha", mu_alpha + sigma_alpha * offset, dims="worker")
+        mean = mean + alpha[data["worker_idx"]]
+    if spec.outcome.likelihood == "normal":
+        pm.Normal(OUTCOME_VAR, mu=mean, sigma=sigma, observed=data["y"], dims="obs")
+    elif spec.outcome.likelihood == "student_t":
+        nu = prior_distribution("nu", design.priors["nu"])
+        pm.StudentT(OUTCOME_VAR, nu=nu, mu=mean, sigma=sigma, observed=data["y"], dims="obs")
+    else:
+        raise NotImplementedError(
+            f"likelihood {spec.outcome.likelihood!r} is specified but not implemented yet"
+        )
+
+
+def stored_variables(model: pm.Model) -> list[str]:
+    """Variables to keep at sampling time: everything but per-worker/per-row bulk."""
+    skip = {WORKER_LOGLIK, "alpha"}
+    names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    return [n for n in names if n not in skip]

@@ -1,0 +1,143 @@
+"""From a validated panel and a spec to the arrays and constants a model is built from.
+
+A :class:`ModelDesign` records everything learned from the data at build time (rows set aside,
+the track-record standardisation, the resolved priors, the Mundlak design) so that effects can be
+predicted for new profiles and a saved fit can be rebuilt without the original frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+
+from bayescred.data.panel import Panel, select_rows
+from bayescred.data.validate import validate
+from bayescred.model.curves import TrackRecordScale
+from bayescred.model.priors import default_priors, resolve_priors
+from bayescred.spec import ModelSpec, PriorSpec
+
+
+@dataclass(frozen=True)
+class ModelDesign:
+    """The data-derived constants of one model.
+
+    Attributes
+    ----------
+    spec
+        The model specification.
+    panel
+        The rows the model uses (after setting aside rows it cannot use).
+    track_scale
+        Standardisation of the track record: ``z = track_scale.z(r)``.
+    priors
+        Resolved priors (defaults on the data's scale, overridden by the spec).
+    y_mean, y_sd
+        Mean and sd of the outcome over the used rows.
+    mundlak_names, mundlak_center, mundlak_scale
+        For correlated worker effects: the names of the worker means entering the intercepts'
+        mean and their standardisation; empty otherwise.
+    """
+
+    spec: ModelSpec
+    panel: Panel
+    track_scale: TrackRecordScale
+    priors: dict[str, PriorSpec]
+    y_mean: float
+    y_sd: float
+    mundlak_names: tuple[str, ...] = ()
+    mundlak_center: tuple[float, ...] = ()
+    mundlak_scale: tuple[float, ...] = ()
+
+    @property
+    def z(self) -> np.ndarray:
+        """Standardised log track record of each used row."""
+        return self.track_scale.z(self.panel.track_record)
+
+    def mundlak_matrix(self) -> np.ndarray:
+        """Standardised worker means ``(workers, len(mundlak_names))`` (correlated effects)."""
+        p = self.panel
+        if not self.mundlak_names:
+            return np.zeros((p.n_workers, 0))
+        counts = p.periods_per_worker().astype(float)
+        cols = [p.credentials.astype(float), self.z] + list(p.covariate_matrix.T)
+        means = np.column_stack(
+            [np.bincount(p.worker_codes, weights=c, minlength=p.n_workers) / counts for c in cols]
+        )
+        return (means - np.asarray(self.mundlak_center)) / np.asarray(self.mundlak_scale)
+
+    def rows_not_used(self) -> pd.DataFrame:
+        """Count of input rows the model did not use, by reason."""
+        ex = self.panel.excluded
+        if not len(ex):
+            return pd.DataFrame({"reason": pd.Series([], dtype=str), "rows": pd.Series([], dtype=int)})
+        return ex.groupby("reason").size().rename("rows").reset_index()
+
+
+def as_panel(data: pd.DataFrame | Panel, spec: ModelSpec) -> Panel:
+    """Validate a frame against the spec's columns, outcome and covariates (panels pass through).
+
+    Rows with a missing outcome (for example log project value in a period without projects)
+    are set aside and counted, never dropped silently.
+    """
+    if isinstance(data, Panel):
+        return data
+    return validate(
+        data,
+        columns=spec.columns,
+        outcome=spec.outcome.column,
+        outcome_kind=spec.outcome.kind,
+        covariates=spec.covariates,
+        missing_outcome="exclude",
+    )
+
+
+def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
+    """Validate ``data`` and compute the design of ``spec`` on it."""
+    panel = as_panel(data, spec)
+    if spec.worker_effects == "within":
+        single = panel.periods_per_worker()[panel.worker_codes] == 1
+        panel = select_rows(
+            panel, ~single, "worker observed in one period (no within-worker variation)"
+        )
+    if panel.y is None:
+        raise AssertionError("a model panel always has an outcome")  # pragma: no cover
+    tr = spec.track_record
+    scale = TrackRecordScale.from_data(
+        panel.track_record, reference=None if tr.reference == "median" else float(tr.reference)
+    )
+    if tr.scale != "sd":
+        scale = TrackRecordScale(reference=scale.reference, scale=float(tr.scale))
+    y = panel.y
+    if spec.worker_effects == "within":
+        # the within model sees only deviations from worker means: scale priors to those
+        counts = panel.periods_per_worker()
+        wmean = np.bincount(panel.worker_codes, weights=y, minlength=panel.n_workers) / counts
+        y_sd = float(np.std(y - wmean[panel.worker_codes]) * np.sqrt(len(y) / max(len(y) - panel.n_workers, 1)))
+    else:
+        y_sd = float(np.std(y))
+    y_mean = float(np.mean(y))
+    cov_sd = panel.covariate_matrix.std(axis=0) if panel.covariate_matrix.size else np.zeros(0)
+    priors = resolve_priors(
+        spec, default_priors(spec, y_sd=y_sd, y_mean=y_mean, covariate_sds=np.asarray(cov_sd))
+    )
+    design = ModelDesign(
+        spec=spec, panel=panel, track_scale=scale, priors=priors, y_mean=y_mean, y_sd=y_sd
+    )
+    if spec.worker_effects == "correlated":
+        names = ("mean_credentials", "mean_track_record_z") + tuple(
+            f"mean_{c}" for c in spec.covariates
+        )
+        ones = (1.0,) * len(names)
+        raw = replace(
+            design, mundlak_names=names, mundlak_center=(0.0,) * len(names), mundlak_scale=ones
+        ).mundlak_matrix()
+        sd = raw.std(axis=0)
+        design = replace(
+            design,
+            mundlak_names=names,
+            mundlak_center=tuple(float(v) for v in raw.mean(axis=0)),
+            mundlak_scale=tuple(float(v) if v > 0 else 1.0 for v in sd),
+        )
+    return design

@@ -1,0 +1,317 @@
+"""Model specifications: one pydantic object, loaded from and written to TOML.
+
+A :class:`ModelSpec` is the single source the model is built from and the one thing a saved fit
+stores to rebuild it. Unknown or misspelt keys and values raise :class:`bayescred.SpecError`
+naming the key and listing what is allowed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Self
+
+import tomli_w
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bayescred.data.columns import ColumnMap, OutcomeKind
+from bayescred.errors import SpecError
+
+Likelihood = Literal[
+    "normal", "student_t", "hurdle_lognormal", "negative_binomial", "poisson", "bernoulli"
+]
+GAUSSIAN_LIKELIHOODS: tuple[str, ...] = ("normal",)
+Pooling = Literal["partial", "none", "complete"]
+WorkerEffects = Literal["within", "random", "correlated", "none"]
+DistName = Literal[
+    "normal", "half_normal", "student_t", "half_student_t", "lognormal", "exponential", "gamma"
+]
+
+#: Parameters each prior distribution takes (all required).
+DIST_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "normal": ("mu", "sigma"),
+    "half_normal": ("sigma",),
+    "student_t": ("nu", "mu", "sigma"),
+    "half_student_t": ("nu", "sigma"),
+    "lognormal": ("mu", "sigma"),
+    "exponential": ("lam",),
+    "gamma": ("alpha", "beta"),
+}
+
+#: Every parameter whose prior a spec may override, with what it is.
+PRIOR_NAMES: dict[str, str] = {
+    "mu_beta": "population mean of the first credential's effect",
+    "sigma_beta": "between-group sd of the first credential's effect (partial pooling)",
+    "log_lambda": "log of the geometric curve's decay rate (population)",
+    "sigma_log_lambda": "between-group sd of log lambda (partial pooling)",
+    "kappa": "the quadratic curve's curvature (population)",
+    "sigma_kappa": "between-group sd of kappa (partial pooling)",
+    "gamma": "track-record modifier coefficients (population)",
+    "sigma_gamma": "between-group sd of the modifier coefficients (partial pooling)",
+    "sigma": "residual sd on the outcome's scale",
+    "nu": "degrees of freedom of the Student-t likelihood",
+    "mu_alpha": "mean of the worker intercepts (random and correlated worker effects)",
+    "sigma_alpha": "sd of the worker intercepts (random and correlated worker effects)",
+    "psi": "coefficients of the worker means in the intercepts' mean (correlated)",
+    "sigma_tau": "sd of the period effects",
+    "delta": "covariate coefficients",
+}
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+
+class PriorSpec(_Strict):
+    """A prior: a distribution name and its parameters, e.g. ``{dist="normal", mu=0, sigma=1}``.
+
+    Values are on the parameter's own scale (absolute, never rescaled by the data).
+    """
+
+    dist: DistName
+    mu: float | None = None
+    sigma: Annotated[float, Field(gt=0)] | None = None
+    nu: Annotated[float, Field(gt=0)] | None = None
+    lam: Annotated[float, Field(gt=0)] | None = None
+    alpha: Annotated[float, Field(gt=0)] | None = None
+    beta: Annotated[float, Field(gt=0)] | None = None
+
+    @model_validator(mode="after")
+    def _parameters_match_distribution(self) -> Self:
+        wanted = DIST_PARAMETERS[self.dist]
+        given = {k for k in ("mu", "sigma", "nu", "lam", "alpha", "beta") if getattr(self, k) is not None}
+        missing = [k for k in wanted if k not in given]
+        extra = sorted(given - set(wanted))
+        if missing or extra:
+            raise ValueError(
+                f"a {self.dist} prior takes exactly {', '.join(wanted)}"
+                + (f"; missing {', '.join(missing)}" if missing else "")
+                + (f"; not allowed: {', '.join(extra)}" if extra else "")
+            )
+        return self
+
+    def parameters(self) -> dict[str, float]:
+        """The distribution's parameters as a dict."""
+        return {k: float(getattr(self, k)) for k in DIST_PARAMETERS[self.dist]}
+
+
+class OutcomeSpec(_Strict):
+    """The outcome column and its likelihood."""
+
+    column: str = "log_project_value"
+    likelihood: Likelihood = "normal"
+    kind: OutcomeKind | None = Field(
+        default=None, description="data rule for the outcome; inferred from the column name if unset"
+    )
+
+
+class PoolingSpec(_Strict):
+    """How each credential-effect parameter varies by group.
+
+    ``partial``: hierarchical (non-centred); ``none``: each group on its own prior;
+    ``complete``: one value shared by every group.
+    """
+
+    beta: Pooling = "partial"
+    lambda_: Pooling = Field(default="partial", alias="lambda")
+    gamma: Pooling = "complete"
+
+
+class EffectSpec(_Strict):
+    """The credential effect: its curve over the count, its track-record modifier, its pooling."""
+
+    curve: Literal["geometric", "linear", "quadratic", "step"] = "geometric"
+    modifier: Literal["log_quadratic", "log_linear", "none"] = "log_quadratic"
+    pooling: PoolingSpec = PoolingSpec()
+
+
+class TrackRecordSpec(_Strict):
+    """How track records are standardised: ``z = (log1p(r) - log1p(reference)) / scale``."""
+
+    reference: Literal["median"] | Annotated[float, Field(ge=0)] = "median"
+    scale: Literal["sd"] | Annotated[float, Field(gt=0)] = "sd"
+
+
+class SamplingSpec(_Strict):
+    """Default sampler settings (each can be overridden in ``fit``)."""
+
+    sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
+    draws: Annotated[int, Field(ge=1)] = 1000
+    tune: Annotated[int, Field(ge=0)] = 1000
+    chains: Annotated[int, Field(ge=1)] = 4
+    target_accept: Annotated[float, Field(gt=0, lt=1)] = 0.9
+
+
+class ModelSpec(_Strict):
+    """A complete model specification.
+
+    Examples
+    --------
+    >>> spec = ModelSpec(effect={"curve": "linear", "modifier": "none"})
+    >>> spec.effect.curve
+    'linear'
+    >>> ModelSpec.from_toml_string(spec.to_toml_string()) == spec
+    True
+    """
+
+    name: str = "default"
+    description: str = ""
+    outcome: OutcomeSpec = OutcomeSpec()
+    columns: ColumnMap = ColumnMap()
+    effect: EffectSpec = EffectSpec()
+    track_record: TrackRecordSpec = TrackRecordSpec()
+    worker_effects: WorkerEffects = "within"
+    period_effects: bool = True
+    covariates: tuple[str, ...] = ()
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+    sampling: SamplingSpec = SamplingSpec()
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Self:
+        unknown = sorted(set(self.priors) - set(PRIOR_NAMES))
+        if unknown:
+            raise ValueError(
+                f"unknown prior {', '.join(map(repr, unknown))}; allowed priors: "
+                + ", ".join(PRIOR_NAMES)
+            )
+        if self.worker_effects == "within" and self.outcome.likelihood not in GAUSSIAN_LIKELIHOODS:
+            raise ValueError(
+                f"worker_effects = 'within' needs a normal likelihood, not "
+                f"{self.outcome.likelihood!r}: the worker intercepts are integrated out in closed "
+                "form, which only the normal likelihood allows. Use worker_effects = 'correlated' "
+                "(worker intercepts with a Mundlak mean; robust to selection on worker means) or "
+                "'random'."
+            )
+        if len(set(self.covariates)) != len(self.covariates):
+            raise ValueError("covariates must not repeat a column")
+        return self
+
+    # ------------------------------------------------------------------ TOML
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelSpec:
+        """Validate a plain dict (as read from TOML), raising :class:`SpecError` on problems."""
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            raise SpecError(_format_validation_error(err, data)) from None
+
+    @classmethod
+    def from_toml_string(cls, text: str) -> ModelSpec:
+        """Parse a spec from TOML text."""
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as err:
+            raise SpecError(f"the spec is not valid TOML: {err}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> ModelSpec:
+        """Read a spec from a TOML file (``models/default.toml`` and friends)."""
+        p = Path(path)
+        if not p.is_file():
+            raise SpecError(f"spec file {str(p)!r} does not exist")
+        try:
+            return cls.from_toml_string(p.read_text(encoding="utf-8"))
+        except SpecError as err:
+            raise SpecError(f"{p}: {err}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain dict with the TOML key names (``lambda``), without unset optional fields."""
+        return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+    def to_toml_string(self) -> str:
+        """The spec as TOML text (comments are not preserved)."""
+        return tomli_w.dumps(self.to_dict())
+
+    def to_toml(self, path: str | Path) -> None:
+        """Write the spec as TOML."""
+        Path(path).write_text(self.to_toml_string(), encoding="utf-8")
+
+    def to_json(self) -> str:
+        """Canonical JSON (sorted keys), the form stored in a saved fit."""
+        return json.dumps(self.to_dict(), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> ModelSpec:
+        """Inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(text))
+
+    def spec_hash(self) -> str:
+        """SHA-256 of :meth:`to_json`, stored with a saved fit to detect tampering."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+    def with_changes(self, **changes: Any) -> ModelSpec:
+        """A copy with top-level fields replaced, validated again (nested dicts merge)."""
+        data = self.to_dict()
+        for key, value in changes.items():
+            if isinstance(value, BaseModel):
+                value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
+            if isinstance(value, dict) and isinstance(data.get(key), dict) and key != "priors":
+                data[key] = {**data[key], **value}
+            else:
+                data[key] = value
+        return ModelSpec.from_dict(data)
+
+
+def _allowed_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+_SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "": ModelSpec,
+    "outcome": OutcomeSpec,
+    "columns": ColumnMap,
+    "effect": EffectSpec,
+    "effect.pooling": PoolingSpec,
+    "track_record": TrackRecordSpec,
+    "sampling": SamplingSpec,
+}
+
+
+def _format_validation_error(err: ValidationError, data: dict[str, Any]) -> str:
+    lines = []
+    for e in err.errors():
+        loc = [str(p) for p in e["loc"]]
+        key = ".".join(loc) or "(spec)"
+        if e["type"] == "extra_forbidden":
+            parent = ".".join(loc[:-1])
+            if loc[:1] == ["priors"] and len(loc) == 3:
+                allowed = ["dist", "mu", "sigma", "nu", "lam", "alpha", "beta"]
+            else:
+                model = _SECTION_MODELS.get(parent)
+                allowed = _allowed_keys(model) if model else []
+            where = f"[{parent}]" if parent else "the top level"
+            lines.append(
+                f"unknown key {loc[-1]!r} in {where}"
+                + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
+            )
+        elif e["type"] in ("literal_error", "enum"):
+            expected = e.get("ctx", {}).get("expected", "")
+            lines.append(f"{key} = {e.get('input')!r} is not allowed; allowed values: {expected}")
+        else:
+            msg = e["msg"].removeprefix("Value error, ")
+            lines.append(f"{key}: {msg}" if loc else msg)
+    return "invalid model spec: " + "; ".join(dict.fromkeys(lines))
+
+
+def models_dir() -> Path:
+    """Folder of the bundled TOML specs (``models/`` in a checkout, packaged in a wheel)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "models", here / "_models"):
+        if candidate.is_dir():
+            return candidate
+    raise SpecError("the bundled model specifications were not found; reinstall bayescred")
+
+
+def load_spec(name_or_path: str | Path) -> ModelSpec:
+    """Load a bundled spec by name (``"default"``) or a spec file by path."""
+    p = Path(name_or_path)
+    if p.suffix == ".toml" or p.exists():
+        return ModelSpec.from_toml(p)
+    bundled = models_dir() / f"{name_or_path}.toml"
+    if not bundled.is_file():
+        names = sorted(f.stem for f in models_dir().glob("*.toml"))
+        raise SpecError(f"no bundled spec named {str(name_or_path)!r}; bundled: {', '.join(names)}")
+    return ModelSpec.from_toml(bundled)
