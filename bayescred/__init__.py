@@ -1,7 +1,32 @@
-"""bayescred: Bayesian hierarchical models of the returns to skill credentials."""
+"""bayescred: Bayesian hierarchical models of the returns to skill credentials.
 
+Examples
+--------
+>>> import bayescred as bc
+>>> spec = bc.ModelSpec()            # the default model: geometric curve, within worker effects
+>>> spec.worker_effects
+'within'
+"""
+
+from bayescred.data import ColumnMap, Panel, validate
 from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecError
+from bayescred.fit.result import CredentialFit
+from bayescred.model.credential_model import CredentialModel
+from bayescred.spec import ModelSpec, load_spec
 
 __version__ = "0.1.0"
 
-__all__ = ["ConvergenceWarning", "DataError", "FitFileError", "SpecError", "__version__"]
+__all__ = [
+    "ColumnMap",
+    "ConvergenceWarning",
+    "CredentialFit",
+    "CredentialModel",
+    "DataError",
+    "FitFileError",
+    "ModelSpec",
+    "Panel",
+    "SpecError",
+    "__version__",
+    "load_spec",
+    "validate",
+]

@@ -196,7 +196,6 @@ class SimulationSettings:
             "sigma",
             "count_mean",
             "count_dispersion",
-            "entry_credential_mean",
         ):
             _check(getattr(self, name) > 0, f"{name} must be > 0")
         for name in (
@@ -218,6 +217,7 @@ class SimulationSettings:
         ):
             value = getattr(self, name)
             _check(0 <= value <= 1, f"{name} must lie in [0, 1], got {value}")
+        _check(self.entry_credential_mean >= 1, "entry_credential_mean must be >= 1")
         _check(0 < self.credential_rate < 1, "credential_rate must lie in (0, 1)")
         _check(-1 <= self.count_ability_corr <= 1, "count_ability_corr must lie in [-1, 1]")
         _check(self.noise_df is None or self.noise_df > 0, "noise_df must be None or > 0")
@@ -246,7 +246,7 @@ def _check(ok: bool, message: str) -> None:
 # --------------------------------------------------------------------------------------------
 
 #: Effect of the first credential on log project value in the groups without discrimination.
-PAPER_BETA = 0.11
+PAPER_BETA = 0.12
 #: Ratio of the discriminated group's beta to the others'.
 PAPER_DISCRIMINATION_RATIO = 1.8
 #: Shared geometric decay: each credential adds exp(-lambda) times the previous one's effect.
@@ -255,7 +255,7 @@ PAPER_LAMBDA = 0.255
 #: effect 1 + kappa (2 n + 1) / 10 reaches zero near n = 11, like the study's n, n^2/10 fit.
 PAPER_KAPPA = -0.43
 #: Shared track-record modifier coefficients (z = standardised log1p track record).
-PAPER_GAMMA1 = -0.95
+PAPER_GAMMA1 = -0.8
 PAPER_GAMMA2 = -0.5
 #: Group labels and shares; ``D`` is the group that employers statistically discriminate
 #: against (its credential effect is PAPER_DISCRIMINATION_RATIO times the others').
@@ -332,7 +332,7 @@ def paper_preset(
         "delta": (0.15, -0.10),
         "sigma": 0.65,
         "noise_df": None,
-        "selection": 1.0,
+        "selection": 0.6,
         "credential_rate": 0.05,
         "propensity_sd": 0.7,
         "double_credential_share": 0.1,

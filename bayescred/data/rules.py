@@ -150,13 +150,18 @@ def is_real(s: pd.Series, allow_bool: bool = False) -> np.ndarray:
         return np.fromiter(
             (
                 (isinstance(x, kinds) and (allow_bool or not isinstance(x, bool | np.bool_)))
-                or pd.isna(x)
+                or _is_na(x)
                 for x in s
             ),
             dtype=bool,
             count=len(s),
         )
     return np.zeros(len(s), dtype=bool)
+
+
+def _is_na(x: object) -> bool:
+    """Whether one cell is missing (None, NaN, NA, NaT); False for any other object."""
+    return x is None or x is pd.NA or x is pd.NaT or (isinstance(x, float) and np.isnan(x))
 
 
 def numeric_values(s: pd.Series, allow_bool: bool = False) -> np.ndarray:
@@ -166,7 +171,7 @@ def numeric_values(s: pd.Series, allow_bool: bool = False) -> np.ndarray:
     if ok.any():
         part = s[ok]
         if part.dtype == object:
-            part = part.map(lambda x: np.nan if pd.isna(x) else float(x))
+            part = part.map(lambda x: np.nan if _is_na(x) else float(x))
         num = pd.to_numeric(part, errors="coerce")
         out[ok] = num.to_numpy(dtype="float64", na_value=np.nan)
     return out
@@ -331,7 +336,13 @@ def column_rules(
                 "pass missing_outcome='exclude' to set these rows aside (they are returned in "
                 "Panel.excluded), or fill in or drop them"
             )
-        plan.append(("outcome", outcome, [_missing("the outcome", how), *_outcome_rules(outcome, outcome_kind)]))
+        plan.append(
+            (
+                "outcome",
+                outcome,
+                [_missing("the outcome", how), *_outcome_rules(outcome, outcome_kind)],
+            )
+        )
     for cov in covariates:
         rules = [_missing("the covariate", fill), _numeric_rule(cov, True), _finite_rule(cov, True)]
         plan.append(("covariate", cov, rules))
@@ -443,7 +454,7 @@ def too_few_repeated_workers(
     return Violation(
         columns.worker,
         "at least two workers must each be observed in two or more periods "
-        f"(found {int(repeated.sum())}); offending rows: those of workers seen in one period",
+        f"(found {int(repeated.sum())}; the rows below are those of the other workers)",
         rows,
         "add periods for more workers (the within-worker comparison needs repeated periods); "
         "check that the worker and period columns are mapped correctly",

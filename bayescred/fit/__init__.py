@@ -1,0 +1,1 @@
+"""Sampling, diagnostics and the fitted-model object."""

@@ -1,0 +1,119 @@
+"""The fitted model: posterior, data, spec and the tables users read."""
+
+from __future__ import annotations
+
+import json
+from functools import cached_property
+from typing import Any
+
+import pandas as pd
+import xarray as xr
+
+from bayescred.fit.diagnostics import Diagnostics, diagnose
+from bayescred.fit.summary import PARAMETER_DESCRIPTIONS, summary_table
+from bayescred.spec import ModelSpec
+
+
+class CredentialFit:
+    """A fitted credential model.
+
+    Holds one :class:`xarray.DataTree` (``posterior``, ``sample_stats``, ``constant_data``,
+    ``observed_data``; the spec, priors, design constants and package versions as JSON attributes)
+    and computes everything users take away from it over posterior draws.
+
+    Parameters
+    ----------
+    tree
+        The DataTree returned by sampling (or read by :func:`bayescred.load`).
+    """
+
+    def __init__(self, tree: xr.DataTree) -> None:
+        if "posterior" not in tree.children or "bayescred_spec" not in tree.attrs:
+            raise ValueError("not a bayescred fit: the tree lacks a posterior or a spec")
+        self.tree = tree
+
+    # ------------------------------------------------------------------ metadata
+    @cached_property
+    def spec(self) -> ModelSpec:
+        """The model specification the fit was made with."""
+        return ModelSpec.from_json(self.tree.attrs["bayescred_spec"])
+
+    @cached_property
+    def design_info(self) -> dict[str, Any]:
+        """Data-derived constants recorded at build time (track-record scale, rows used...)."""
+        return dict(json.loads(self.tree.attrs["bayescred_design"]))
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The posterior draws (``chain``, ``draw`` and named dims)."""
+        return self.tree["posterior"].to_dataset()
+
+    @property
+    def versions(self) -> dict[str, str]:
+        """Versions of bayescred and its main dependencies at fit time."""
+        return dict(json.loads(self.tree.attrs["bayescred_versions"]))
+
+    def rows_not_used(self) -> pd.DataFrame:
+        """Input rows the model could not use, counted by reason."""
+        d = self.design_info["rows_not_used"]
+        return pd.DataFrame({"reason": d.get("reason", []), "rows": d.get("rows", [])})
+
+    # ------------------------------------------------------------------ tables
+    def summary(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Population and group parameters: mean, sd, HDI, ESS and R-hat, one row per element.
+
+        Parameters
+        ----------
+        hdi_prob
+            Mass of the highest-density interval (``hdi_low``, ``hdi_high``).
+        """
+        table = summary_table(self.posterior, hdi_prob=hdi_prob)
+        pooling = self.spec.effect.pooling
+        shared = {
+            name
+            for name, how in (
+                ("beta_group", pooling.beta),
+                ("lambda_group", pooling.lambda_),
+                ("kappa_group", pooling.lambda_),
+                ("gamma_group", pooling.gamma),
+            )
+            if how == "complete"
+        }
+        # with complete pooling every group's value is the population value: report it once
+        return table[~table["parameter"].isin(shared)].reset_index(drop=True)
+
+    @cached_property
+    def _diagnostics(self) -> Diagnostics:
+        names = [n for n in self.posterior.data_vars if n not in ("alpha",)]
+        return diagnose(self.tree, names)
+
+    def diagnostics(self) -> pd.DataFrame:
+        """Divergences, max R-hat, min bulk and tail ESS and BFMI, each with its threshold.
+
+        The table's ``attrs["verdict"]`` holds a one-sentence verdict.
+        """
+        return self._diagnostics.to_frame()
+
+    @property
+    def converged(self) -> bool:
+        """Whether every diagnostic passes its threshold."""
+        return self._diagnostics.ok
+
+    @property
+    def verdict(self) -> str:
+        """One-sentence convergence verdict."""
+        return self._diagnostics.verdict
+
+    def __repr__(self) -> str:
+        info = self.design_info
+        post = self.tree["posterior"]
+        return (
+            f"<CredentialFit {self.spec.name!r}: outcome {info['outcome']!r}, "
+            f"{self.spec.outcome.likelihood} likelihood, {self.spec.worker_effects} worker effects, "
+            f"{self.spec.effect.curve} curve; {info['rows_used']} rows of {info['workers_used']} "
+            f"workers; {post.sizes['chain']} chains x {post.sizes['draw']} draws>"
+        )
+
+    def parameter_names(self) -> list[str]:
+        """Names of the parameters :meth:`summary` reports."""
+        return [n for n in PARAMETER_DESCRIPTIONS if n in self.posterior.data_vars]

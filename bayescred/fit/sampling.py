@@ -1,0 +1,149 @@
+"""Run the sampler and assemble the fit's DataTree (posterior, stats, data, spec, versions)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import time
+from typing import Any, Literal
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from bayescred.errors import SpecError
+from bayescred.model.build import stored_variables
+from bayescred.model.design import ModelDesign
+
+Sampler = Literal["nutpie", "pymc", "numpyro"]
+
+VERSIONED_PACKAGES = ("bayescred", "pymc", "pytensor", "arviz", "nutpie", "numpy", "pandas", "xarray")
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a fit depends on."""
+    out = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_sampler(
+    model: pm.Model,
+    design: ModelDesign,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+    sampler: Sampler,
+    progressbar: bool,
+    target_accept: float,
+) -> xr.DataTree:
+    """Sample ``model`` with NUTS and return the DataTree described in :func:`attach_design`."""
+    if sampler not in ("nutpie", "pymc", "numpyro"):
+        raise SpecError(f"unknown sampler {sampler!r}; allowed: nutpie, pymc, numpyro")
+    if sampler == "numpyro":
+        try:
+            import numpyro  # noqa: F401
+        except ImportError:
+            raise SpecError(
+                "sampler='numpyro' needs JAX and NumPyro: pip install 'bayescred[jax]'"
+            ) from None
+    start = time.perf_counter()
+    with model:
+        tree = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, 4),
+            random_seed=random_seed,
+            nuts_sampler=sampler,
+            progressbar=progressbar,
+            var_names=stored_variables(model),
+            compute_convergence_checks=False,
+            nuts={"target_accept": target_accept},
+        )
+    elapsed = time.perf_counter() - start
+    assert isinstance(tree, xr.DataTree)
+    return attach_design(tree, design, sampler=sampler, wall_time=elapsed)
+
+
+def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:
+    """``constant_data`` and ``observed_data`` of a design, with labelled coords."""
+    p = design.panel
+    coords = {
+        "obs": np.arange(p.n_rows),
+        "worker": p.worker_labels,
+        "period": p.period_labels,
+        "group": p.group_labels,
+        "covariate": np.asarray(p.covariates, dtype=str),
+    }
+    const = xr.Dataset(
+        {
+            "worker_idx": ("obs", p.worker_codes),
+            "period_idx": ("obs", p.period_codes),
+            "group_idx": ("obs", p.group_codes),
+            "credentials": ("obs", p.credentials),
+            "track_record": ("obs", p.track_record),
+            "covariates": (("obs", "covariate"), p.covariate_matrix),
+        },
+        coords=coords,
+    )
+    if design.mundlak_names:
+        const["worker_means"] = (("worker", "mundlak_term"), design.mundlak_matrix())
+        const = const.assign_coords(mundlak_term=list(design.mundlak_names))
+    observed = xr.Dataset({"y": ("obs", np.asarray(p.y))}, coords={"obs": coords["obs"]})
+    return const, observed
+
+
+def design_attrs(design: ModelDesign) -> dict[str, Any]:
+    """Everything besides arrays needed to rebuild the design: JSON-safe attributes."""
+    p = design.panel
+    return {
+        "bayescred_spec": design.spec.to_json(),
+        "bayescred_spec_hash": design.spec.spec_hash(),
+        "bayescred_priors": json.dumps(
+            {k: v.model_dump(exclude_none=True) for k, v in design.priors.items()}, sort_keys=True
+        ),
+        "bayescred_design": json.dumps(
+            {
+                "track_record_reference": design.track_scale.reference,
+                "track_record_scale": design.track_scale.scale,
+                "y_mean": design.y_mean,
+                "y_sd": design.y_sd,
+                "mundlak_names": list(design.mundlak_names),
+                "mundlak_center": list(design.mundlak_center),
+                "mundlak_scale": list(design.mundlak_scale),
+                "outcome": p.outcome,
+                "outcome_kind": p.outcome_kind,
+                "covariates": list(p.covariates),
+                "rows_not_used": design.rows_not_used().to_dict(orient="list"),
+                "rows_used": p.n_rows,
+                "workers_used": p.n_workers,
+            }
+        ),
+        "bayescred_versions": json.dumps(package_versions(), sort_keys=True),
+    }
+
+
+def attach_design(
+    tree: xr.DataTree, design: ModelDesign, *, sampler: str, wall_time: float
+) -> xr.DataTree:
+    """Replace the sampler's data groups by the design's and store spec, priors and versions."""
+    const, observed = design_datasets(design)
+    groups = {
+        name: node.to_dataset()
+        for name, node in tree.children.items()
+        if name not in ("constant_data", "observed_data")
+    }
+    groups["constant_data"] = const
+    groups["observed_data"] = observed
+    out = xr.DataTree.from_dict(groups)
+    out.attrs.update(design_attrs(design))
+    out.attrs["sampler"] = sampler
+    out.attrs["sampling_wall_time_s"] = float(wall_time)
+    return out
