@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -31,7 +33,7 @@ def frame() -> pd.DataFrame:
     )
 
 
-def put(df: pd.DataFrame, col: str, keys: list[Key], value: object) -> pd.DataFrame:
+def put(df: pd.DataFrame, col: str, keys: list[Key], value: Any) -> pd.DataFrame:
     """A copy of ``df`` with ``value`` in ``col`` at the rows with the given (worker, period)."""
     out = df.copy()
     out[col] = out[col].astype(object)
@@ -272,28 +274,148 @@ RULES = [
     # column, value, keys, kwargs, rule words, example, fix words
     ("worker_id", None, [("a", 2)], {}, "must not be missing", "(<missing>, 2)", "fill in"),
     ("period", NAN, [("a", 2), ("b", 1)], {}, "must not be missing", "('a', <missing>)", "fill in"),
-    ("period", 1.5, [("c", 2)], {}, "whole period number or a date", "('c', 1.5) = 1.5", "pd.to_datetime"),
-    ("period", "2024-01", [("c", 2)], {}, "whole period number or a date", "('c', '2024-01')", "astype('int64')"),
+    (
+        "period",
+        1.5,
+        [("c", 2)],
+        {},
+        "whole period number or a date",
+        "('c', 1.5) = 1.5",
+        "pd.to_datetime",
+    ),
+    (
+        "period",
+        "2024-01",
+        [("c", 2)],
+        {},
+        "whole period number or a date",
+        "('c', '2024-01')",
+        "astype('int64')",
+    ),
     ("group", None, [("c", 1)], {}, "must not be missing", "('c', 1)", "give every row a group"),
     ("credentials", NAN, [("b", 2)], {}, "must not be missing", "('b', 2)", "fill in"),
     ("credentials", "two", [("b", 2)], {}, "must be numeric", "('b', 2) = 'two'", "pd.to_numeric"),
     ("credentials", np.inf, [("a", 3)], {}, "must be finite", "('a', 3) = inf", "replace or drop"),
-    ("credentials", 2.5, [("a", 3), ("c", 2)], {}, "whole number", "('a', 3) = 2.5", "round or recompute"),
-    ("credentials", -1, [("a", 1), ("b", 1)], {}, "must be >= 0", "('a', 1) = -1", "cannot be negative"),
+    (
+        "credentials",
+        2.5,
+        [("a", 3), ("c", 2)],
+        {},
+        "whole number",
+        "('a', 3) = 2.5",
+        "round or recompute",
+    ),
+    (
+        "credentials",
+        -1,
+        [("a", 1), ("b", 1)],
+        {},
+        "must be >= 0",
+        "('a', 1) = -1",
+        "cannot be negative",
+    ),
     ("track_record", NAN, [("c", 1)], {}, "must not be missing", "('c', 1)", "fill in"),
-    ("track_record", "many", [("c", 1)], {}, "must be numeric", "('c', 1) = 'many'", "pd.to_numeric"),
-    ("track_record", -np.inf, [("c", 1)], {}, "must be finite", "('c', 1) = -inf", "replace or drop"),
+    (
+        "track_record",
+        "many",
+        [("c", 1)],
+        {},
+        "must be numeric",
+        "('c', 1) = 'many'",
+        "pd.to_numeric",
+    ),
+    (
+        "track_record",
+        -np.inf,
+        [("c", 1)],
+        {},
+        "must be finite",
+        "('c', 1) = -inf",
+        "replace or drop",
+    ),
     ("track_record", -0.5, [("c", 1)], {}, "must be >= 0", "('c', 1) = -0.5", "cannot be negative"),
-    ("earnings", -3.0, [("b", 2)], {"outcome": "earnings"}, "must be >= 0", "('b', 2) = -3.0", "outcome_kind="),
-    ("n_projects", 1.5, [("b", 2)], {"outcome": "n_projects"}, "whole number >= 0", "('b', 2) = 1.5", "counts are integers"),
-    ("n_projects", -1, [("b", 2)], {"outcome": "n_projects"}, "whole number >= 0", "('b', 2) = -1", "counts are integers"),
-    ("any_project", 2, [("b", 2), ("c", 1)], {"outcome": "any_project"}, "must be 0 or 1", "('b', 2) = 2", "code the outcome as 0/1"),
-    ("any_project", 0.5, [("a", 1)], {"outcome": "any_project", "outcome_kind": "binary"}, "must be 0 or 1", "('a', 1) = 0.5", "outcome_kind="),
-    ("earnings", "lots", [("b", 2)], {"outcome": "earnings"}, "must be numeric", "('b', 2) = 'lots'", "pd.to_numeric"),
-    ("hours", NAN, [("a", 2)], {"covariates": ["hours"]}, "must not be missing", "('a', 2)", "fill in"),
-    ("hours", "x", [("a", 2)], {"covariates": ["hours"]}, "must be numeric", "('a', 2) = 'x'", "pd.to_numeric"),
-    ("hours", np.inf, [("a", 2)], {"covariates": ["hours"]}, "must be finite", "('a', 2) = inf", "replace or drop"),
-]  # fmt: skip
+    (
+        "earnings",
+        -3.0,
+        [("b", 2)],
+        {"outcome": "earnings"},
+        "must be >= 0",
+        "('b', 2) = -3.0",
+        "outcome_kind=",
+    ),
+    (
+        "n_projects",
+        1.5,
+        [("b", 2)],
+        {"outcome": "n_projects"},
+        "whole number >= 0",
+        "('b', 2) = 1.5",
+        "counts are integers",
+    ),
+    (
+        "n_projects",
+        -1,
+        [("b", 2)],
+        {"outcome": "n_projects"},
+        "whole number >= 0",
+        "('b', 2) = -1",
+        "counts are integers",
+    ),
+    (
+        "any_project",
+        2,
+        [("b", 2), ("c", 1)],
+        {"outcome": "any_project"},
+        "must be 0 or 1",
+        "('b', 2) = 2",
+        "code the outcome as 0/1",
+    ),
+    (
+        "any_project",
+        0.5,
+        [("a", 1)],
+        {"outcome": "any_project", "outcome_kind": "binary"},
+        "must be 0 or 1",
+        "('a', 1) = 0.5",
+        "outcome_kind=",
+    ),
+    (
+        "earnings",
+        "lots",
+        [("b", 2)],
+        {"outcome": "earnings"},
+        "must be numeric",
+        "('b', 2) = 'lots'",
+        "pd.to_numeric",
+    ),
+    (
+        "hours",
+        NAN,
+        [("a", 2)],
+        {"covariates": ["hours"]},
+        "must not be missing",
+        "('a', 2)",
+        "fill in",
+    ),
+    (
+        "hours",
+        "x",
+        [("a", 2)],
+        {"covariates": ["hours"]},
+        "must be numeric",
+        "('a', 2) = 'x'",
+        "pd.to_numeric",
+    ),
+    (
+        "hours",
+        np.inf,
+        [("a", 2)],
+        {"covariates": ["hours"]},
+        "must be finite",
+        "('a', 2) = inf",
+        "replace or drop",
+    ),
+]
 
 
 @pytest.mark.parametrize(
@@ -391,3 +513,19 @@ def test_panel_rules_wait_for_key_columns(frame: pd.DataFrame) -> None:
 def test_error_type_is_value_error_too(frame: pd.DataFrame) -> None:
     with pytest.raises(ValueError, match="must be >= 0"):
         validate(put(frame, "track_record", [("a", 1)], -2.0))
+
+
+def test_categorical_group_and_nullable_integers(frame: pd.DataFrame) -> None:
+    df = frame.assign(
+        group=pd.Categorical(frame["group"], categories=["unused", "y", "x"]),
+        credentials=frame["credentials"].astype("Int64"),
+    )
+    panel = validate(df)
+    assert panel.group_labels.tolist() == ["x", "y"]  # observed levels only, sorted as text
+    assert panel.credentials.dtype == np.int64
+    np.testing.assert_array_equal(panel.credentials, [0, 1, 3, 0, 1, 0, 2])
+
+
+def test_empty_frame_is_refused(frame: pd.DataFrame) -> None:
+    msg = error_of(frame.iloc[:0])
+    assert_rule(msg, "worker_id", "the panel has no rows", 0, 0, "(none)", "add periods")

@@ -4,7 +4,8 @@
 missing, not numeric, infinite, not a whole number, out of range, not a date or whole
 period) are checks of a lazily validated :mod:`pandera` schema; the panel rules pandera
 cannot express ((worker, period) unique, credentials non-decreasing within a worker, two
-workers with two periods) are written by hand. Every broken rule becomes a
+workers with two periods) are written by hand in :mod:`bayescred.data.validate`. Every broken
+rule becomes a
 :class:`Violation`, and :func:`raise_violations` formats all of them with
 :func:`format_violation` into a single :class:`~bayescred.errors.DataError`.
 """
@@ -398,65 +399,3 @@ def column_violations(
                 show = r.name != "not_nullable"
                 out.append(Violation(col, r.rule, failed[(col, check)], r.fix, show))
     return out
-
-
-# --------------------------------------------------------------------------- panel rules
-
-
-def duplicate_keys(columns: ColumnMap, worker: np.ndarray, period: np.ndarray) -> Violation | None:
-    """(worker, period) must be unique; all rows sharing a key offend."""
-    keys = pd.DataFrame({"w": worker, "p": period})
-    dup = keys.duplicated(keep=False).to_numpy()
-    if not dup.any():
-        return None
-    order = np.lexsort((period, worker))
-    rows = order[dup[order]]
-    return Violation(
-        columns.period,
-        f"(worker, period) must be unique: each worker has one row per period "
-        f"(columns {columns.worker!r}, {columns.period!r})",
-        rows,
-        "aggregate to one row per worker and period, or correct the period of these rows",
-        show_values=False,
-    )
-
-
-def decreasing_credentials(
-    columns: ColumnMap, worker: np.ndarray, period: np.ndarray, credentials: np.ndarray
-) -> Violation | None:
-    """Credentials must be non-decreasing within each worker over periods."""
-    order = np.lexsort((period, worker))
-    w, c = worker[order], credentials[order]
-    drop = np.zeros(len(order), dtype=bool)
-    drop[1:] = (w[1:] == w[:-1]) & (c[1:] < c[:-1])
-    if not drop.any():
-        return None
-    return Violation(
-        columns.credentials,
-        "must be non-decreasing within each worker over periods (a row holds fewer "
-        "credentials than the worker's previous period)",
-        order[drop],
-        "credentials are the cumulative count held at the start of the period: if the column "
-        "counts credentials earned per period, use the cumulative sum per worker",
-    )
-
-
-def too_few_repeated_workers(
-    columns: ColumnMap, worker: np.ndarray, n_workers: int
-) -> Violation | None:
-    """At least two workers must be observed in two or more periods (keys are unique)."""
-    per_worker = np.bincount(worker, minlength=n_workers)
-    repeated = per_worker >= 2
-    if repeated.sum() >= 2:
-        return None
-    single = ~repeated[worker] if len(worker) else np.zeros(0, dtype=bool)
-    rows = np.flatnonzero(single) if single.any() else np.arange(len(worker))
-    return Violation(
-        columns.worker,
-        "at least two workers must each be observed in two or more periods "
-        f"(found {int(repeated.sum())}; the rows below are those of the other workers)",
-        rows,
-        "add periods for more workers (the within-worker comparison needs repeated periods); "
-        "check that the worker and period columns are mapped correctly",
-        show_values=False,
-    )

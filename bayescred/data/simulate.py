@@ -372,9 +372,7 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
     e = rng_worker.standard_normal(w)
     alpha = s.sigma_alpha * u if s.worker_effects == "random" else np.zeros(w)
     rho = s.count_ability_corr
-    count_level = np.log(s.count_mean) + s.count_worker_sd * (
-        rho * u + np.sqrt(1.0 - rho**2) * e
-    )
+    count_level = np.log(s.count_mean) + s.count_worker_sd * (rho * u + np.sqrt(1.0 - rho**2) * e)
     beta = np.array([g.beta for g in s.groups])
     shape = np.array([g.shape for g in s.groups])
     gamma1 = np.array([g.gamma1 for g in s.groups])

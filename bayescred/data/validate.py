@@ -126,34 +126,17 @@ def validate(
 
     plan = rules.column_rules(cmap, outcome, kind, covs, missing_outcome)
     violations = rules.column_violations(work, plan)
-    broken = {v.column for v in violations}
+    found, skipped = _panel_violations(work, cmap, {v.column for v in violations})
+    violations += found
     notes: list[str] = []
-    skipped: list[str] = []
-    worker_labels = np.array([], dtype=str)
-    if {cmap.worker, cmap.period} & broken:
-        skipped += ["(worker, period) unique", _MONOTONE, _TWO_WORKERS]
-    else:
-        worker_codes, worker_labels = _text_codes(work[cmap.worker])
-        period_codes, _ = _period_codes(work[cmap.period])
-        found = rules.duplicate_keys(cmap, worker_codes, period_codes)
-        if found is not None:
-            violations.append(found)
-            skipped += [_MONOTONE, _TWO_WORKERS]
-        else:
-            if cmap.credentials in broken:
-                skipped.append(_MONOTONE)
-            else:
-                cred = rules.numeric_values(work[cmap.credentials])
-                found = rules.decreasing_credentials(cmap, worker_codes, period_codes, cred)
-                violations += [found] if found is not None else []
-            found = rules.too_few_repeated_workers(cmap, worker_codes, len(worker_labels))
-            violations += [found] if found is not None else []
     if skipped and violations:
         notes.append(
             "Not yet checked (they need the columns above to be valid): " + "; ".join(skipped)
         )
     if excluded.shape[0] and violations:
-        notes.append(f"{len(excluded)} rows with a missing outcome were set aside first.")
+        n = len(excluded)
+        were = "rows with a missing outcome were" if n > 1 else "row with a missing outcome was"
+        notes.append(f"{n} {were} set aside first.")
     rules.raise_violations(violations, work, cmap, notes)
     return _build_panel(work, excluded, cmap, outcome, kind, covs)
 
@@ -233,8 +216,10 @@ def _check_presence(
 
 def _text_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """int64 codes into sorted labels, labels compared as text (``str(value)``)."""
-    codes, labels = pd.factorize(s.map(str), sort=True)
-    return codes.astype(np.int64), np.asarray(labels, dtype=str)
+    codes, uniques = pd.factorize(s)
+    text = np.array([str(u) for u in uniques], dtype=str)
+    labels, merged = np.unique(text, return_inverse=True)  # 1 and "1" are one label
+    return merged.reshape(-1).astype(np.int64)[codes], labels
 
 
 def _period_codes(s: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -286,4 +271,103 @@ def _build_panel(
         covariate_matrix=x.astype(np.float64),
         y=y,
         excluded=excluded,
+    )
+
+
+# ------------------------------------------------------------------------------ panel rules
+
+
+def _panel_violations(
+    work: pd.DataFrame, cmap: ColumnMap, broken: set[str]
+) -> tuple[list[rules.Violation], list[str]]:
+    """The panel rules, in order; a rule whose inputs broke a column rule is skipped.
+
+    Returns the violations found and the names of the rules not checked.
+    """
+    if {cmap.worker, cmap.period} & broken:
+        return [], ["(worker, period) unique", _MONOTONE, _TWO_WORKERS]
+    worker, worker_labels = _text_codes(work[cmap.worker])
+    period, _ = _period_codes(work[cmap.period])
+    found = _duplicate_keys(cmap, worker, period)
+    if found is not None:
+        return [found], [_MONOTONE, _TWO_WORKERS]
+    out: list[rules.Violation] = []
+    skipped: list[str] = []
+    if cmap.credentials in broken:
+        skipped.append(_MONOTONE)
+    else:
+        cred = rules.numeric_values(work[cmap.credentials])
+        out += _optional(_decreasing_credentials(cmap, worker, period, cred))
+    out += _optional(_too_few_repeated_workers(cmap, worker, len(worker_labels)))
+    return out, skipped
+
+
+def _optional(v: rules.Violation | None) -> list[rules.Violation]:
+    return [] if v is None else [v]
+
+
+def _duplicate_keys(
+    columns: ColumnMap, worker: np.ndarray, period: np.ndarray
+) -> rules.Violation | None:
+    """(worker, period) must be unique; all rows sharing a key offend."""
+    keys = pd.DataFrame({"w": worker, "p": period})
+    dup = keys.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return None
+    order = np.lexsort((period, worker))
+    rows = order[dup[order]]
+    return rules.Violation(
+        columns.period,
+        f"(worker, period) must be unique: each worker has one row per period "
+        f"(columns {columns.worker!r}, {columns.period!r})",
+        rows,
+        "aggregate to one row per worker and period, or correct the period of these rows",
+        show_values=False,
+    )
+
+
+def _decreasing_credentials(
+    columns: ColumnMap, worker: np.ndarray, period: np.ndarray, credentials: np.ndarray
+) -> rules.Violation | None:
+    """Credentials must be non-decreasing within each worker over periods."""
+    order = np.lexsort((period, worker))
+    w, c = worker[order], credentials[order]
+    drop = np.zeros(len(order), dtype=bool)
+    drop[1:] = (w[1:] == w[:-1]) & (c[1:] < c[:-1])
+    if not drop.any():
+        return None
+    return rules.Violation(
+        columns.credentials,
+        "must be non-decreasing within each worker over periods (a row holds fewer "
+        "credentials than the worker's previous period)",
+        order[drop],
+        "credentials are the cumulative count held at the start of the period: if the column "
+        "counts credentials earned per period, use the cumulative sum per worker",
+    )
+
+
+def _too_few_repeated_workers(
+    columns: ColumnMap, worker: np.ndarray, n_workers: int
+) -> rules.Violation | None:
+    """At least two workers must be observed in two or more periods (keys are unique)."""
+    per_worker = np.bincount(worker, minlength=n_workers)
+    repeated = per_worker >= 2
+    if repeated.sum() >= 2:
+        return None
+    single = ~repeated[worker]
+    if not len(worker):
+        which = "the panel has no rows"
+    elif single.any():
+        which = "offending rows: those of workers seen in one period"
+    else:
+        which = "offending rows: all rows, of the one repeated worker"
+    rows = np.flatnonzero(single) if single.any() else np.arange(len(worker))
+    return rules.Violation(
+        columns.worker,
+        "at least two workers must each be observed in two or more periods "
+        f"(found {int(repeated.sum())}; {which})",
+        rows,
+        "add periods for more workers (the within-worker comparison needs repeated periods); "
+        "check that the worker and period columns are mapped correctly",
+        show_values=False,
     )

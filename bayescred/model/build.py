@@ -140,7 +140,7 @@ def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
     return beta[g] * curve * modifier
 
 
-def _register_data(design: ModelDesign) -> dict[str, Any]:
+def register_data(design: ModelDesign) -> dict[str, Any]:
     p = design.panel
     return {
         "credentials": pm.Data("credentials", p.credentials.astype(float), dims="obs"),
@@ -159,7 +159,7 @@ def build_model(design: ModelDesign) -> pm.Model:
     spec = design.spec
     p = design.panel
     with pm.Model(coords=model_coords(design)) as model:
-        data = _register_data(design)
+        data = register_data(design)
         mean = credential_term(design, data)
         if spec.period_effects and p.n_periods > 1:
             sigma_tau = prior_distribution("sigma_tau", design.priors["sigma_tau"])

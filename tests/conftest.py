@@ -1,0 +1,38 @@
+"""Shared fixtures: small simulated panels and one tiny real fit reused across test modules."""
+
+from __future__ import annotations
+
+import os
+import warnings
+
+import matplotlib
+import pandas as pd
+import pytest
+
+matplotlib.use("Agg")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+import bayescred as bc  # noqa: E402
+from bayescred.data.simulate import SimulatedPanel, simulate  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def small_sim() -> SimulatedPanel:
+    """Paper preset, 150 workers x 8 periods (about 1,000 rows): fast to build and to fit."""
+    return simulate("paper", seed=3, n_workers=150, n_periods=8)
+
+
+@pytest.fixture(scope="session")
+def small_frame(small_sim: SimulatedPanel) -> pd.DataFrame:
+    return small_sim.frame
+
+
+@pytest.fixture(scope="session")
+def tiny_fit(small_sim: SimulatedPanel) -> bc.CredentialFit:
+    """One small but real MCMC fit of the default spec (2 chains x 150 draws)."""
+    spec = bc.load_spec("default")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bc.ConvergenceWarning)
+        return bc.CredentialModel(spec).fit(
+            small_sim.frame, draws=150, tune=150, chains=2, random_seed=7, progressbar=False
+        )
