@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 from functools import cached_property
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 import xarray as xr
 
+from bayescred.fit import curve_points, effects
 from bayescred.fit.diagnostics import Diagnostics, diagnose
+from bayescred.fit.reconstruct import design_from_tree
 from bayescred.fit.summary import PARAMETER_DESCRIPTIONS, summary_table
+from bayescred.model.design import ModelDesign
 from bayescred.spec import ModelSpec
 
 
@@ -117,3 +120,120 @@ class CredentialFit:
     def parameter_names(self) -> list[str]:
         """Names of the parameters :meth:`summary` reports."""
         return [n for n in PARAMETER_DESCRIPTIONS if n in self.posterior.data_vars]
+
+    # ------------------------------------------------------------------ effects
+    @cached_property
+    def design(self) -> ModelDesign:
+        """The model's design (rows used, track-record scale, priors), rebuilt from the tree."""
+        return design_from_tree(self.tree)
+
+    def effect(
+        self,
+        group: str | None = None,
+        credentials: int | None = None,
+        track_record: float | None = None,
+        *,
+        profiles: pd.DataFrame | None = None,
+        to: int | None = None,
+        covariates: dict[str, float] | None = None,
+        hdi_prob: float = 0.9,
+        new_group: effects.NewGroup = "raise",
+        random_seed: int | None = None,
+    ) -> effects.EffectResult:
+        """Posterior of the effect of one more credential (or of going to ``to``) for profiles.
+
+        Parameters
+        ----------
+        group, credentials, track_record
+            One worker profile: group label, credentials held, track record (e.g. completed
+            projects).
+        profiles
+            Instead of one profile, a DataFrame with columns ``group``, ``credentials``,
+            ``track_record`` and optionally ``to``.
+        to
+            Credential count to compare with (default ``credentials + 1``).
+        covariates
+            Covariate values of the profile; they enter additively, so they cancel in the
+            contrast and are only checked for names.
+        hdi_prob
+            Mass of the highest-density intervals.
+        new_group
+            ``"raise"`` (default) refuses a group the model has not seen; ``"population"``
+            draws that group's parameters from the population distribution (recorded in the
+            table's ``parameters_from`` column).
+        random_seed
+            Seed for the population draws of unseen groups.
+
+        Returns
+        -------
+        EffectResult
+            ``.table`` (one row per profile), ``.draws`` (labelled xarray), ``.sentence()``.
+        """
+        frame = effects.profiles_frame(
+            group, credentials, track_record, profiles, to, covariates, self.spec
+        )
+        return effects.profile_effects(
+            self.posterior,
+            self.spec,
+            self.design.track_scale,
+            frame,
+            hdi_prob=hdi_prob,
+            new_group=new_group,
+            random_seed=random_seed,
+        )
+
+    def average_effect(
+        self, *, by: Literal["group"] | None = None, hdi_prob: float = 0.9
+    ) -> pd.DataFrame:
+        """Average effect of one more credential over the observed profiles (rows used).
+
+        Computed per posterior draw, then summarised; ``by="group"`` gives one row per group.
+        For log-scale outcomes the ``pct_*`` columns give the average percentage gain.
+        """
+        d = self.design
+        p = d.panel
+        return effects.average_effect(
+            self.posterior,
+            self.spec,
+            p.group_codes,
+            p.credentials,
+            d.z,
+            [str(g) for g in p.group_labels],
+            by=by,
+            hdi_prob=hdi_prob,
+        )
+
+    def saturation_point(
+        self,
+        threshold: float = 0.01,
+        *,
+        track_record: float | None = None,
+        max_credentials: int = 100,
+        hdi_prob: float = 0.9,
+    ) -> pd.DataFrame:
+        """Posterior of the credential count past which one more adds less than ``threshold``.
+
+        See :func:`bayescred.fit.curve_points.saturation_point`.
+        """
+        return curve_points.saturation_point(
+            self.posterior,
+            self.spec,
+            self.design.track_scale,
+            threshold=threshold,
+            track_record=track_record,
+            max_credentials=max_credentials,
+            hdi_prob=hdi_prob,
+        )
+
+    def peak_track_record(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:
+        """Posterior of the track record at which credentials help most, or a statement that the
+        effect is monotone over the data's range. See
+        :func:`bayescred.fit.curve_points.peak_track_record`."""
+        r = self.design.panel.track_record
+        return curve_points.peak_track_record(
+            self.posterior,
+            self.spec,
+            self.design.track_scale,
+            (float(r.min()), float(r.max())),
+            hdi_prob=hdi_prob,
+        )
