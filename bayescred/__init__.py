@@ -10,6 +10,7 @@ Examples
 
 from bayescred.data import ColumnMap, Panel, validate
 from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecError
+from bayescred.fit.io import load_fit as load
 from bayescred.fit.result import CredentialFit
 from bayescred.model.credential_model import CredentialModel
 from bayescred.spec import ModelSpec, load_spec
@@ -27,6 +28,7 @@ __all__ = [
     "Panel",
     "SpecError",
     "__version__",
+    "load",
     "load_spec",
     "validate",
 ]

@@ -142,6 +142,10 @@ class SamplingSpec(_Strict):
     tune: Annotated[int, Field(ge=0)] = 1000
     chains: Annotated[int, Field(ge=1)] = 4
     target_accept: Annotated[float, Field(gt=0, lt=1)] = 0.9
+    low_rank_mass_matrix: bool = Field(
+        default=True,
+        description="nutpie only: adapt a low-rank mass matrix (faster for correlated posteriors)",
+    )
 
 
 class ModelSpec(_Strict):

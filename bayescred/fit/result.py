@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from functools import cached_property
 from typing import Any, Literal
 
@@ -60,6 +61,16 @@ class CredentialFit:
         """Input rows the model could not use, counted by reason."""
         d = self.design_info["rows_not_used"]
         return pd.DataFrame({"reason": d.get("reason", []), "rows": d.get("rows", [])})
+
+    def save(self, path: str | Path) -> Path:
+        """Write the fit to one NetCDF (``.nc``) or Zarr (``.zarr``) file; see :func:`bayescred.load`.
+
+        The file holds the posterior, sampler statistics, the rows used, the spec, the priors,
+        the data schema and the package versions. Nothing is pickled.
+        """
+        from bayescred.fit.io import save_fit
+
+        return save_fit(self, path)
 
     # ------------------------------------------------------------------ tables
     def summary(self, *, hdi_prob: float = 0.9) -> pd.DataFrame:

@@ -85,6 +85,7 @@ class CredentialModel:
             sampler=s.sampler if sampler is None else sampler,
             progressbar=progressbar,
             target_accept=s.target_accept if target_accept is None else target_accept,
+            low_rank_mass_matrix=s.low_rank_mass_matrix,
         )
         fit = CredentialFit(tree)
         warn_if_not_converged(fit._diagnostics)
