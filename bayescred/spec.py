@@ -81,7 +81,9 @@ class PriorSpec(_Strict):
     @model_validator(mode="after")
     def _parameters_match_distribution(self) -> Self:
         wanted = DIST_PARAMETERS[self.dist]
-        given = {k for k in ("mu", "sigma", "nu", "lam", "alpha", "beta") if getattr(self, k) is not None}
+        given = {
+            k for k in ("mu", "sigma", "nu", "lam", "alpha", "beta") if getattr(self, k) is not None
+        }
         missing = [k for k in wanted if k not in given]
         extra = sorted(given - set(wanted))
         if missing or extra:
@@ -103,7 +105,8 @@ class OutcomeSpec(_Strict):
     column: str = "log_project_value"
     likelihood: Likelihood = "normal"
     kind: OutcomeKind | None = Field(
-        default=None, description="data rule for the outcome; inferred from the column name if unset"
+        default=None,
+        description="data rule for the outcome; inferred from the column name if unset",
     )
 
 

@@ -25,7 +25,7 @@ import pymc as pm
 import bayescred as bc
 from bayescred.data.simulate import simulate
 from bayescred.fit.sampling import attach_design
-from bayescred.model.build import register_data, credential_term, model_coords
+from bayescred.model.build import credential_term, model_coords, register_data
 from bayescred.model.design import ModelDesign, make_design
 from bayescred.model.priors import prior_distribution
 

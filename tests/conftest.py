@@ -12,8 +12,8 @@ import pytest
 matplotlib.use("Agg")
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-import bayescred as bc  # noqa: E402
-from bayescred.data.simulate import SimulatedPanel, simulate  # noqa: E402
+import bayescred as bc
+from bayescred.data.simulate import SimulatedPanel, simulate
 
 
 @pytest.fixture(scope="session")

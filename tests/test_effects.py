@@ -18,7 +18,9 @@ def _flat(fit: bc.CredentialFit, name: str) -> np.ndarray:
     return v.reshape(-1, *v.shape[2:])
 
 
-def _brute_next(fit: bc.CredentialFit, group: str, n: int, r: float, to: int | None = None) -> np.ndarray:
+def _brute_next(
+    fit: bc.CredentialFit, group: str, n: int, r: float, to: int | None = None
+) -> np.ndarray:
     """beta_g (S(m) - S(n)) M(z) written out for the geometric/log-quadratic default."""
     g = list(fit.posterior["group"].values).index(group)
     beta = _flat(fit, "beta_group")[:, g]
@@ -54,7 +56,9 @@ def test_effect_from_n_to_m_is_additive(tiny_fit: bc.CredentialFit) -> None:
     a = tiny_fit.effect(group="A", credentials=1, track_record=5.0).draws.values
     b = tiny_fit.effect(group="A", credentials=2, track_record=5.0).draws.values
     np.testing.assert_allclose(two, a + b, rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(two.reshape(-1), _brute_next(tiny_fit, "A", 1, 5.0, to=3), rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(
+        two.reshape(-1), _brute_next(tiny_fit, "A", 1, 5.0, to=3), rtol=1e-10, atol=1e-15
+    )
 
 
 def test_profiles_frame_gives_one_row_per_profile(tiny_fit: bc.CredentialFit) -> None:
@@ -67,21 +71,29 @@ def test_profiles_frame_gives_one_row_per_profile(tiny_fit: bc.CredentialFit) ->
         np.testing.assert_allclose(
             res.draws.isel(profile=i).values.reshape(-1),
             _brute_next(tiny_fit, row["group"], int(row["credentials"]), row["track_record"]),
-            rtol=1e-10, atol=1e-15,
+            rtol=1e-10,
+            atol=1e-15,
         )
 
 
 def test_unseen_group_is_refused_unless_population_is_asked_for(tiny_fit: bc.CredentialFit) -> None:
     with pytest.raises(ValueError, match="new_group='population'"):
         tiny_fit.effect(group="Mars", credentials=0, track_record=10.0)
-    a = tiny_fit.effect(group="Mars", credentials=0, track_record=10.0, new_group="population", random_seed=4)
-    b = tiny_fit.effect(group="Mars", credentials=0, track_record=10.0, new_group="population", random_seed=4)
+    a = tiny_fit.effect(
+        group="Mars", credentials=0, track_record=10.0, new_group="population", random_seed=4
+    )
+    b = tiny_fit.effect(
+        group="Mars", credentials=0, track_record=10.0, new_group="population", random_seed=4
+    )
     assert a.table.loc[0, "parameters_from"] == "population distribution"
     np.testing.assert_array_equal(a.draws.values, b.draws.values)
     # the new group's first-credential effect at M = 1 is mu_beta + sigma_beta * N(0, 1)
     at_ref = tiny_fit.effect(
-        group="Mars", credentials=0, track_record=tiny_fit.design.track_scale.reference,
-        new_group="population", random_seed=5,
+        group="Mars",
+        credentials=0,
+        track_record=tiny_fit.design.track_scale.reference,
+        new_group="population",
+        random_seed=5,
     ).draws.values.reshape(-1)
     mu, sd = _flat(tiny_fit, "mu_beta"), _flat(tiny_fit, "sigma_beta")
     z = (at_ref - mu) / sd
@@ -97,10 +109,15 @@ def test_unseen_group_is_refused_unless_population_is_asked_for(tiny_fit: bc.Cre
         ({"group": "A", "credentials": 1.5, "track_record": 1.0}, "whole number"),
         ({"group": "A", "credentials": 1, "track_record": -3.0}, "track_record"),
         ({"group": "A", "credentials": 1}, "needs group=, credentials= and track_record="),
-        ({"group": "A", "credentials": 1, "track_record": 1.0, "covariates": {"hours": 3.0}}, "unknown profile field"),
+        (
+            {"group": "A", "credentials": 1, "track_record": 1.0, "covariates": {"hours": 3.0}},
+            "unknown profile field",
+        ),
     ],
 )
-def test_bad_profiles_raise_clear_errors(tiny_fit: bc.CredentialFit, kwargs: dict, match: str) -> None:
+def test_bad_profiles_raise_clear_errors(
+    tiny_fit: bc.CredentialFit, kwargs: dict, match: str
+) -> None:
     with pytest.raises(ValueError, match=match):
         tiny_fit.effect(**kwargs)
 
@@ -118,7 +135,9 @@ def test_average_effect_is_the_per_draw_mean_over_rows(tiny_fit: bc.CredentialFi
     assert table.loc[0, "pct_mean"] == pytest.approx((100 * np.expm1(per_row)).mean(axis=1).mean())
     by = tiny_fit.average_effect(by="group").set_index("scope")
     for code, label in enumerate(p.group_labels):
-        assert by.loc[label, "mean"] == pytest.approx(per_row[:, p.group_codes == code].mean(axis=1).mean())
+        assert by.loc[label, "mean"] == pytest.approx(
+            per_row[:, p.group_codes == code].mean(axis=1).mean()
+        )
         assert by.loc[label, "rows"] == int((p.group_codes == code).sum())
 
 

@@ -25,9 +25,9 @@ def test_fit_tree_holds_posterior_data_spec_and_versions(
     const = tree["constant_data"].to_dataset()
     used = small_frame["log_project_value"].notna()
     assert const.sizes["obs"] + int(tiny_fit.rows_not_used()["rows"].sum()) == len(small_frame)
-    assert int(tiny_fit.rows_not_used().set_index("reason")["rows"].filter(like="outcome").sum()) == int(
-        (~used).sum()
-    )
+    assert int(
+        tiny_fit.rows_not_used().set_index("reason")["rows"].filter(like="outcome").sum()
+    ) == int((~used).sum())
 
 
 def test_rows_not_used_counts_single_period_workers(
@@ -41,9 +41,16 @@ def test_rows_not_used_counts_single_period_workers(
 
 def test_summary_is_tidy_with_readable_names(tiny_fit: bc.CredentialFit) -> None:
     table = tiny_fit.summary(hdi_prob=0.8)
-    assert {"parameter", "label", "description", "mean", "sd", "hdi_low", "hdi_high", "r_hat"} <= set(
-        table.columns
-    )
+    assert {
+        "parameter",
+        "label",
+        "description",
+        "mean",
+        "sd",
+        "hdi_low",
+        "hdi_high",
+        "r_hat",
+    } <= set(table.columns)
     assert table.attrs["hdi_prob"] == 0.8
     beta = table[table["parameter"] == "beta_group"]
     assert len(beta) == 4  # one row per group, labelled by the group
@@ -53,7 +60,9 @@ def test_summary_is_tidy_with_readable_names(tiny_fit: bc.CredentialFit) -> None
         assert row["mean"] == pytest.approx(draws.mean())
         assert row["hdi_low"] < row["mean"] < row["hdi_high"]
         # an 80% interval holds about 80% of the draws
-        assert np.mean((draws >= row["hdi_low"]) & (draws <= row["hdi_high"])) == pytest.approx(0.8, abs=0.02)
+        assert np.mean((draws >= row["hdi_low"]) & (draws <= row["hdi_high"])) == pytest.approx(
+            0.8, abs=0.02
+        )
     # gamma is pooled completely by default: reported once, not per group
     assert "gamma_group" not in set(table["parameter"])
     assert set(table.loc[table["parameter"] == "gamma", "label"]) == {"z", "z_squared"}
@@ -61,16 +70,30 @@ def test_summary_is_tidy_with_readable_names(tiny_fit: bc.CredentialFit) -> None
 
 def test_diagnostics_table_and_verdict(tiny_fit: bc.CredentialFit) -> None:
     table = tiny_fit.diagnostics()
-    assert list(table["check"]) == ["divergences", "max R-hat", "min bulk ESS", "min tail ESS", "min BFMI"]
-    assert table.attrs["verdict"].startswith("Converged" if table["pass"].all() else "Not converged")
+    assert list(table["check"]) == [
+        "divergences",
+        "max R-hat",
+        "min bulk ESS",
+        "min tail ESS",
+        "min BFMI",
+    ]
+    assert table.attrs["verdict"].startswith(
+        "Converged" if table["pass"].all() else "Not converged"
+    )
     ess = float(table.set_index("check").loc["min bulk ESS", "value"])
     assert 0 < ess < 2 * 150 * 1.5
 
 
 def test_diagnostics_flag_each_failed_threshold() -> None:
     bad = Diagnostics(
-        divergences=3, max_rhat=1.2, min_ess_bulk=50, min_ess_tail=60, min_bfmi=0.1, chains=4,
-        draws=100, problems=("x",),
+        divergences=3,
+        max_rhat=1.2,
+        min_ess_bulk=50,
+        min_ess_tail=60,
+        min_bfmi=0.1,
+        chains=4,
+        draws=100,
+        problems=("x",),
     )
     assert not bad.ok and bad.verdict.startswith("Not converged")
     assert bad.to_frame()["pass"].tolist() == [False, False, False, False, False]

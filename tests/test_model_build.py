@@ -106,9 +106,7 @@ def test_worker_effects_switch(
     assert not (absent & names)
     if effects != "none":
         # Gaussian outcomes: no per-worker parameters, whatever the worker effects
-        assert all(
-            model.named_vars_to_dims.get(v.name, ()) != ("worker",) for v in model.free_RVs
-        )
+        assert all(model.named_vars_to_dims.get(v.name, ()) != ("worker",) for v in model.free_RVs)
     if effects == "correlated":
         assert list(model.coords["mundlak_term"]) == ["mean_credentials", "mean_track_record_z"]
 
@@ -134,7 +132,9 @@ def test_covariates_enter_with_named_dim(small_frame: pd.DataFrame) -> None:
 
 def test_user_prior_overrides_the_default(small_frame: pd.DataFrame) -> None:
     model = bc.CredentialModel(
-        bc.ModelSpec.from_dict({"priors": {"mu_beta": {"dist": "normal", "mu": 3.0, "sigma": 0.01}}})
+        bc.ModelSpec.from_dict(
+            {"priors": {"mu_beta": {"dist": "normal", "mu": 3.0, "sigma": 0.01}}}
+        )
     ).build(small_frame)
     draws = pm.draw(model["mu_beta"], draws=200, random_seed=1)
     assert abs(draws.mean() - 3.0) < 0.01

@@ -51,16 +51,31 @@ def test_default_spec_equals_the_default_file() -> None:
     ("toml", "needles"),
     [
         ('[effect]\ncurve = "geometrc"', ["effect.curve", "'geometrc'", "'geometric'", "'step'"]),
-        ('[effect]\ncurv = "linear"', ["unknown key 'curv'", "[effect]", "curve, modifier, pooling"]),
+        (
+            '[effect]\ncurv = "linear"',
+            ["unknown key 'curv'", "[effect]", "curve, modifier, pooling"],
+        ),
         ("foo = 1", ["unknown key 'foo'", "worker_effects"]),
-        ('[effect.pooling]\nlamda = "none"', ["'lamda'", "[effect.pooling]", "beta, lambda, gamma"]),
+        (
+            '[effect.pooling]\nlamda = "none"',
+            ["'lamda'", "[effect.pooling]", "beta, lambda, gamma"],
+        ),
         ('worker_effects = "fixed"', ["worker_effects", "'within'", "'correlated'"]),
         ('[outcome]\nlikelihood = "gaussian"', ["outcome.likelihood", "'normal'", "'poisson'"]),
-        ('[priors.mu_bta]\ndist = "normal"\nmu = 0\nsigma = 1', ["'mu_bta'", "mu_beta", "sigma_alpha"]),
-        ('[priors.mu_beta]\ndist = "normal"\nmu = 0', ["priors.mu_beta", "mu, sigma", "missing sigma"]),
-        ('[priors.sigma]\ndist = "half_normal"\nsigma = 1\nmu = 0', ["priors.sigma", "not allowed: mu"]),
+        (
+            '[priors.mu_bta]\ndist = "normal"\nmu = 0\nsigma = 1',
+            ["'mu_bta'", "mu_beta", "sigma_alpha"],
+        ),
+        (
+            '[priors.mu_beta]\ndist = "normal"\nmu = 0',
+            ["priors.mu_beta", "mu, sigma", "missing sigma"],
+        ),
+        (
+            '[priors.sigma]\ndist = "half_normal"\nsigma = 1\nmu = 0',
+            ["priors.sigma", "not allowed: mu"],
+        ),
         ('[priors.sigma]\ndist = "halfnormal"\nsigma = 1', ["priors.sigma.dist", "'half_normal'"]),
-        ('[sampling]\ndraws = 0', ["sampling.draws", "greater than or equal to 1"]),
+        ("[sampling]\ndraws = 0", ["sampling.draws", "greater than or equal to 1"]),
         ('[outcome]\nlikelihood = "poisson"', ["within", "normal likelihood", "correlated"]),
         ("covariates = ['x', 'x']", ["covariates", "repeat"]),
         ("this is not toml", ["not valid TOML"]),

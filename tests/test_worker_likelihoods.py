@@ -61,7 +61,11 @@ def test_within_sum_of_squares_is_the_ols_within_residual() -> None:
     rss = np.bincount(codes, weights=(d - dummies @ coef) ** 2)
     sigma = 0.7
     ll = within_loglik(np, d, codes, counts, sigma)
-    expected = -0.5 * (counts - 1) * np.log(2 * np.pi * sigma**2) - 0.5 * np.log(counts) - rss / (2 * sigma**2)
+    expected = (
+        -0.5 * (counts - 1) * np.log(2 * np.pi * sigma**2)
+        - 0.5 * np.log(counts)
+        - rss / (2 * sigma**2)
+    )
     np.testing.assert_allclose(ll, expected, rtol=0, atol=1e-8)
 
 
@@ -75,7 +79,9 @@ def test_random_matches_explicit_multivariate_normal(seed: int) -> None:
     brute = []
     for i, t in enumerate(counts.astype(int)):
         cov = sigma**2 * np.eye(t) + sigma_alpha**2 * np.ones((t, t))
-        brute.append(stats.multivariate_normal(mean=np.full(t, mu_alpha[i]), cov=cov).logpdf(d[codes == i]))
+        brute.append(
+            stats.multivariate_normal(mean=np.full(t, mu_alpha[i]), cov=cov).logpdf(d[codes == i])
+        )
     np.testing.assert_allclose(closed, np.array(brute), rtol=0, atol=1e-8)
 
 
@@ -89,12 +95,17 @@ def test_random_with_scalar_mean_matches_per_worker_mean() -> None:
 def test_pytensor_and_numpy_versions_agree() -> None:
     d, codes, counts = _ragged(3)
     dv, sv, sav, mv = pt.dvector("d"), pt.dscalar("s"), pt.dscalar("sa"), pt.dvector("m")
-    f_within = pytensor.function([dv, sv], within_loglik(pt, dv, pt.as_tensor(codes), pt.as_tensor(counts), sv))
+    f_within = pytensor.function(
+        [dv, sv], within_loglik(pt, dv, pt.as_tensor(codes), pt.as_tensor(counts), sv)
+    )
     f_random = pytensor.function(
-        [dv, sv, sav, mv], random_loglik(pt, dv, pt.as_tensor(codes), pt.as_tensor(counts), sv, sav, mv)
+        [dv, sv, sav, mv],
+        random_loglik(pt, dv, pt.as_tensor(codes), pt.as_tensor(counts), sv, sav, mv),
     )
     mu = np.linspace(-1, 1, counts.size)
-    np.testing.assert_allclose(f_within(d, 0.9), within_loglik(np, d, codes, counts, 0.9), atol=1e-10)
+    np.testing.assert_allclose(
+        f_within(d, 0.9), within_loglik(np, d, codes, counts, 0.9), atol=1e-10
+    )
     np.testing.assert_allclose(
         f_random(d, 0.9, 1.1, mu), random_loglik(np, d, codes, counts, 0.9, 1.1, mu), atol=1e-10
     )
@@ -104,7 +115,9 @@ def test_intercept_conditional_posterior_matches_brute_force() -> None:
     """Normal-normal conjugacy: compare with the posterior computed on a dense grid."""
     d, codes, counts = _ragged(4)
     sigma, sigma_alpha, mu_alpha = 0.9, 1.7, 0.4
-    mean, sd = random_intercept_posterior(d, codes, counts, np.float64(sigma), np.float64(sigma_alpha), mu_alpha)
+    mean, sd = random_intercept_posterior(
+        d, codes, counts, np.float64(sigma), np.float64(sigma_alpha), mu_alpha
+    )
     i = 2
     grid = np.linspace(mean[i] - 12 * sd[i], mean[i] + 12 * sd[i], 200_001)
     logp = stats.norm.logpdf(grid, mu_alpha, sigma_alpha) + stats.norm.logpdf(

@@ -111,7 +111,9 @@ def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
     if keep.all():
         return panel
     dropped = panel.frame.loc[~keep].assign(reason=reason)
-    excluded = pd.concat([panel.excluded, dropped], ignore_index=True) if len(panel.excluded) else dropped
+    excluded = (
+        pd.concat([panel.excluded, dropped], ignore_index=True) if len(panel.excluded) else dropped
+    )
     kept_workers, worker_codes = np.unique(panel.worker_codes[keep], return_inverse=True)
     return Panel(
         frame=panel.frame.loc[keep].reset_index(drop=True),

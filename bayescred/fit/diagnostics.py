@@ -90,10 +90,7 @@ def diagnose(tree: xr.DataTree, var_names: list[str] | None = None) -> Diagnosti
     ess_tail = worst(az.ess(post, method="tail"), "nanmin")
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else xr.Dataset()
     divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
-    if "energy" in stats:
-        min_bfmi = float(np.min(az.bfmi(stats)["energy"].values))
-    else:
-        min_bfmi = float("nan")
+    min_bfmi = float(np.min(az.bfmi(stats)["energy"].values)) if "energy" in stats else float("nan")
     need_ess = MIN_ESS_PER_CHAIN * chains
     problems = []
     if divergences:

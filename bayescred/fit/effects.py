@@ -78,8 +78,11 @@ class EffectResult:
     def sentence(self, row: int = 0) -> str:
         """A plain-language sentence for one profile, fit for a report."""
         r = self.table.iloc[row]
-        pct = int(round(self.hdi_prob * 100))
-        who = f"a worker in group {r['group']} with {r['credentials']} credential(s) and a track record of {r['track_record']:g}"
+        pct = round(self.hdi_prob * 100)
+        who = (
+            f"a worker in group {r['group']} with {r['credentials']} credential(s) and a track "
+            f"record of {r['track_record']:g}"
+        )
         step = (
             "one more credential"
             if r["to"] == r["credentials"] + 1
@@ -87,14 +90,14 @@ class EffectResult:
         )
         if self.percent is not None:
             return (
-                f"For {who}, {step} changes the outcome by {r['pct_median']:+.1f}% (posterior median; "
-                f"{pct}% HDI {r['pct_hdi_low']:+.1f}% to {r['pct_hdi_high']:+.1f}%); the probability "
-                f"that the effect is positive is {r['prob_positive']:.2f}."
+                f"For {who}, {step} changes the outcome by {r['pct_median']:+.1f}% (posterior "
+                f"median; {pct}% HDI {r['pct_hdi_low']:+.1f}% to {r['pct_hdi_high']:+.1f}%); "
+                f"the probability that the effect is positive is {r['prob_positive']:.2f}."
             )
         return (
-            f"For {who}, {step} changes the outcome by {r['median']:+.3g} (posterior median; {pct}% "
-            f"HDI {r['hdi_low']:+.3g} to {r['hdi_high']:+.3g}); the probability that the effect is "
-            f"positive is {r['prob_positive']:.2f}."
+            f"For {who}, {step} changes the outcome by {r['median']:+.3g} (posterior median; "
+            f"{pct}% HDI {r['hdi_low']:+.3g} to {r['hdi_high']:+.3g}); the probability that the "
+            f"effect is positive is {r['prob_positive']:.2f}."
         )
 
     def _repr_html_(self) -> str:
@@ -120,7 +123,8 @@ def profiles_frame(
         missing = {"group", "credentials", "track_record"} - set(profiles.columns)
         if missing:
             raise ValueError(
-                f"`profiles` lacks column(s) {sorted(missing)}; it needs group, credentials, track_record (and optionally to)"
+                f"`profiles` lacks column(s) {sorted(missing)}; it needs group, credentials, "
+                "track_record (and optionally to)"
             )
         frame = profiles.copy()
     else:
@@ -136,7 +140,8 @@ def profiles_frame(
     unknown = set(frame.columns) - {"group", "credentials", "track_record", "to", *spec.covariates}
     if unknown:
         raise ValueError(
-            f"unknown profile field(s) {sorted(unknown)}; covariates of this model: {list(spec.covariates) or 'none'}"
+            f"unknown profile field(s) {sorted(unknown)}; covariates of this model: "
+            f"{list(spec.covariates) or 'none'}"
         )
     n = pd.to_numeric(frame["credentials"], errors="coerce")
     m = pd.to_numeric(frame["to"], errors="coerce")
@@ -215,7 +220,7 @@ def profile_effects(
     new_group: NewGroup = "raise",
     random_seed: int | None = None,
 ) -> EffectResult:
-    """Effect of going from ``credentials`` to ``to`` for each profile (see :class:`EffectResult`)."""
+    """Effect of going from ``credentials`` to ``to`` for each profile (:class:`EffectResult`)."""
     if new_group not in ("raise", "population"):
         raise ValueError("new_group must be 'raise' or 'population'")
     labels = [str(g) for g in posterior["group"].values]

@@ -61,7 +61,9 @@ def effect_draws(posterior: xr.Dataset, spec: ModelSpec) -> EffectDraws:
     beta = stack_draws(posterior["beta_group"])
     shape = stack_draws(posterior[f"{shape_name}_group"]) if shape_name else None
     if MODIFIER_TERMS[spec.effect.modifier]:
-        gamma = stack_draws(posterior["gamma_group"].transpose("chain", "draw", "group", "gamma_term"))
+        gamma = stack_draws(
+            posterior["gamma_group"].transpose("chain", "draw", "group", "gamma_term")
+        )
     else:
         gamma = np.zeros((*beta.shape, 0))
     return EffectDraws(beta=beta, shape=shape, gamma=gamma)
@@ -82,7 +84,9 @@ def credential_effect(
     eff = spec.effect
     beta = params.beta[:, group]
     shape = None if params.shape is None else params.shape[:, group]
-    ds = credential_curve(np, eff.curve, n_to, shape) - credential_curve(np, eff.curve, n_from, shape)
+    ds = credential_curve(np, eff.curve, n_to, shape) - credential_curve(
+        np, eff.curve, n_from, shape
+    )
     gamma = params.gamma[:, group]
     if gamma.shape[-1]:
         g2 = gamma[..., 1] if gamma.shape[-1] > 1 else 0.0

@@ -29,7 +29,8 @@ def design_from_tree(tree: xr.DataTree) -> ModelDesign:
     spec = ModelSpec.from_json(tree.attrs["bayescred_spec"])
     info = json.loads(tree.attrs["bayescred_design"])
     priors = {
-        k: PriorSpec.model_validate(v) for k, v in json.loads(tree.attrs["bayescred_priors"]).items()
+        k: PriorSpec.model_validate(v)
+        for k, v in json.loads(tree.attrs["bayescred_priors"]).items()
     }
     const = tree["constant_data"].to_dataset()
     y = tree["observed_data"].to_dataset()["y"].values.astype(float)

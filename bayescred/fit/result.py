@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from functools import cached_property
+from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
@@ -63,7 +63,7 @@ class CredentialFit:
         return pd.DataFrame({"reason": d.get("reason", []), "rows": d.get("rows", [])})
 
     def save(self, path: str | Path) -> Path:
-        """Write the fit to one NetCDF (``.nc``) or Zarr (``.zarr``) file; see :func:`bayescred.load`.
+        """Write the fit to one NetCDF (``.nc``) or Zarr (``.zarr``) file (:func:`bayescred.load`).
 
         The file holds the posterior, sampler statistics, the rows used, the spec, the priors,
         the data schema and the package versions. Nothing is pickled.
@@ -98,7 +98,7 @@ class CredentialFit:
 
     @cached_property
     def _diagnostics(self) -> Diagnostics:
-        names = [n for n in self.posterior.data_vars if n not in ("alpha",)]
+        names = [str(n) for n in self.posterior.data_vars if n not in ("alpha",)]
         return diagnose(self.tree, names)
 
     def diagnostics(self) -> pd.DataFrame:
@@ -123,7 +123,8 @@ class CredentialFit:
         post = self.tree["posterior"]
         return (
             f"<CredentialFit {self.spec.name!r}: outcome {info['outcome']!r}, "
-            f"{self.spec.outcome.likelihood} likelihood, {self.spec.worker_effects} worker effects, "
+            f"{self.spec.outcome.likelihood} likelihood, {self.spec.worker_effects} worker "
+            "effects, "
             f"{self.spec.effect.curve} curve; {info['rows_used']} rows of {info['workers_used']} "
             f"workers; {post.sizes['chain']} chains x {post.sizes['draw']} draws>"
         )

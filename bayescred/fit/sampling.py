@@ -17,7 +17,16 @@ from bayescred.model.design import ModelDesign
 
 Sampler = Literal["nutpie", "pymc", "numpyro"]
 
-VERSIONED_PACKAGES = ("bayescred", "pymc", "pytensor", "arviz", "nutpie", "numpy", "pandas", "xarray")
+VERSIONED_PACKAGES = (
+    "bayescred",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "nutpie",
+    "numpy",
+    "pandas",
+    "xarray",
+)
 
 
 def package_versions() -> dict[str, str]:

@@ -60,7 +60,9 @@ def summary_table(posterior: xr.Dataset, *, hdi_prob: float = 0.9) -> pd.DataFra
         da = stats["mean"][name]
         dims = list(da.dims)
         labels = _labels(da)
-        columns = {k: np.asarray(v[name].transpose(*dims).values).reshape(-1) for k, v in stats.items()}
+        columns = {
+            k: np.asarray(v[name].transpose(*dims).values).reshape(-1) for k, v in stats.items()
+        }
         for i, label in enumerate(labels):
             rows.append(
                 {

@@ -2,7 +2,8 @@
 
 For worker i in group g and period t, on the outcome's scale::
 
-    y[i,t] = alpha[i] + tau[t] + x[i,t] @ delta + beta[g] S(n[i,t]; shape[g]) M(z[i,t]; gamma[g]) + e
+    y[i,t] = alpha[i] + tau[t] + x[i,t] @ delta
+             + beta[g] S(n[i,t]; shape[g]) M(z[i,t]; gamma[g]) + e
 
 Group parameters are non-centred (``mu + sd * offset``). Gaussian outcomes integrate the worker
 intercepts out in closed form (``within``, ``random``, ``correlated``) and add the per-worker
@@ -19,7 +20,12 @@ import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
 
-from bayescred.model.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, credential_curve, track_record_modifier
+from bayescred.model.curves import (
+    CURVE_SHAPE_PARAMETER,
+    MODIFIER_TERMS,
+    credential_curve,
+    track_record_modifier,
+)
 from bayescred.model.design import ModelDesign
 from bayescred.model.priors import prior_distribution
 from bayescred.model.worker_likelihoods import random_loglik, within_loglik

@@ -1,4 +1,4 @@
-"""The user-facing model object: configure in ``__init__``, build in ``build``, sample in ``fit``."""
+"""The user-facing model: configure in ``__init__``, build in ``build``, sample in ``fit``."""
 
 from __future__ import annotations
 

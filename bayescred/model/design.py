@@ -61,7 +61,7 @@ class ModelDesign:
         if not self.mundlak_names:
             return np.zeros((p.n_workers, 0))
         counts = p.periods_per_worker().astype(float)
-        cols = [p.credentials.astype(float), self.z] + list(p.covariate_matrix.T)
+        cols = [p.credentials.astype(float), self.z, *list(p.covariate_matrix.T)]
         means = np.column_stack(
             [np.bincount(p.worker_codes, weights=c, minlength=p.n_workers) / counts for c in cols]
         )
@@ -71,7 +71,9 @@ class ModelDesign:
         """Count of input rows the model did not use, by reason."""
         ex = self.panel.excluded
         if not len(ex):
-            return pd.DataFrame({"reason": pd.Series([], dtype=str), "rows": pd.Series([], dtype=int)})
+            return pd.DataFrame(
+                {"reason": pd.Series([], dtype=str), "rows": pd.Series([], dtype=int)}
+            )
         return ex.groupby("reason").size().rename("rows").reset_index()
 
 
@@ -114,7 +116,10 @@ def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
         # the within model sees only deviations from worker means: scale priors to those
         counts = panel.periods_per_worker()
         wmean = np.bincount(panel.worker_codes, weights=y, minlength=panel.n_workers) / counts
-        y_sd = float(np.std(y - wmean[panel.worker_codes]) * np.sqrt(len(y) / max(len(y) - panel.n_workers, 1)))
+        y_sd = float(
+            np.std(y - wmean[panel.worker_codes])
+            * np.sqrt(len(y) / max(len(y) - panel.n_workers, 1))
+        )
     else:
         y_sd = float(np.std(y))
     y_mean = float(np.mean(y))
@@ -126,8 +131,10 @@ def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
         spec=spec, panel=panel, track_scale=scale, priors=priors, y_mean=y_mean, y_sd=y_sd
     )
     if spec.worker_effects == "correlated":
-        names = ("mean_credentials", "mean_track_record_z") + tuple(
-            f"mean_{c}" for c in spec.covariates
+        names = (
+            "mean_credentials",
+            "mean_track_record_z",
+            *(f"mean_{c}" for c in spec.covariates),
         )
         ones = (1.0,) * len(names)
         raw = replace(
