@@ -67,7 +67,7 @@ def run_sampler(
     if sampler == "nutpie" and low_rank_mass_matrix:
         # the credential effect's parameters are correlated (beta with lambda and gamma); a
         # low-rank mass-matrix update triples the ESS per second of the group means here
-        nuts["low_rank_modified_mass_matrix"] = True
+        nuts["adaptation"] = "low_rank"
     start = time.perf_counter()
     with model:
         tree = pm.sample(

@@ -95,55 +95,62 @@ def _grouped_parameter(
     return pm.Deterministic(f"{name}_group", link(value), dims=group_dims)
 
 
+def _per_row(group_values: Any, pooling: str, g: Any) -> Any:
+    """Each row's value of a per-group parameter ``(groups,)``.
+
+    A completely pooled parameter is one scalar: using it directly avoids a per-row gather
+    (and the scatter-add in its gradient), which dominates the cost of a gradient otherwise.
+    """
+    return group_values[0] if pooling == "complete" else group_values[g]
+
+
 def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
     """``beta[g] * S(n) * M(z)`` per row, creating the effect parameters."""
     eff = design.spec.effect
+    pooling = eff.pooling
     g = data["group_idx"]
     beta = _grouped_parameter(
         design,
         name="beta",
-        pooling=eff.pooling.beta,
+        pooling=pooling.beta,
         population_prior="mu_beta",
         sd_prior="sigma_beta",
         log_scale=False,
     )
     shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
     shape = None
-    if shape_name == "lambda":
-        shape = _grouped_parameter(
-            design,
-            name="lambda",
-            pooling=eff.pooling.lambda_,
-            population_prior="log_lambda",
-            sd_prior="sigma_log_lambda",
-            log_scale=True,
-        )[g]
-    elif shape_name == "kappa":
-        shape = _grouped_parameter(
-            design,
-            name="kappa",
-            pooling=eff.pooling.lambda_,
-            population_prior="kappa",
-            sd_prior="sigma_kappa",
-            log_scale=False,
-        )[g]
+    if shape_name is not None:
+        log_scale = shape_name == "lambda"
+        shape = _per_row(
+            _grouped_parameter(
+                design,
+                name=shape_name,
+                pooling=pooling.lambda_,
+                population_prior="log_lambda" if log_scale else "kappa",
+                sd_prior="sigma_log_lambda" if log_scale else "sigma_kappa",
+                log_scale=log_scale,
+            ),
+            pooling.lambda_,
+            g,
+        )
     curve = credential_curve(pt, eff.curve, data["credentials"], shape)
     terms = MODIFIER_TERMS[eff.modifier]
     if terms:
         gamma = _grouped_parameter(
             design,
             name="gamma",
-            pooling=eff.pooling.gamma,
+            pooling=pooling.gamma,
             population_prior="gamma",
             sd_prior="sigma_gamma",
             log_scale=False,
             term_dims=("gamma_term",),
-        )[g]
-        g2 = gamma[:, 1] if len(terms) > 1 else 0.0
-        modifier = track_record_modifier(pt, eff.modifier, data["z"], gamma[:, 0], g2)
+        )
+        g1 = _per_row(gamma[:, 0], pooling.gamma, g)
+        g2 = _per_row(gamma[:, 1], pooling.gamma, g) if len(terms) > 1 else 0.0
+        modifier = track_record_modifier(pt, eff.modifier, data["z"], g1, g2)
     else:
         modifier = 1.0
-    return beta[g] * curve * modifier
+    return _per_row(beta, pooling.beta, g) * curve * modifier
 
 
 def register_data(design: ModelDesign) -> dict[str, Any]:
