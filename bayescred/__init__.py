@@ -13,6 +13,7 @@ from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecEr
 from bayescred.fit.io import load_fit as load
 from bayescred.fit.result import CredentialFit
 from bayescred.model.credential_model import CredentialModel
+from bayescred.report import report
 from bayescred.spec import ModelSpec, load_spec
 
 __version__ = "0.1.0"
@@ -30,5 +31,6 @@ __all__ = [
     "__version__",
     "load",
     "load_spec",
+    "report",
     "validate",
 ]

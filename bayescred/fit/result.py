@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pandas as pd
 import xarray as xr
@@ -16,6 +16,9 @@ from bayescred.fit.reconstruct import design_from_tree
 from bayescred.fit.summary import PARAMETER_DESCRIPTIONS, summary_table
 from bayescred.model.design import ModelDesign
 from bayescred.spec import ModelSpec
+
+if TYPE_CHECKING:
+    from bayescred.plots import FitPlots
 
 
 class CredentialFit:
@@ -132,6 +135,14 @@ class CredentialFit:
     def parameter_names(self) -> list[str]:
         """Names of the parameters :meth:`summary` reports."""
         return [n for n in PARAMETER_DESCRIPTIONS if n in self.posterior.data_vars]
+
+    @cached_property
+    def plot(self) -> FitPlots:
+        """Posterior plots: ``effect_curve``, ``track_record``, ``groups``, ``ppc``, ``trace``,
+        ``rank`` (keyword-only arguments; each returns its figure or plot collection)."""
+        from bayescred.plots import FitPlots
+
+        return FitPlots(self)
 
     # ------------------------------------------------------------------ effects
     @cached_property

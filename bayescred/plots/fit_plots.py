@@ -1,0 +1,173 @@
+"""``fit.plot``: the figures of one fitted credential model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import arviz_plots as azp
+import numpy as np
+from matplotlib.figure import Figure
+
+from bayescred.plots import curves, parameters, ppc
+
+if TYPE_CHECKING:
+    from bayescred.fit.result import CredentialFit
+
+
+class FitPlots:
+    """Figures of a fitted model, computed over posterior draws.
+
+    Every method takes keyword arguments only, returns its figure (a matplotlib
+    :class:`~matplotlib.figure.Figure`, or an arviz-plots :class:`~arviz_plots.PlotCollection`
+    for :meth:`trace`, :meth:`rank` and :meth:`ppc`) and never calls ``show()``. Matplotlib
+    figures are made without pyplot, so they are not kept open by pyplot's figure manager;
+    save one with ``fig.savefig(...)`` (or ``pc.savefig(...)``).
+
+    Parameters
+    ----------
+    fit
+        The fitted model.
+
+    Examples
+    --------
+    >>> fig = fit.plot.effect_curve(groups=["A", "B"])  # doctest: +SKIP
+    >>> fig.savefig("effect_curve.png")  # doctest: +SKIP
+    """
+
+    def __init__(self, fit: CredentialFit) -> None:
+        self._fit = fit
+
+    def __repr__(self) -> str:
+        return "FitPlots: effect_curve, track_record, groups, trace, rank, ppc"
+
+    def effect_curve(
+        self,
+        *,
+        groups: Sequence[str] | None = None,
+        max_credentials: int | None = None,
+        track_record: float | None = None,
+        hdi_prob: float = 0.9,
+    ) -> Figure:
+        """Effect of credentials against the number held, per group and for the population.
+
+        Top panel: the cumulative effect of holding ``n`` credentials, ``beta S(n) M``; bottom
+        panel: the next credential's effect, ``beta (S(n + 1) - S(n)) M``. Lines are posterior
+        medians, bands HDIs; the population curve (dashed) uses the population parameters.
+
+        Parameters
+        ----------
+        groups
+            Group labels to show (default: all).
+        max_credentials
+            Largest count on the x axis (default: the most credentials observed).
+        track_record
+            Track record at which ``M`` is evaluated (default: the reference, where ``M = 1``).
+        hdi_prob
+            Mass of the HDI bands.
+        """
+        design = self._fit.design
+        if max_credentials is None:
+            max_credentials = int(np.max(design.panel.credentials, initial=1))
+        return curves.effect_curve_figure(
+            self._fit.posterior,
+            self._fit.spec,
+            design.track_scale,
+            groups=None if groups is None else list(groups),
+            max_credentials=max_credentials,
+            track_record=design.track_scale.reference if track_record is None else track_record,
+            hdi_prob=hdi_prob,
+        )
+
+    def track_record(
+        self, *, group: str | None = None, credentials: int = 0, hdi_prob: float = 0.9
+    ) -> Figure:
+        """The next credential's effect against track record, with the data's range marked.
+
+        Parameters
+        ----------
+        group
+            A group label, or None for the population mean parameters.
+        credentials
+            Credentials already held (the effect is that of going to ``credentials + 1``).
+        hdi_prob
+            Mass of the HDI band.
+        """
+        design = self._fit.design
+        return curves.track_record_figure(
+            self._fit.posterior,
+            self._fit.spec,
+            design.track_scale,
+            design.panel.track_record,
+            self._fit.peak_track_record(hdi_prob=hdi_prob),
+            group=group,
+            credentials=int(credentials),
+            hdi_prob=hdi_prob,
+        )
+
+    def groups(self, *, hdi_prob: float = 0.9) -> Figure:
+        """Forest of the groups' first-credential effects with the population mean.
+
+        Parameters
+        ----------
+        hdi_prob
+            Mass of the HDIs.
+        """
+        return parameters.groups_figure(self._fit.posterior, self._fit.spec, hdi_prob=hdi_prob)
+
+    def trace(self, *, var_names: Sequence[str] | None = None) -> azp.PlotCollection:
+        """Trace and per-chain density of the population parameters (arviz-plots).
+
+        Parameters
+        ----------
+        var_names
+            Parameters to show (default: the population-level parameters).
+        """
+        names = var_names or parameters.population_parameters(self._fit.posterior)
+        return parameters.trace_plot(self._fit.tree, list(names))
+
+    def rank(self, *, var_names: Sequence[str] | None = None) -> azp.PlotCollection:
+        """Rank plots (fractional-rank ECDF differences by chain) of the population parameters.
+
+        Parameters
+        ----------
+        var_names
+            Parameters to show (default: the population-level parameters).
+        """
+        names = var_names or parameters.population_parameters(self._fit.posterior)
+        return parameters.rank_plot(self._fit.tree, list(names))
+
+    def ppc(
+        self,
+        *,
+        num_samples: int = 50,
+        kind: str = "kde",
+        scale: ppc.Scale = "auto",
+        random_seed: int | None = 0,
+    ) -> azp.PlotCollection:
+        """Posterior predictive check: observed outcome density over replicated ones.
+
+        Replicated outcomes come from :func:`bayescred.fit.checks.posterior_predictive`.
+
+        Parameters
+        ----------
+        num_samples
+            Number of replicated data sets (evenly spaced posterior draws).
+        kind
+            ``"kde"``, ``"hist"`` or ``"ecdf"`` (arviz-plots ``plot_ppc_dist``).
+        scale
+            ``"outcome"`` (levels), ``"within"`` (each worker's rows minus the worker's
+            mean, observed and replicated alike) or ``"auto"`` (``within`` for models with
+            ``within`` worker effects, whose likelihood describes only those deviations; as
+            in :func:`bayescred.fit.checks.check`).
+        random_seed
+            Seed for the replicated outcomes.
+        """
+        return ppc.ppc_plot(
+            self._fit.tree,
+            self._fit.spec,
+            num_samples=num_samples,
+            random_seed=random_seed,
+            kind=kind,
+            scale=scale,
+        )
