@@ -11,6 +11,7 @@ Examples
 from bayescred.data import ColumnMap, Panel, validate
 from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecError
 from bayescred.fit.io import load_fit as load
+from bayescred.fit.loo import compare
 from bayescred.fit.result import CredentialFit
 from bayescred.model.credential_model import CredentialModel
 from bayescred.report import report
@@ -29,6 +30,7 @@ __all__ = [
     "Panel",
     "SpecError",
     "__version__",
+    "compare",
     "load",
     "load_spec",
     "report",

@@ -110,3 +110,16 @@ def test_convergence_warning_names_what_to_try(small_sim: SimulatedPanel) -> Non
 def test_unknown_sampler_is_refused(small_frame: pd.DataFrame) -> None:
     with pytest.raises(bc.SpecError, match="allowed: nutpie, pymc, numpyro"):
         bc.CredentialModel().fit(small_frame, sampler="stan", draws=5, tune=5)  # type: ignore[arg-type]
+
+
+def test_fit_methods_delegate_to_checks_and_loo(tiny_fit: bc.CredentialFit) -> None:
+    from bayescred.fit import checks, loo
+
+    mine = tiny_fit.check(max_draws=20, random_seed=3)
+    direct = checks.check(tiny_fit.tree, max_draws=20, random_seed=3)
+    pd.testing.assert_frame_equal(mine, direct)
+    ll = tiny_fit.log_likelihood()
+    assert ll["outcome"].dims == ("chain", "draw", "worker")
+    np.testing.assert_allclose(ll["outcome"].values, loo.log_likelihood(tiny_fit.tree)["outcome"].values)
+    table = bc.compare({"a": tiny_fit, "b": tiny_fit})
+    assert set(table.index) == {"a", "b"}

@@ -144,6 +144,58 @@ class CredentialFit:
 
         return FitPlots(self)
 
+    # ------------------------------------------------------------------ checks
+    def check(
+        self,
+        *,
+        by_group: bool = True,
+        max_draws: int = 200,
+        scale: Literal["auto", "outcome", "within"] = "auto",
+        random_seed: int | None = None,
+    ) -> pd.DataFrame:
+        """Posterior predictive check: Bayesian p-values of the mean, sd, 10/50/90% quantiles
+        and (for outcomes with zeros) the share of zeros, overall and by group; ``flag`` marks
+        p-values outside [0.05, 0.95]. Replicates are generated over at most ``max_draws``
+        thinned draws and in row chunks (memory O(rows + draws x statistics)). ``within`` fits
+        are checked on within-worker deviations by default (see
+        :func:`bayescred.fit.checks.check`)."""
+        from bayescred.fit.checks import check
+
+        return check(
+            self.tree, by_group=by_group, max_draws=max_draws, scale=scale, random_seed=random_seed
+        )
+
+    def prior_check(
+        self,
+        *,
+        draws: int = 200,
+        by_group: bool = True,
+        scale: Literal["auto", "outcome", "within"] = "auto",
+        random_seed: int | None = None,
+    ) -> pd.DataFrame:
+        """Prior predictive check: the same table as :meth:`check` for prior draws."""
+        from bayescred.fit.checks import prior_check
+
+        return prior_check(
+            self.tree, draws=draws, by_group=by_group, scale=scale, random_seed=random_seed
+        )
+
+    def log_likelihood(self) -> xr.Dataset:
+        """Pointwise log-likelihood per worker ``(chain, draw, worker)`` for PSIS-LOO.
+
+        The ``within`` likelihood has no per-row density; the unit is the worker
+        (leave-one-worker-out), the natural unit for panel data.
+        """
+        from bayescred.fit.loo import log_likelihood
+
+        return log_likelihood(self.tree)
+
+    def loo(self) -> Any:
+        """PSIS-LOO (leave one worker out) of this fit, ArviZ's ``ELPDData``."""
+        from bayescred.fit.loo import loo
+
+        return loo(self)
+
     # ------------------------------------------------------------------ effects
     @cached_property
     def design(self) -> ModelDesign:

@@ -8,6 +8,7 @@ predicted for new profiles and a saved fit can be rebuilt without the original f
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -50,7 +51,7 @@ class ModelDesign:
     mundlak_center: tuple[float, ...] = ()
     mundlak_scale: tuple[float, ...] = ()
 
-    @property
+    @cached_property
     def z(self) -> np.ndarray:
         """Standardised log track record of each used row."""
         return self.track_scale.z(self.panel.track_record)

@@ -29,7 +29,7 @@ def default_priors(
         "sigma_log_lambda": p(dist="half_normal", sigma=0.3),
         "kappa": p(dist="normal", mu=0.0, sigma=0.5),
         "sigma_kappa": p(dist="half_normal", sigma=0.2),
-        "gamma": p(dist="normal", mu=0.0, sigma=1.0),
+        "gamma": p(dist="normal", mu=0.0, sigma=0.5),
         "sigma_gamma": p(dist="half_normal", sigma=0.3),
         "sigma": p(dist="half_normal", sigma=1.0 * s),
         "nu": p(dist="gamma", alpha=2.0, beta=0.1),
