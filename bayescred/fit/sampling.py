@@ -68,6 +68,11 @@ def run_sampler(
         # the credential effect's parameters are correlated (beta with lambda and gamma); a
         # low-rank mass-matrix update triples the ESS per second of the group means here
         nuts["adaptation"] = "low_rank"
+    init = effect_initial_values(model, design)
+    jitter = {rv for rv in model.free_RVs if rv.name not in init}
+    extra: dict[str, Any] = {"initvals": init}
+    if sampler == "nutpie":
+        extra["compile_kwargs"] = {"jitter_rvs": jitter}
     start = time.perf_counter()
     with model:
         tree = pm.sample(
@@ -81,10 +86,46 @@ def run_sampler(
             var_names=stored_variables(model),
             compute_convergence_checks=False,
             nuts=nuts,
+            **extra,
         )
     elapsed = time.perf_counter() - start
     assert isinstance(tree, xr.DataTree)
     return attach_design(tree, design, sampler=sampler, wall_time=elapsed)
+
+
+def effect_initial_values(model: pm.Model, design: ModelDesign) -> dict[str, Any]:
+    """Data-derived starting values of the credential-effect parameters.
+
+    ``beta * S(n) * M(z)`` is multiplicative: where ``beta`` is near zero the curve's shape and
+    the modifier are unidentified, and a chain started there can drift into a spurious mode
+    (large lambda, convex modifier, beta ~ 0) and stay. Starting every chain at the within-worker
+    OLS slope of the outcome on the credential count, with the prior means of the curve and
+    modifier parameters (not jittered), keeps chains in the region the data support; the other
+    parameters are still jittered.
+    """
+    p = design.panel
+    counts = p.periods_per_worker().astype(float)
+
+    def demean(v: np.ndarray) -> np.ndarray:
+        means = np.bincount(p.worker_codes, weights=v, minlength=p.n_workers) / counts
+        return np.asarray(v - means[p.worker_codes])
+
+    n = demean(p.credentials.astype(float))
+    y = demean(np.asarray(p.y, dtype=float))
+    slope = float(n @ y / (n @ n)) if float(n @ n) > 0 else 0.0
+    if not np.isfinite(slope) or abs(slope) < 1e-3 * design.y_sd:
+        slope = 1e-3 * design.y_sd
+    free = {v.name for v in model.free_RVs}
+    values: dict[str, Any] = {}
+    if "mu_beta" in free:
+        values["mu_beta"] = slope
+    if "beta_group" in free:
+        values["beta_group"] = np.full(p.n_groups, slope)
+    for name in ("log_lambda", "kappa", "gamma"):
+        if name in free:
+            mean = design.priors[name].mu
+            values[name] = np.full(model[name].eval().shape, 0.0 if mean is None else mean)
+    return values
 
 
 def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:

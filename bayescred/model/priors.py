@@ -25,7 +25,7 @@ def default_priors(
     priors = {
         "mu_beta": p(dist="normal", mu=0.0, sigma=0.5 * s),
         "sigma_beta": p(dist="half_normal", sigma=0.25 * s),
-        "log_lambda": p(dist="normal", mu=float(np.log(0.2)), sigma=1.0),
+        "log_lambda": p(dist="normal", mu=float(np.log(0.2)), sigma=0.75),
         "sigma_log_lambda": p(dist="half_normal", sigma=0.3),
         "kappa": p(dist="normal", mu=0.0, sigma=0.5),
         "sigma_kappa": p(dist="half_normal", sigma=0.2),
