@@ -8,6 +8,7 @@ Examples
 'within'
 """
 
+from bayescred import datasets
 from bayescred.data import ColumnMap, Panel, validate
 from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecError
 from bayescred.fit.io import load_fit as load
@@ -31,6 +32,7 @@ __all__ = [
     "SpecError",
     "__version__",
     "compare",
+    "datasets",
     "load",
     "load_spec",
     "report",

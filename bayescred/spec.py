@@ -144,7 +144,7 @@ class SamplingSpec(_Strict):
     draws: Annotated[int, Field(ge=1)] = 1000
     tune: Annotated[int, Field(ge=0)] = 1000
     chains: Annotated[int, Field(ge=1)] = 4
-    target_accept: Annotated[float, Field(gt=0, lt=1)] = 0.9
+    target_accept: Annotated[float, Field(gt=0, lt=1)] = 0.95
     low_rank_mass_matrix: bool = Field(
         default=True,
         description="nutpie only: adapt a low-rank mass matrix (faster for correlated posteriors)",
