@@ -55,7 +55,11 @@ PRIOR_NAMES: dict[str, str] = {
     "mu_alpha": "mean of the worker intercepts (random and correlated worker effects)",
     "sigma_alpha": "sd of the worker intercepts (random and correlated worker effects)",
     "psi": "coefficients of the worker means in the intercepts' mean (correlated)",
-    "sigma_tau": "sd of the period effects",
+    "sigma_tau": "sd of the period effects (hierarchical)",
+    "tau": (
+        "the period effects' own zero-sum normal prior with a fixed sd instead of the "
+        "hierarchical sigma_tau; a wide one (sigma = 10) gives period fixed effects"
+    ),
     "delta": "covariate coefficients",
 }
 
@@ -190,6 +194,12 @@ class ModelSpec(_Strict):
                 "form, which only the normal likelihood allows. Use worker_effects = 'correlated' "
                 "(worker intercepts with a Mundlak mean; robust to selection on worker means) or "
                 "'random'."
+            )
+        tau = self.priors.get("tau")
+        if tau is not None and (tau.dist != "normal" or tau.mu != 0):
+            raise ValueError(
+                "priors.tau must be a normal prior with mu = 0 (the period effects sum to zero); "
+                'for period fixed effects use {dist = "normal", mu = 0.0, sigma = 10.0}'
             )
         if len(set(self.covariates)) != len(self.covariates):
             raise ValueError("covariates must not repeat a column")

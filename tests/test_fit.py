@@ -120,6 +120,8 @@ def test_fit_methods_delegate_to_checks_and_loo(tiny_fit: bc.CredentialFit) -> N
     pd.testing.assert_frame_equal(mine, direct)
     ll = tiny_fit.log_likelihood()
     assert ll["outcome"].dims == ("chain", "draw", "worker")
-    np.testing.assert_allclose(ll["outcome"].values, loo.log_likelihood(tiny_fit.tree)["outcome"].values)
+    np.testing.assert_allclose(
+        ll["outcome"].values, loo.log_likelihood(tiny_fit.tree)["outcome"].values
+    )
     table = bc.compare({"a": tiny_fit, "b": tiny_fit})
     assert set(table.index) == {"a", "b"}

@@ -144,3 +144,12 @@ def test_bad_data_raise_data_error_before_building(small_frame: pd.DataFrame) ->
     bad = small_frame.assign(track_record=-1.0)
     with pytest.raises(bc.DataError, match="track_record"):
         bc.CredentialModel().build(bad)
+
+
+def test_fixed_scale_tau_prior_replaces_the_hierarchical_one(small_frame: pd.DataFrame) -> None:
+    """linear_fe: period fixed effects (wide fixed-sd prior), no sigma_tau to shrink them."""
+    model = bc.CredentialModel("linear_fe").build(small_frame)
+    names = _names(model)
+    assert "tau" in names and "sigma_tau" not in names
+    draws = pm.draw(model["tau"], draws=2000, random_seed=2)
+    assert draws.std() == pytest.approx(10.0 * np.sqrt(1 - 1 / draws.shape[1]), rel=0.05)

@@ -27,7 +27,7 @@ def _settings(name: str) -> SimulatedPanel:
     base = paper_preset(n_workers=2000, n_periods=20, modifier="log_linear", selection=1.2)
     groups = tuple(
         dataclasses.replace(g, beta=b, gamma1=0.35, gamma2=0.0)
-        for g, b in zip(base.groups, (0.06, 0.12, 0.18, 0.3), strict=True)
+        for g, b in zip(base.groups, (0.09, 0.12, 0.15, 0.22), strict=True)
     )
     return simulate(dataclasses.replace(base, groups=groups), seed=5)
 

@@ -175,7 +175,10 @@ def build_model(design: ModelDesign) -> pm.Model:
         data = register_data(design)
         mean = credential_term(design, data)
         if spec.period_effects and p.n_periods > 1:
-            sigma_tau = prior_distribution("sigma_tau", design.priors["sigma_tau"])
+            if "tau" in spec.priors:  # fixed-scale prior: period fixed effects when wide
+                sigma_tau = spec.priors["tau"].parameters()["sigma"]
+            else:
+                sigma_tau = prior_distribution("sigma_tau", design.priors["sigma_tau"])
             tau = pm.ZeroSumNormal("tau", sigma=sigma_tau, dims="period")
             mean = mean + tau[data["period_idx"]]
         if p.covariates:
