@@ -52,6 +52,7 @@ PRIOR_NAMES: dict[str, str] = {
     "sigma_gamma": "between-group sd of the modifier coefficients (partial pooling)",
     "sigma": "residual sd on the outcome's scale",
     "nu": "degrees of freedom of the Student-t likelihood",
+    "phi": "dispersion of the negative-binomial likelihood (variance mu + mu^2 / phi)",
     "mu_alpha": "mean of the worker intercepts (random and correlated worker effects)",
     "sigma_alpha": "sd of the worker intercepts (random and correlated worker effects)",
     "psi": "coefficients of the worker means in the intercepts' mean (correlated)",

@@ -118,6 +118,18 @@ def test_student_t_uses_latent_noncentred_intercepts(small_frame: pd.DataFrame) 
     assert model.named_vars_to_dims["alpha_offset"] == ("worker",)
 
 
+def test_count_likelihood_uses_latent_intercepts_without_sigma(small_frame: pd.DataFrame) -> None:
+    model = _build(
+        small_frame,
+        outcome={"column": "n_projects", "likelihood": "negative_binomial"},
+        worker_effects="correlated",
+    )
+    free = {v.name for v in model.free_RVs}
+    assert {"phi", "alpha_offset", "psi", "sigma_alpha"} <= free
+    assert "sigma" not in free and WORKER_LOGLIK not in _names(model)
+    assert model.named_vars_to_dims["alpha_offset"] == ("worker",)
+
+
 def test_period_effects_switch(small_frame: pd.DataFrame) -> None:
     assert "tau" in _names(_build(small_frame, period_effects=True))
     assert "tau" not in _names(_build(small_frame, period_effects=False))

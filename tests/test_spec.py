@@ -9,7 +9,7 @@ import pytest
 import bayescred as bc
 from bayescred.spec import PRIOR_NAMES, models_dir
 
-BUNDLED = ["default", "paper_quadratic", "linear_fe"]
+BUNDLED = ["default", "paper_quadratic", "linear_fe", "project_counts"]
 
 
 @pytest.mark.parametrize("name", BUNDLED)
@@ -38,6 +38,17 @@ def test_bundled_specs_match_what_they_promise() -> None:
         "linear",
         "none",
         "within",
+        True,
+    )
+    counts = bc.load_spec("project_counts")
+    assert (counts.outcome.column, counts.outcome.likelihood, counts.worker_effects) == (
+        "n_projects",
+        "negative_binomial",
+        "correlated",
+    )
+    assert (counts.effect.curve, counts.effect.modifier, counts.period_effects) == (
+        "geometric",
+        "none",
         True,
     )
     assert {p.stem for p in models_dir().glob("*.toml")} >= set(BUNDLED)

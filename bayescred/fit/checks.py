@@ -10,9 +10,12 @@ linear predictor without intercepts (:func:`bayescred.fit.predictor.mean_without
   ``within``, Normal(mu_alpha [+ Mundlak], sigma_alpha) otherwise), which makes them a draw
   from the joint posterior; then ``y_rep = alpha + m + Normal(0, sigma)``;
 * ``worker_effects = "none"``: ``y_rep = mu_alpha + m + noise``;
-* latent-intercept models (Student-t with ``random``/``correlated`` effects): the intercepts
-  are rebuilt exactly from the stored non-centred offsets, ``alpha = mu_alpha [+ Mundlak] +
-  sigma_alpha * alpha_offset`` (``alpha`` itself is not stored); noise is Student-t.
+* latent-intercept models (Student-t, Poisson, negative binomial and Bernoulli with
+  ``random``/``correlated`` effects): the intercepts are rebuilt exactly from the stored
+  non-centred offsets, ``alpha = mu_alpha [+ Mundlak] + sigma_alpha * alpha_offset`` (``alpha``
+  itself is not stored); noise is Student-t, or, on a link scale, the outcome is drawn given
+  ``eta = alpha + m``: ``Poisson(exp(eta))``, ``NegBin(exp(eta), phi)``, ``Bernoulli(expit(eta))``.
+  There the intercepts do not cancel from within-worker deviations, so they are always rebuilt.
 
 Within-worker deviations (outcomes minus their worker means) do not depend on the intercepts.
 They are the default scale of the checks for ``within`` fits, whose likelihood describes
@@ -34,10 +37,11 @@ import numpy as np
 import pandas as pd
 import pymc as pm
 import xarray as xr
+from scipy.special import expit
 
 from bayescred.fit.predictor import chunks, mean_without_intercepts, stack_draws
 from bayescred.fit.reconstruct import design_from_tree
-from bayescred.model.build import build_model
+from bayescred.model.build import LINK_LIKELIHOODS, build_model
 from bayescred.model.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
 from bayescred.model.design import ModelDesign
 from bayescred.model.worker_likelihoods import random_intercept_posterior
@@ -96,7 +100,7 @@ def effect_variables(design: ModelDesign) -> list[str]:
     shape = CURVE_SHAPE_PARAMETER[spec.effect.curve]
     wanted = {
         "beta_group": True,
-        "sigma": True,
+        "sigma": spec.outcome.likelihood in ("normal", "student_t"),
         f"{shape}_group": shape is not None,
         "gamma_group": bool(MODIFIER_TERMS[spec.effect.modifier]),
         "tau": spec.period_effects and design.panel.n_periods > 1,
@@ -105,6 +109,7 @@ def effect_variables(design: ModelDesign) -> list[str]:
         "sigma_alpha": effects in ("random", "correlated"),
         "psi": effects == "correlated",
         "nu": spec.outcome.likelihood == "student_t",
+        "phi": spec.outcome.likelihood == "negative_binomial",
         "alpha_offset": not is_closed_form(design) and effects != "none",
     }
     return [name for name, keep in wanted.items() if keep]
@@ -134,10 +139,10 @@ class Replicator:
 
     def __post_init__(self) -> None:
         spec = self.design.spec
-        if spec.outcome.likelihood not in ("normal", "student_t"):
+        if spec.outcome.likelihood not in ("normal", "student_t", *LINK_LIKELIHOODS):
             raise NotImplementedError(
                 f"predictive checks for the {spec.outcome.likelihood!r} likelihood are not "
-                "implemented yet (normal and student_t are)"
+                "implemented yet (normal, student_t, poisson, negative_binomial and bernoulli are)"
             )
         if self.source == "prior" and spec.worker_effects == "within" and not self.deviations:
             raise ValueError(
@@ -145,15 +150,33 @@ class Replicator:
                 "prior: the prior predictive exists only for within-worker deviations"
             )
         self.design = cached_design(self.design)
-        names = ("sigma", "mu_alpha", "sigma_alpha", "psi", "nu", "alpha", "alpha_offset")
+        names = ("sigma", "mu_alpha", "sigma_alpha", "psi", "nu", "phi", "alpha", "alpha_offset")
         self.flat = {n: stack_draws(self.params[n]) for n in names if n in self.params}
         self._mundlak = self.design.mundlak_matrix() if "psi" in self.flat else np.zeros((0, 0))
         latent = not is_closed_form(self.design) and spec.worker_effects != "none"
-        if latent and not {"alpha", "alpha_offset"} & set(self.flat) and not self.deviations:
+        # on a link scale the intercepts do not cancel from within-worker deviations
+        needed = not self.deviations or self.link
+        if latent and not {"alpha", "alpha_offset"} & set(self.flat) and needed:
             raise NotImplementedError(
                 "this latent-intercept fit stores neither 'alpha' nor 'alpha_offset': the "
                 "worker intercepts cannot be reconstructed"
             )
+
+    @property
+    def link(self) -> bool:
+        """Whether the likelihood is on a link scale (counts, binary): outcomes are sampled."""
+        return self.design.spec.outcome.likelihood in LINK_LIKELIHOODS
+
+    def _sample_link(self, j: int, eta: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Outcomes drawn given the link-scale predictor ``eta`` (intercepts included)."""
+        likelihood = self.design.spec.outcome.likelihood
+        if likelihood == "bernoulli":
+            return (rng.random(eta.shape) < expit(eta)).astype(float)
+        mu = np.exp(eta)
+        if likelihood == "poisson":
+            return rng.poisson(mu).astype(float)
+        phi = float(self.flat["phi"][j])  # negative binomial: variance mu + mu^2 / phi
+        return rng.negative_binomial(phi, phi / (phi + mu)).astype(float)
 
     @property
     def n_draws(self) -> int:
@@ -213,6 +236,12 @@ class Replicator:
         out = np.empty(n)
         for rows in chunks(n, self.chunk_rows):
             out[rows] = mean_without_intercepts(self.params, self.design, np.array([j]), rows)[0]
+        if self.link:
+            alpha = self.intercepts(j, out, rng)
+            for rows in chunks(n, self.chunk_rows):
+                a = alpha[p.worker_codes[rows]] if isinstance(alpha, np.ndarray) else alpha
+                out[rows] = self._sample_link(j, out[rows] + a, rng)
+            return demean_by_worker(self.design, out, out=out) if self.deviations else out
         # constant within worker: the intercepts cancel from within-worker deviations
         alpha = 0.0 if self.deviations else self.intercepts(j, out, rng)
         for rows in chunks(n, self.chunk_rows):
@@ -292,7 +321,7 @@ def posterior_predictive(
     Raises
     ------
     NotImplementedError
-        For likelihoods other than normal and Student-t.
+        For the hurdle likelihood (not implemented yet).
     """
     rep, idx = posterior_replicator(
         fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, scale=scale

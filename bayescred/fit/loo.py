@@ -11,7 +11,8 @@ no per-row density.
   For ``within`` this is the density of the worker's within-worker deviations
   (``T_i - 1`` degrees of freedom), for ``random``/``correlated`` that of the outcome levels
   with the intercept integrated out.
-* Latent-intercept models: the row log densities summed within worker, given the draw's
+* Latent-intercept models: the row log densities (normal, Student-t; Poisson, negative
+  binomial and Bernoulli on their link scale) summed within worker, given the draw's
   intercepts (rebuilt from the stored ``alpha_offset``). Leave-one-worker-out PSIS then has to
   move the intercept from its posterior to its prior and the Pareto k values are often high;
   ``worker_effects = "none"`` has no such problem.
@@ -57,6 +58,32 @@ def _row_logpdf(design: ModelDesign, e: np.ndarray, flat: dict[str, Any], j: int
     return np.asarray(-0.5 * LOG_2PI - np.log(sigma) - 0.5 * r * r)
 
 
+def _link_row_logpdf(
+    design: ModelDesign, y: np.ndarray, eta: np.ndarray, flat: dict[str, Any], j: int
+) -> np.ndarray:
+    """Log probability of the outcomes ``y`` given the link-scale predictor ``eta`` (draw ``j``).
+
+    Poisson and negative binomial (log link; NB variance ``mu + mu^2 / phi``) and Bernoulli
+    (logit link), written on the link scale so that large ``|eta|`` stays finite.
+    """
+    likelihood = design.spec.outcome.likelihood
+    if likelihood == "bernoulli":
+        return np.asarray(y * eta - np.logaddexp(0.0, eta))
+    if likelihood == "poisson":
+        return np.asarray(y * eta - np.exp(eta) - gammaln(y + 1.0))
+    if likelihood == "negative_binomial":
+        phi = float(flat["phi"][j])
+        log_total = np.logaddexp(np.log(phi), eta)  # log(phi + mu)
+        return np.asarray(
+            gammaln(y + phi)
+            - gammaln(phi)
+            - gammaln(y + 1.0)
+            + phi * (np.log(phi) - log_total)
+            + y * (eta - log_total)
+        )
+    raise NotImplementedError(f"no row log density for the {likelihood!r} likelihood")
+
+
 def _worker_loglik_draw(
     rep: Replicator, j: int, y: np.ndarray, m: np.ndarray, counts: np.ndarray
 ) -> np.ndarray:
@@ -71,6 +98,11 @@ def _worker_loglik_draw(
         sa, mu = rep.flat["sigma_alpha"][j], rep.intercept_mean(j)
         return np.asarray(random_loglik(np, d, codes, counts, sigma, sa, mu))
     alpha = rep.intercepts(j, m, np.random.default_rng(0))  # stored intercepts: no randomness
+    if rep.link:
+        eta = m + (alpha[codes] if isinstance(alpha, np.ndarray) else alpha)
+        return np.bincount(
+            codes, weights=_link_row_logpdf(design, y, eta, rep.flat, j), minlength=len(counts)
+        )
     lp = _row_logpdf(
         design, d - (alpha[codes] if isinstance(alpha, np.ndarray) else alpha), rep.flat, j
     )
@@ -97,7 +129,7 @@ def log_likelihood(fit_tree: xr.DataTree, *, chunk_elements: int = CHUNK_ELEMENT
     Raises
     ------
     NotImplementedError
-        For likelihoods other than normal and Student-t.
+        For the hurdle likelihood (not implemented yet).
     """
     posterior = fit_tree["posterior"].to_dataset()
     sizes = posterior.sizes

@@ -24,6 +24,7 @@ PARAMETER_DESCRIPTIONS: dict[str, str] = {
     "delta": "covariate coefficient",
     "sigma": "residual sd",
     "nu": "Student-t degrees of freedom",
+    "phi": "negative-binomial dispersion (variance mu + mu^2 / phi)",
     "mu_alpha": "mean worker intercept",
     "sigma_alpha": "sd of worker intercepts",
     "psi": "worker-mean (Mundlak) coefficient",

@@ -9,7 +9,9 @@ Group parameters are non-centred (``mu + sd * offset``). Gaussian outcomes integ
 intercepts out in closed form (``within``, ``random``, ``correlated``) and add the per-worker
 log-likelihood as a potential; the deterministic ``worker_loglik`` (per worker) is not stored at
 sampling time but computed on demand for LOO. Other likelihoods use latent, non-centred worker
-intercepts.
+intercepts; for ``poisson`` and ``negative_binomial`` (log link, NB dispersion ``phi``: variance
+``mu + mu^2 / phi``) and ``bernoulli`` (logit link) the right-hand side is the link-scale
+predictor ``eta`` and there is no residual ``sigma``.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from bayescred.model.worker_likelihoods import random_loglik, within_loglik
 
 #: Name of the per-worker log-likelihood deterministic (closed-form models).
 WORKER_LOGLIK = "worker_loglik"
+#: Likelihoods on a link scale (log for counts, logit for binary) without a residual sd.
+LINK_LIKELIHOODS: tuple[str, ...] = ("poisson", "negative_binomial", "bernoulli")
 #: Name of the observed variable (latent-intercept models) and of the log-likelihood variable.
 OUTCOME_VAR = "outcome"
 
@@ -202,8 +206,12 @@ def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
     spec = design.spec
     p = design.panel
     effects = spec.worker_effects
+    likelihood = spec.outcome.likelihood
+    if likelihood in LINK_LIKELIHOODS:
+        _link_likelihood(design, data, mean)
+        return
     sigma = prior_distribution("sigma", design.priors["sigma"])
-    if spec.outcome.likelihood == "normal" and effects in ("within", "random", "correlated"):
+    if likelihood == "normal" and effects in ("within", "random", "correlated"):
         counts = pt.as_tensor(p.periods_per_worker().astype(float))
         d = data["y"] - mean
         if effects == "within":
@@ -216,14 +224,7 @@ def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
         pm.Potential("worker_likelihood", worker_ll.sum())
         return
     # latent intercepts (non-Gaussian likelihoods, or no worker effects)
-    if effects == "none":
-        mean = mean + prior_distribution("mu_alpha", design.priors["mu_alpha"])
-    else:
-        mu_alpha = _intercept_mean(design)
-        sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
-        offset = pm.Normal("alpha_offset", 0.0, 1.0, dims="worker")
-        alpha = pm.Deterministic("alpha", mu_alpha + sigma_alpha * offset, dims="worker")
-        mean = mean + alpha[data["worker_idx"]]
+    mean = _add_latent_intercepts(design, data, mean)
     if spec.outcome.likelihood == "normal":
         pm.Normal(OUTCOME_VAR, mu=mean, sigma=sigma, observed=data["y"], dims="obs")
     elif spec.outcome.likelihood == "student_t":
@@ -233,6 +234,36 @@ def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
         raise NotImplementedError(
             f"likelihood {spec.outcome.likelihood!r} is specified but not implemented yet"
         )
+
+
+def _add_latent_intercepts(design: ModelDesign, data: dict[str, Any], mean: Any) -> Any:
+    """``mean`` plus the worker intercepts: latent and non-centred, or one ``mu_alpha``."""
+    if design.spec.worker_effects == "none":
+        return mean + prior_distribution("mu_alpha", design.priors["mu_alpha"])
+    mu_alpha = _intercept_mean(design)
+    sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
+    offset = pm.Normal("alpha_offset", 0.0, 1.0, dims="worker")
+    alpha = pm.Deterministic("alpha", mu_alpha + sigma_alpha * offset, dims="worker")
+    return mean + alpha[data["worker_idx"]]
+
+
+def _link_likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
+    """Count (log link) and binary (logit link) outcomes, with latent worker intercepts.
+
+    ``mean`` is the linear predictor on the link scale; there is no residual ``sigma``.
+    """
+    likelihood = design.spec.outcome.likelihood
+    eta = _add_latent_intercepts(design, data, mean)
+    y = data["y"]
+    if likelihood == "poisson":
+        pm.Poisson(OUTCOME_VAR, mu=pt.exp(eta), observed=y, dims="obs")
+    elif likelihood == "negative_binomial":
+        phi = prior_distribution("phi", design.priors["phi"])
+        pm.NegativeBinomial(OUTCOME_VAR, mu=pt.exp(eta), alpha=phi, observed=y, dims="obs")
+    elif likelihood == "bernoulli":
+        pm.Bernoulli(OUTCOME_VAR, logit_p=eta, observed=y, dims="obs")
+    else:  # pragma: no cover - LINK_LIKELIHOODS lists the cases above
+        raise AssertionError(likelihood)
 
 
 def stored_variables(model: pm.Model) -> list[str]:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from bayescred.data.panel import Panel, select_rows
 from bayescred.data.validate import validate
+from bayescred.errors import SpecError
 from bayescred.model.curves import TrackRecordScale
 from bayescred.model.priors import default_priors, resolve_priors
 from bayescred.spec import ModelSpec, PriorSpec
@@ -96,6 +97,26 @@ def as_panel(data: pd.DataFrame | Panel, spec: ModelSpec) -> Panel:
     )
 
 
+def _check_outcome_support(spec: ModelSpec, y: np.ndarray) -> None:
+    """Count likelihoods need non-negative integers, ``bernoulli`` zeros and ones."""
+    likelihood = spec.outcome.likelihood
+    y = np.asarray(y, dtype=float)
+    if likelihood in ("poisson", "negative_binomial"):
+        bad = (y < 0) | (y != np.round(y))
+        rule = "non-negative integer counts"
+    elif likelihood == "bernoulli":
+        bad = (y != 0) & (y != 1)
+        rule = "0/1 values"
+    else:
+        return
+    if bad.any():
+        raise SpecError(
+            f"outcome.likelihood = {likelihood!r} needs {rule}, but {int(bad.sum())} rows of "
+            f"{spec.outcome.column!r} are not (e.g. {y[bad][:3].tolist()}); choose the likelihood "
+            "that matches the outcome (normal or student_t for real values)"
+        )
+
+
 def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
     """Validate ``data`` and compute the design of ``spec`` on it."""
     panel = as_panel(data, spec)
@@ -106,6 +127,7 @@ def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
         )
     if panel.y is None:
         raise AssertionError("a model panel always has an outcome")  # pragma: no cover
+    _check_outcome_support(spec, panel.y)
     tr = spec.track_record
     scale = TrackRecordScale.from_data(
         panel.track_record, reference=None if tr.reference == "median" else float(tr.reference)

@@ -1,0 +1,220 @@
+"""Count (Poisson, negative binomial) and binary (Bernoulli) likelihoods on the latent-intercept
+path: model structure, link-scale priors, per-row log densities and one small real fit."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pymc as pm
+import pytest
+import xarray as xr
+from scipy import stats
+
+import bayescred as bc
+from bayescred.data.simulate import simulate
+from bayescred.fit.checks import Replicator
+from bayescred.fit.loo import _link_row_logpdf
+from bayescred.model.build import OUTCOME_VAR
+from bayescred.model.design import make_design
+
+COLUMN = {"poisson": "n_projects", "negative_binomial": "n_projects", "bernoulli": "any_project"}
+OBSERVED_OP = {
+    "poisson": "PoissonRV",
+    "negative_binomial": "NegBinomialRV",
+    "bernoulli": "BernoulliRV",
+}
+
+
+def _spec(likelihood: str, effects: str = "correlated", **changes: Any) -> bc.ModelSpec:
+    return bc.ModelSpec().with_changes(
+        outcome={"column": COLUMN[likelihood], "likelihood": likelihood},
+        worker_effects=effects,
+        **changes,
+    )
+
+
+def _names(model: pm.Model) -> set[str]:
+    return {v.name for v in model.free_RVs} | {v.name for v in model.deterministics}
+
+
+@pytest.mark.parametrize("likelihood", list(COLUMN))
+@pytest.mark.parametrize("effects", ["correlated", "random", "none"])
+def test_structure(small_frame: pd.DataFrame, likelihood: str, effects: str) -> None:
+    model = bc.CredentialModel(_spec(likelihood, effects)).build(small_frame)
+    names = _names(model)
+    assert "sigma" not in names and "nu" not in names
+    assert ("phi" in names) == (likelihood == "negative_binomial")
+    assert ("alpha_offset" in names) == (effects != "none")
+    assert ("psi" in names) == (effects == "correlated")
+    assert "worker_loglik" not in names
+    observed = model[OUTCOME_VAR]
+    assert observed in model.observed_RVs
+    assert type(observed.owner.op).__name__ == OBSERVED_OP[likelihood]
+    assert model.named_vars_to_dims[OUTCOME_VAR] == ("obs",)
+    if effects == "correlated":  # compiling is the slow part: once per likelihood
+        point = model.initial_point()
+        assert np.isfinite(model.compile_logp()(point))
+        assert np.all(np.isfinite(model.compile_dlogp()(point)))
+
+
+@pytest.mark.parametrize("likelihood", list(COLUMN))
+def test_within_is_refused_with_the_reason(likelihood: str) -> None:
+    with pytest.raises(bc.SpecError, match="closed form.*'correlated'"):
+        _spec(likelihood, "within")
+
+
+@pytest.mark.parametrize("likelihood", list(COLUMN))
+def test_priors_are_on_the_link_scale(small_frame: pd.DataFrame, likelihood: str) -> None:
+    design = make_design(_spec(likelihood), small_frame)
+    pr = design.priors
+    assert "sigma" not in pr and "nu" not in pr
+    assert pr["mu_beta"].parameters() == {"mu": 0.0, "sigma": 0.5}
+    assert pr["sigma_alpha"].parameters() == {"sigma": 1.0}
+    assert pr["sigma_tau"].parameters() == {"sigma": 0.5}
+    ybar = float(small_frame[COLUMN[likelihood]].mean())
+    link = np.log(ybar / (1 - ybar)) if likelihood == "bernoulli" else np.log(ybar)
+    assert pr["mu_alpha"].parameters() == pytest.approx({"mu": link, "sigma": 1.0})
+    assert ("phi" in pr) == (likelihood == "negative_binomial")
+
+
+def test_gaussian_priors_keep_the_outcome_scale(small_frame: pd.DataFrame) -> None:
+    design = make_design(bc.ModelSpec().with_changes(worker_effects="random"), small_frame)
+    s = design.y_sd
+    assert design.priors["mu_beta"].parameters()["sigma"] == pytest.approx(0.5 * s)
+    assert design.priors["mu_alpha"].mu == pytest.approx(design.y_mean)
+    assert "sigma" in design.priors and "phi" not in design.priors
+
+
+def test_phi_prior_can_be_overridden(small_frame: pd.DataFrame) -> None:
+    spec = _spec("negative_binomial", priors={"phi": {"dist": "exponential", "lam": 0.1}})
+    assert make_design(spec, small_frame).priors["phi"].dist == "exponential"
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "column"), [("poisson", "log_project_value"), ("bernoulli", "n_projects")]
+)
+def test_outcome_outside_the_support_is_refused(
+    small_frame: pd.DataFrame, likelihood: str, column: str
+) -> None:
+    spec = _spec(likelihood).with_changes(outcome={"column": column, "kind": "real"})
+    with pytest.raises(bc.SpecError, match=likelihood):
+        make_design(spec, small_frame)
+
+
+@pytest.mark.parametrize("likelihood", list(COLUMN))
+def test_row_logpdf_matches_scipy(likelihood: str) -> None:
+    rng = np.random.default_rng(0)
+    eta = rng.normal(0.3, 1.5, 200)
+    mu = np.exp(eta)
+    phi = 1.7
+    if likelihood == "bernoulli":
+        y = rng.integers(0, 2, 200).astype(float)
+        expected = stats.bernoulli.logpmf(y, 1 / (1 + np.exp(-eta)))
+    elif likelihood == "poisson":
+        y = rng.poisson(mu).astype(float)
+        expected = stats.poisson.logpmf(y, mu)
+    else:
+        y = rng.negative_binomial(phi, phi / (phi + mu)).astype(float)
+        expected = stats.nbinom.logpmf(y, phi, phi / (phi + mu))
+    design = make_design(_spec(likelihood), simulate("paper", seed=1, n_workers=20).frame)
+    got = _link_row_logpdf(design, y, eta, {"phi": np.array([9.0, phi])}, 1)
+    np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("likelihood", list(COLUMN))
+def test_replicates_follow_the_likelihood(likelihood: str) -> None:
+    """With known parameters the replicated outcomes have the likelihood's mean and support."""
+    sim = simulate("paper", seed=2, n_workers=60, n_periods=6)
+    design = make_design(
+        _spec(
+            likelihood,
+            "none",
+            period_effects=False,
+            effect={"curve": "geometric", "modifier": "none"},
+        ),
+        sim.frame,
+    )
+    beta = np.zeros((1, 1, design.panel.n_groups))
+    params = xr.Dataset(
+        {
+            "beta_group": (("chain", "draw", "group"), beta),
+            "lambda_group": (("chain", "draw", "group"), np.ones_like(beta)),
+            "mu_alpha": (("chain", "draw"), np.array([[0.4]])),
+            "phi": (("chain", "draw"), np.array([[2.0]])),
+        },
+        coords={"group": list(design.panel.group_labels)},
+    )
+    params = params.drop_vars("phi") if likelihood != "negative_binomial" else params
+    rep = Replicator(design, params, "posterior")
+    rng = np.random.default_rng(5)
+    y = np.concatenate([rep.draw(0, rng) for _ in range(20)])
+    assert np.all(y == np.round(y)) and y.min() >= 0
+    if likelihood == "bernoulli":
+        assert set(np.unique(y)) <= {0.0, 1.0}
+        assert y.mean() == pytest.approx(1 / (1 + np.exp(-0.4)), abs=0.03)
+    else:
+        assert y.mean() == pytest.approx(np.exp(0.4), rel=0.05)
+        if likelihood == "negative_binomial":  # variance mu + mu^2 / phi
+            mu = np.exp(0.4)
+            assert y.var() == pytest.approx(mu + mu**2 / 2.0, rel=0.15)
+
+
+@pytest.fixture(scope="module")
+def nb_fit() -> tuple[bc.CredentialFit, Any]:
+    """The bundled project_counts spec (negative binomial) on 400 workers x 10 periods."""
+    sim = simulate("paper", seed=11, n_workers=400, n_periods=10)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bc.ConvergenceWarning)
+        fit = bc.CredentialModel(bc.load_spec("project_counts")).fit(
+            sim.frame, draws=150, tune=150, chains=2, random_seed=1, progressbar=False
+        )
+    return fit, sim
+
+
+def test_negative_binomial_fit_recovers_a_small_count_effect(nb_fit: Any) -> None:
+    fit, sim = nb_fit
+    table = fit.summary()
+    assert {"mu_beta", "mu_alpha", "sigma_alpha", "psi"} <= set(table["parameter"])
+    assert "sigma" not in set(table["parameter"])
+    assert "phi" in fit.posterior
+    effect = fit.average_effect()
+    # the paper preset's true effect on log E[n_projects] is beta_count = 0.003
+    assert sim.truth.beta_count == pytest.approx(0.003)
+    assert abs(float(effect["mean"].iloc[0])) < 0.05
+    assert "pct_mean" in effect  # log link: percentage gains
+    # the dispersion is identified (truth 2.0)
+    assert 1.0 < float(fit.posterior["phi"].mean()) < 4.0
+
+
+def test_negative_binomial_check_and_log_likelihood(nb_fit: Any) -> None:
+    fit, _ = nb_fit
+    table = fit.check(max_draws=40, random_seed=3)
+    overall = table.loc[table["scope"] == "all"].set_index("statistic")
+    assert "zero_share" in overall.index
+    observed_zeros = float((fit.design.panel.y == 0).mean())
+    assert overall.loc["zero_share", "observed"] == pytest.approx(observed_zeros)
+    assert abs(overall.loc["zero_share", "replicated_mean"] - observed_zeros) < 0.05
+    assert not overall.loc[["mean", "zero_share"], "flag"].any()
+    ll = fit.log_likelihood()
+    sizes = fit.posterior.sizes
+    assert ll[OUTCOME_VAR].shape == (sizes["chain"], sizes["draw"], fit.design.panel.n_workers)
+    assert np.all(np.isfinite(ll[OUTCOME_VAR].values))
+    assert np.all(ll[OUTCOME_VAR].values <= 0)  # log probabilities of discrete outcomes
+
+
+def test_poisson_fit_to_overdispersed_counts_flags_the_zeros() -> None:
+    """The simulator's counts are negative binomial (phi = 2): a Poisson model cannot reproduce
+    their share of zeros or their sd, and the check says so."""
+    sim = simulate("paper", seed=3, n_workers=100, n_periods=6)
+    spec = bc.load_spec("project_counts").with_changes(outcome={"likelihood": "poisson"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bc.ConvergenceWarning)
+        fit = bc.CredentialModel(spec).fit(
+            sim.frame, draws=100, tune=100, chains=2, random_seed=1, progressbar=False
+        )
+    overall = fit.check(max_draws=20, random_seed=1, by_group=False).set_index("statistic")
+    assert overall.loc["zero_share", "flag"] and overall.loc["sd", "flag"]
+    assert overall.loc["zero_share", "replicated_mean"] < overall.loc["zero_share", "observed"]
