@@ -272,8 +272,12 @@ def format_average_effect(fit: CredentialFit, hdi_prob: float = 0.9) -> str:
 
 
 def format_effect_table(result: EffectResult) -> str:
-    """An effect table for the terminal: the profile, then median, HDI, P(> 0) and %."""
-    t = result.table
+    """An effect table for the terminal: the profile, then median, HDI, P(> 0) and %.
+
+    Hurdle models get one line per profile and margin (total, extensive, intensive) and the
+    median change in expected amount.
+    """
+    t = result.rows()
     pct = f"{round(result.hdi_prob * 100):g}% HDI"
     percent = "pct_median" in t
     unseen = bool((t["parameters_from"] != "group posterior").any())
@@ -284,6 +288,10 @@ def format_effect_table(result: EffectResult) -> str:
             "credentials": str(r["credentials"]),
             "to": str(r["to"]),
             "track_record": f"{r['track_record']:g}",
+        }
+        if "margin" in t:
+            row["margin"] = str(r["margin"])
+        row |= {
             "median": _fmt(r["median"], 4, sign=True),
             pct: f"[{_fmt(r['hdi_low'], 4, sign=True)}, {_fmt(r['hdi_high'], 4, sign=True)}]",
             "P(>0)": f"{r['prob_positive']:.2f}",
@@ -291,10 +299,12 @@ def format_effect_table(result: EffectResult) -> str:
         if percent:
             row["% median"] = _pct(r["pct_median"])
             row[f"% {pct}"] = f"[{_pct(r['pct_hdi_low'])}, {_pct(r['pct_hdi_high'])}]"
+        if "gain_median" in t:
+            row["amount median"] = _fmt(r["gain_median"], 4, sign=True)
         if unseen:
             row["parameters from"] = str(r["parameters_from"])
         rows.append(row)
-    return text_table(rows, left=("group", "parameters from"))
+    return text_table(rows, left=("group", "margin", "parameters from"))
 
 
 # ------------------------------------------------------------------------------ sampling
@@ -584,7 +594,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     for i in range(len(result.table)):
         out(result.sentence(i))
     if args.out is not None:
-        path = write_table(result.table, args.out, "--out")
+        path = write_table(result.rows(), args.out, "--out")
         out()
         out(f"Effect table written to {path}")
     return 0

@@ -83,10 +83,20 @@ def _average_sentence(fit: CredentialFit, table: pd.DataFrame) -> str:
             f"{r['median']:+.3g} (posterior median; {pct}% HDI {r['hdi_low']:+.3g} to "
             f"{r['hdi_high']:+.3g})"
         )
-    return (
+    sentence = (
         f"{who}, one more credential changes {outcome} by {change}. The probability that the "
         f"average effect is positive is {r['prob_positive']:.2f}."
     )
+    if "margin" in table:  # hurdle: say where the change comes from
+        m = table.set_index("margin")[["pct_median", "prob_positive"]].astype(float)
+        ext, inten = m.loc["extensive"], m.loc["intensive"]
+        sentence += (
+            f" Of that, {ext['pct_median']:+.1f}% comes from more periods with any "
+            f"{outcome.removeprefix('expected ')} (extensive margin; probability positive "
+            f"{ext['prob_positive']:.2f}) and {inten['pct_median']:+.1f}% from more per such "
+            f"period (intensive margin; probability positive {inten['prob_positive']:.2f})."
+        )
+    return sentence
 
 
 def _effect_columns(fit: CredentialFit) -> list[str]:
@@ -111,10 +121,11 @@ def _summary(fit: CredentialFit) -> str:
     ]
     if fit.spec.description:
         parts.append(paragraph(f"Model: {fit.spec.description}"))
+    margin = ["margin"] if "margin" in by_group else []
     parts.append(
         html_table(
             by_group.rename(columns={"scope": "group"}),
-            columns=["group", "rows", *_effect_columns(fit)],
+            columns=["group", *margin, "rows", *_effect_columns(fit)],
             caption="Average effect of one more credential over each group's observed profiles "
             "(model scale; % columns: percentage change)",
         )
@@ -226,11 +237,24 @@ def _parameters(fit: CredentialFit, plots: FitPlots) -> str:
     return "".join(parts)
 
 
+def _part_note(fit: CredentialFit) -> str:
+    """For hurdle models: which part the curves describe."""
+    if not fit.spec.is_hurdle:
+        return ""
+    return paragraph(
+        "This is a hurdle model: the curves in this section are those of the amount earned in "
+        "periods with any earnings (the intensive part, log scale). The extensive part (whether "
+        "a worker earns anything in a period, logit scale) has its own parameters, the ext_* "
+        "rows of the parameter table."
+    )
+
+
 def _credential_curve(fit: CredentialFit, plots: FitPlots) -> str:
     sat = fit.saturation_point()
     threshold = sat.attrs.get("threshold", 0.01)
     return "".join(
         [
+            _part_note(fit),
             _figure(
                 plots.effect_curve,
                 "effect curves over the number of credentials",
@@ -255,6 +279,7 @@ def _track_record(fit: CredentialFit, plots: FitPlots) -> str:
     peak = fit.peak_track_record()
     return "".join(
         [
+            _part_note(fit),
             _figure(
                 plots.track_record,
                 "effect of the first credential by track record",
@@ -287,11 +312,14 @@ def _profiles(fit: CredentialFit, profiles: pd.DataFrame | None) -> str:
     frame = default_profiles(fit) if profiles is None else profiles
     result = fit.effect(profiles=frame, new_group="population", random_seed=0)
     sentences = "".join(f"<li>{esc(result.sentence(i))}</li>" for i in range(len(result.table)))
-    cols = ["group", "credentials", "to", "track_record", *_effect_columns(fit)]
-    if (result.table["parameters_from"] != "group posterior").any():
+    rows = result.rows()
+    margin = ["margin"] if "margin" in rows else []
+    gain = ["gain_median"] if "gain_median" in rows else []
+    cols = ["group", "credentials", "to", "track_record", *margin, *_effect_columns(fit), *gain]
+    if (rows["parameters_from"] != "group posterior").any():
         cols.append("parameters_from")
     return f"<ul class='sentences'>{sentences}</ul>" + html_table(
-        result.table, columns=cols, caption="Effect of going from 'credentials' to 'to'"
+        rows, columns=cols, caption="Effect of going from 'credentials' to 'to'"
     )
 
 

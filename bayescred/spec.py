@@ -23,6 +23,10 @@ Likelihood = Literal[
     "normal", "student_t", "hurdle_lognormal", "negative_binomial", "poisson", "bernoulli"
 ]
 GAUSSIAN_LIKELIHOODS: tuple[str, ...] = ("normal",)
+#: Likelihood with two linear predictors: "any positive amount" (logit) and the amount (log).
+HURDLE_LIKELIHOOD = "hurdle_lognormal"
+#: Prefix of the extensive ("any positive amount") part's variables in a hurdle model.
+EXTENSIVE_PREFIX = "ext_"
 Pooling = Literal["partial", "none", "complete"]
 WorkerEffects = Literal["within", "random", "correlated", "none"]
 DistName = Literal[
@@ -115,6 +119,11 @@ class OutcomeSpec(_Strict):
     )
 
 
+def default_worker_effects(likelihood: str) -> WorkerEffects:
+    """``within`` for normal outcomes; ``correlated`` (Mundlak) for every other likelihood."""
+    return "within" if likelihood in GAUSSIAN_LIKELIHOODS else "correlated"
+
+
 class PoolingSpec(_Strict):
     """How each credential-effect parameter varies by group.
 
@@ -133,6 +142,33 @@ class EffectSpec(_Strict):
     curve: Literal["geometric", "linear", "quadratic", "step"] = "geometric"
     modifier: Literal["log_quadratic", "log_linear", "none"] = "log_quadratic"
     pooling: PoolingSpec = PoolingSpec()
+
+
+#: Priors the extensive part of a hurdle model takes (it has no residual sd or dispersion).
+EXTENSIVE_PRIOR_NAMES: tuple[str, ...] = tuple(
+    n for n in PRIOR_NAMES if n not in ("sigma", "nu", "phi", "tau")
+)
+
+
+class ExtensiveSpec(EffectSpec):
+    """The extensive part of a hurdle model: whether a worker earns anything in a period.
+
+    Its own credential curve, track-record modifier and pooling (on the logit scale), and its own
+    priors (names as in ``[priors]``, without ``sigma``, ``nu``, ``phi`` and ``tau``). Its
+    variables carry the prefix ``ext_`` in the posterior (``ext_mu_beta``, ``ext_beta_group``).
+    """
+
+    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _known_priors(self) -> Self:
+        unknown = sorted(set(self.priors) - set(EXTENSIVE_PRIOR_NAMES))
+        if unknown:
+            raise ValueError(
+                f"unknown extensive prior {', '.join(map(repr, unknown))}; allowed: "
+                + ", ".join(EXTENSIVE_PRIOR_NAMES)
+            )
+        return self
 
 
 class TrackRecordSpec(_Strict):
@@ -173,12 +209,49 @@ class ModelSpec(_Strict):
     outcome: OutcomeSpec = OutcomeSpec()
     columns: ColumnMap = ColumnMap()
     effect: EffectSpec = EffectSpec()
+    extensive: ExtensiveSpec | None = Field(
+        default=None,
+        description=(
+            "hurdle_lognormal only: the 'any positive amount' part's curve, modifier, pooling "
+            "and priors; [effect] then describes the amount. Unset: a copy of [effect]."
+        ),
+    )
     track_record: TrackRecordSpec = TrackRecordSpec()
-    worker_effects: WorkerEffects = "within"
+    worker_effects: WorkerEffects = Field(
+        default="within",
+        description="default: 'within' for normal outcomes, 'correlated' for the others",
+    )
     period_effects: bool = True
     covariates: tuple[str, ...] = ()
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
     sampling: SamplingSpec = SamplingSpec()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_worker_effects(cls, data: Any) -> Any:
+        """Leave ``worker_effects`` out and it follows the likelihood (see the field)."""
+        if isinstance(data, dict) and "worker_effects" not in data:
+            outcome = data.get("outcome")
+            likelihood = (
+                outcome.get("likelihood", "normal")
+                if isinstance(outcome, dict)
+                else getattr(outcome, "likelihood", "normal")
+            )
+            if isinstance(likelihood, str):
+                data = {**data, "worker_effects": default_worker_effects(likelihood)}
+        return data
+
+    @property
+    def is_hurdle(self) -> bool:
+        """Whether the outcome has two parts (``hurdle_lognormal``)."""
+        return self.outcome.likelihood == HURDLE_LIKELIHOOD
+
+    @property
+    def extensive_effect(self) -> ExtensiveSpec:
+        """The extensive part of a hurdle model (``[extensive]``, or a copy of ``[effect]``)."""
+        if self.extensive is not None:
+            return self.extensive
+        return ExtensiveSpec.model_validate(self.effect.model_dump(by_alias=True))
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -192,9 +265,21 @@ class ModelSpec(_Strict):
             raise ValueError(
                 f"worker_effects = 'within' needs a normal likelihood, not "
                 f"{self.outcome.likelihood!r}: the worker intercepts are integrated out in closed "
-                "form, which only the normal likelihood allows. Use worker_effects = 'correlated' "
+                "form, which only the normal likelihood allows"
+                + (
+                    " (the hurdle's 'any positive amount' part is a logit model, and a "
+                    "conditional logit would discard every worker who always or never earns)"
+                    if self.is_hurdle
+                    else ""
+                )
+                + ". Use worker_effects = 'correlated' "
                 "(worker intercepts with a Mundlak mean; robust to selection on worker means) or "
                 "'random'."
+            )
+        if self.extensive is not None and not self.is_hurdle:
+            raise ValueError(
+                "[extensive] describes the first part of a hurdle model: it needs "
+                f"outcome.likelihood = {HURDLE_LIKELIHOOD!r}, not {self.outcome.likelihood!r}"
             )
         tau = self.priors.get("tau")
         if tau is not None and (tau.dist != "normal" or tau.mu != 0):
@@ -263,6 +348,10 @@ class ModelSpec(_Strict):
     def with_changes(self, **changes: Any) -> ModelSpec:
         """A copy with top-level fields replaced, validated again (nested dicts merge)."""
         data = self.to_dict()
+        if "worker_effects" not in changes and data["worker_effects"] == default_worker_effects(
+            self.outcome.likelihood
+        ):
+            del data["worker_effects"]  # a default follows a changed likelihood
         for key, value in changes.items():
             if isinstance(value, BaseModel):
                 value = value.model_dump(mode="json", by_alias=True, exclude_none=True)
@@ -283,6 +372,8 @@ _SECTION_MODELS: dict[str, type[BaseModel]] = {
     "columns": ColumnMap,
     "effect": EffectSpec,
     "effect.pooling": PoolingSpec,
+    "extensive": ExtensiveSpec,
+    "extensive.pooling": PoolingSpec,
     "track_record": TrackRecordSpec,
     "sampling": SamplingSpec,
 }
@@ -295,7 +386,7 @@ def _format_validation_error(err: ValidationError, data: dict[str, Any]) -> str:
         key = ".".join(loc) or "(spec)"
         if e["type"] == "extra_forbidden":
             parent = ".".join(loc[:-1])
-            if loc[:1] == ["priors"] and len(loc) == 3:
+            if (loc[:1] == ["priors"] and len(loc) == 3) or loc[:2] == ["extensive", "priors"]:
                 allowed = ["dist", "mu", "sigma", "nu", "lam", "alpha", "beta"]
             else:
                 model = _SECTION_MODELS.get(parent)

@@ -87,7 +87,10 @@ def test_default_spec_equals_the_default_file() -> None:
         ),
         ('[priors.sigma]\ndist = "halfnormal"\nsigma = 1', ["priors.sigma.dist", "'half_normal'"]),
         ("[sampling]\ndraws = 0", ["sampling.draws", "greater than or equal to 1"]),
-        ('[outcome]\nlikelihood = "poisson"', ["within", "normal likelihood", "correlated"]),
+        (
+            'worker_effects = "within"\n[outcome]\nlikelihood = "poisson"',
+            ["within", "normal likelihood", "correlated"],
+        ),
         ("covariates = ['x', 'x']", ["covariates", "repeat"]),
         ("this is not toml", ["not valid TOML"]),
     ],

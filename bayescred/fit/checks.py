@@ -31,7 +31,7 @@ import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from functools import cached_property
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -56,6 +56,9 @@ FLAG_BOUNDS: tuple[float, float] = (0.05, 0.95)
 OUTCOME_SCALE = "outcome"
 WITHIN_SCALE = "within-worker deviation"
 CLOSED_FORM_EFFECTS: tuple[str, ...] = ("within", "random", "correlated")
+
+if TYPE_CHECKING:
+    from bayescred.fit.hurdle_replicate import HurdleReplicator
 
 Source = Literal["posterior", "prior"]
 
@@ -96,6 +99,13 @@ def thin_draws(posterior: xr.Dataset, max_draws: int) -> tuple[xr.Dataset, np.nd
 
 def effect_variables(design: ModelDesign) -> list[str]:
     """Names of the parameters the outcome's predictive distribution depends on."""
+    if design.spec.is_hurdle:
+        from bayescred.model.hurdle import EXTENSIVE_NAMING, hurdle_parts
+
+        parts = hurdle_parts(design)
+        return [EXTENSIVE_NAMING(n) for n in effect_variables(parts.extensive)] + effect_variables(
+            parts.intensive
+        )
     spec, effects = design.spec, design.spec.worker_effects
     shape = CURVE_SHAPE_PARAMETER[spec.effect.curve]
     wanted = {
@@ -140,9 +150,9 @@ class Replicator:
     def __post_init__(self) -> None:
         spec = self.design.spec
         if spec.outcome.likelihood not in ("normal", "student_t", *LINK_LIKELIHOODS):
-            raise NotImplementedError(
-                f"predictive checks for the {spec.outcome.likelihood!r} likelihood are not "
-                "implemented yet (normal, student_t, poisson, negative_binomial and bernoulli are)"
+            raise ValueError(
+                f"a Replicator replicates one part; the {spec.outcome.likelihood!r} likelihood "
+                "has its own (make_replicator)"
             )
         if self.source == "prior" and spec.worker_effects == "within" and not self.deviations:
             raise ValueError(
@@ -269,12 +279,14 @@ Scale = Literal["auto", "outcome", "within"]
 def _deviations(design: ModelDesign, scale: Scale) -> bool:
     if scale not in ("auto", "outcome", "within"):
         raise ValueError(f"scale must be 'auto', 'outcome' or 'within', not {scale!r}")
+    if design.spec.is_hurdle and scale == "within":
+        raise ValueError("a hurdle model is checked on the outcome's scale (amounts with zeros)")
     return scale == "within" or (scale == "auto" and design.spec.worker_effects == "within")
 
 
 def posterior_replicator(
     fit_tree: xr.DataTree, *, max_draws: int, chunk_rows: int, scale: Scale = "outcome"
-) -> tuple[Replicator, np.ndarray]:
+) -> tuple[Replicator | HurdleReplicator, np.ndarray]:
     """A :class:`Replicator` over ``max_draws`` thinned posterior draws, and their indices."""
     design = design_from_tree(fit_tree)
     posterior = fit_tree["posterior"].to_dataset()
@@ -285,7 +297,19 @@ def posterior_replicator(
     params, idx = thin_draws(
         posterior[[n for n in [*wanted, "alpha"] if n in posterior]], max_draws
     )
-    return Replicator(design, params, "posterior", _deviations(design, scale), chunk_rows), idx
+    return make_replicator(design, params, "posterior", scale, chunk_rows), idx
+
+
+def make_replicator(
+    design: ModelDesign, params: xr.Dataset, source: Source, scale: Scale, chunk_rows: int
+) -> Replicator | HurdleReplicator:
+    """The replicator of ``design``: a :class:`Replicator`, or a hurdle model's two-part one."""
+    deviations = _deviations(design, scale)
+    if design.spec.is_hurdle:
+        from bayescred.fit.hurdle_replicate import HurdleReplicator
+
+        return HurdleReplicator(design, params, source, chunk_rows)
+    return Replicator(design, params, source, deviations, chunk_rows)
 
 
 def posterior_predictive(
@@ -316,12 +340,8 @@ def posterior_predictive(
     PredictiveDraw
         ``(chain, draw, y)`` with ``y`` the replicated outcome of every used row, in the order
         of ``fit_tree["observed_data"]["y"]``. One draw's rows are held at a time: memory is
-        O(rows) whatever ``max_draws``.
-
-    Raises
-    ------
-    NotImplementedError
-        For the hurdle likelihood (not implemented yet).
+        O(rows) whatever ``max_draws``. Hurdle models replicate both parts (zeros and
+        amounts; see :mod:`bayescred.fit.hurdle_replicate`).
     """
     rep, idx = posterior_replicator(
         fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, scale=scale
@@ -401,7 +421,11 @@ class _Statistics:
 
 
 def _check_table(
-    rep: Replicator, *, by_group: bool, random_seed: int | np.random.Generator | None, kind: Source
+    rep: Replicator | HurdleReplicator,
+    *,
+    by_group: bool,
+    random_seed: int | np.random.Generator | None,
+    kind: Source,
 ) -> pd.DataFrame:
     p = rep.design.panel
     statistics = STATISTICS if p.outcome_kind in ZERO_KINDS else STATISTICS[:-1]
@@ -541,7 +565,5 @@ def prior_check(
     """
     design = design_from_tree(fit_tree)
     rng = np.random.default_rng(random_seed)
-    rep = Replicator(
-        design, prior_draws(design, draws, rng), "prior", _deviations(design, scale), chunk_rows
-    )
+    rep = make_replicator(design, prior_draws(design, draws, rng), "prior", scale, chunk_rows)
     return _check_table(rep, by_group=by_group, random_seed=rng, kind="prior")

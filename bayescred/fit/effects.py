@@ -67,6 +67,13 @@ class EffectResult:
         The percentage-gain draws for log-scale outcomes, else None.
     hdi_prob
         Mass of the reported intervals.
+    margins
+        Hurdle models only: one row per profile and margin (``total``, ``extensive``: more
+        periods with a positive amount, ``intensive``: a higher amount per such period) with the
+        log change, the percentage change and the change in expected amount (``gain_*``), each
+        summarised over draws. The log changes add up: total = extensive + intensive.
+    margin_draws
+        Hurdle models only: the log changes ``(chain, draw, profile, margin)``.
     """
 
     table: pd.DataFrame
@@ -74,6 +81,8 @@ class EffectResult:
     percent: xr.DataArray | None
     hdi_prob: float
     notes: tuple[str, ...] = field(default=())
+    margins: pd.DataFrame | None = None
+    margin_draws: xr.DataArray | None = None
 
     def sentence(self, row: int = 0) -> str:
         """A plain-language sentence for one profile, fit for a report."""
@@ -88,6 +97,18 @@ class EffectResult:
             if r["to"] == r["credentials"] + 1
             else f"going to {r['to']} credentials"
         )
+        if self.margins is not None:
+            rows = self.margins[self.margins["profile"] == row].set_index("margin")
+            m = {k: rows.loc[k].astype(float) for k in ("extensive", "intensive")}
+            return (
+                f"For {who}, {step} changes expected earnings by {r['pct_median']:+.1f}% "
+                f"(posterior median; {pct}% HDI {r['pct_hdi_low']:+.1f}% to "
+                f"{r['pct_hdi_high']:+.1f}%): {m['extensive']['pct_median']:+.1f}% from the "
+                "chance of earning anything in a period (probability of a gain "
+                f"{m['extensive']['prob_positive']:.2f}) and "
+                f"{m['intensive']['pct_median']:+.1f}% from higher earnings in the periods "
+                f"with any (probability of a gain {m['intensive']['prob_positive']:.2f})."
+            )
         if self.percent is not None:
             return (
                 f"For {who}, {step} changes the outcome by {r['pct_median']:+.1f}% (posterior "
@@ -100,11 +121,26 @@ class EffectResult:
             f"effect is positive is {r['prob_positive']:.2f}."
         )
 
+    def rows(self) -> pd.DataFrame:
+        """The effect table; for hurdle models one row per profile and margin (the profile's
+        columns joined to :attr:`margins`)."""
+        if self.margins is None:
+            return self.table
+        cols = ["group", "credentials", "to", "track_record", "parameters_from"]
+        joined = self.table[cols].join(self.margins.set_index("profile"), how="right")
+        return joined.reset_index(drop=True)
+
     def _repr_html_(self) -> str:
-        return str(self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+        html = str(self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+        if self.margins is not None:
+            html += str(self.margins.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+        return html
 
     def __repr__(self) -> str:
-        return f"EffectResult(hdi_prob={self.hdi_prob})\n{self.table.to_string(index=False)}"
+        text = f"EffectResult(hdi_prob={self.hdi_prob})\n{self.table.to_string(index=False)}"
+        if self.margins is not None:
+            text += "\nmargins:\n" + self.margins.to_string(index=False)
+        return text
 
 
 def profiles_frame(
@@ -210,17 +246,18 @@ _POPULATION = (
 )
 
 
-def profile_effects(
+def profile_group_parameters(
     posterior: xr.Dataset,
     spec: ModelSpec,
-    scale: TrackRecordScale,
     profiles: pd.DataFrame,
-    *,
-    hdi_prob: float = 0.9,
-    new_group: NewGroup = "raise",
-    random_seed: int | None = None,
-) -> EffectResult:
-    """Effect of going from ``credentials`` to ``to`` for each profile (:class:`EffectResult`)."""
+    new_group: NewGroup,
+    random_seed: int | None,
+) -> tuple[EffectDraws, np.ndarray]:
+    """Effect parameters covering every profile's group, and each profile's index into them.
+
+    Groups the model has seen index their posterior draws; an unseen group raises, or with
+    ``new_group="population"`` gets draws from the population distribution (one extra column).
+    """
     if new_group not in ("raise", "population"):
         raise ValueError("new_group must be 'raise' or 'population'")
     labels = [str(g) for g in posterior["group"].values]
@@ -241,6 +278,22 @@ def profile_effects(
             else np.concatenate([params.shape, new.shape], axis=1),
             gamma=np.concatenate([params.gamma, new.gamma], axis=1),
         )
+    return params, codes
+
+
+def profile_effects(
+    posterior: xr.Dataset,
+    spec: ModelSpec,
+    scale: TrackRecordScale,
+    profiles: pd.DataFrame,
+    *,
+    hdi_prob: float = 0.9,
+    new_group: NewGroup = "raise",
+    random_seed: int | None = None,
+) -> EffectResult:
+    """Effect of going from ``credentials`` to ``to`` for each profile (:class:`EffectResult`)."""
+    labels = [str(g) for g in posterior["group"].values]
+    params, codes = profile_group_parameters(posterior, spec, profiles, new_group, random_seed)
     z = scale.z(profiles["track_record"].to_numpy())
     eff = credential_effect(
         spec,

@@ -109,6 +109,22 @@ def _worker_loglik_draw(
     return np.bincount(codes, weights=lp, minlength=len(counts))
 
 
+def _worker_loglik(rep: Replicator, n_draws: int, chunk_elements: int) -> np.ndarray:
+    """Per-worker log-likelihood ``(draws, workers)`` of one single-part replicator's design."""
+    design, p = rep.design, rep.design.panel
+    y, counts = np.asarray(p.y, dtype=float), p.periods_per_worker().astype(float)
+    out = np.empty((n_draws, p.n_workers))
+    for draws in chunks(n_draws, max(1, chunk_elements // max(p.n_rows, 1))):
+        sel = np.arange(draws.start, draws.stop)
+        m = np.empty((len(sel), p.n_rows))
+        for rows in chunks(p.n_rows, max(1, chunk_elements // len(sel))):
+            m[:, rows] = mean_without_intercepts(rep.params, design, sel, rows)
+        for i, j in enumerate(sel):
+            out[j] = _worker_loglik_draw(rep, int(j), y, m[i], counts)
+        del m
+    return out
+
+
 def log_likelihood(fit_tree: xr.DataTree, *, chunk_elements: int = CHUNK_ELEMENTS) -> xr.Dataset:
     """Per-worker log-likelihood of every posterior draw (see the module docstring).
 
@@ -126,26 +142,19 @@ def log_likelihood(fit_tree: xr.DataTree, *, chunk_elements: int = CHUNK_ELEMENT
         ``log_likelihood`` group; ``attrs["unit"] = "worker"`` and ``attrs["scale"]`` say what
         density it is.
 
-    Raises
-    ------
-    NotImplementedError
-        For the hurdle likelihood (not implemented yet).
+    A hurdle model's worker log-likelihood is the sum of its parts' (the extensive part's
+    given the stored intercepts, the intensive part's with its intercepts integrated out).
     """
     posterior = fit_tree["posterior"].to_dataset()
     sizes = posterior.sizes
     n_draws = sizes["chain"] * sizes["draw"]
     rep, _ = posterior_replicator(fit_tree, max_draws=n_draws, chunk_rows=chunk_elements)
     design, p = rep.design, rep.design.panel
-    y, counts = np.asarray(p.y, dtype=float), p.periods_per_worker().astype(float)
-    out = np.empty((n_draws, p.n_workers))
-    for draws in chunks(n_draws, max(1, chunk_elements // max(p.n_rows, 1))):
-        sel = np.arange(draws.start, draws.stop)
-        m = np.empty((len(sel), p.n_rows))
-        for rows in chunks(p.n_rows, max(1, chunk_elements // len(sel))):
-            m[:, rows] = mean_without_intercepts(rep.params, design, sel, rows)
-        for i, j in enumerate(sel):
-            out[j] = _worker_loglik_draw(rep, int(j), y, m[i], counts)
-        del m
+    if isinstance(rep, Replicator):
+        out = _worker_loglik(rep, n_draws, chunk_elements)
+    else:  # hurdle: the parts' likelihoods multiply; workers without amounts only have one
+        out = _worker_loglik(rep.extensive, n_draws, chunk_elements)
+        out[:, rep.kept_workers] += _worker_loglik(rep.intensive, n_draws, chunk_elements)
     scale = "within-worker deviations" if design.spec.worker_effects == "within" else "outcome"
     dims = ("chain", "draw", "worker")
     return xr.Dataset(

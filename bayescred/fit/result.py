@@ -13,9 +13,9 @@ import xarray as xr
 from bayescred.fit import curve_points, effects
 from bayescred.fit.diagnostics import Diagnostics, diagnose
 from bayescred.fit.reconstruct import design_from_tree
-from bayescred.fit.summary import PARAMETER_DESCRIPTIONS, summary_table
+from bayescred.fit.summary import parameter_descriptions, summary_table
 from bayescred.model.design import ModelDesign
-from bayescred.spec import ModelSpec
+from bayescred.spec import EXTENSIVE_PREFIX, ModelSpec
 
 if TYPE_CHECKING:
     from bayescred.plots import FitPlots
@@ -85,9 +85,12 @@ class CredentialFit:
             Mass of the highest-density interval (``hdi_low``, ``hdi_high``).
         """
         table = summary_table(self.posterior, hdi_prob=hdi_prob)
-        pooling = self.spec.effect.pooling
+        parts = [("", self.spec.effect.pooling)]
+        if self.spec.is_hurdle:
+            parts.append((EXTENSIVE_PREFIX, self.spec.extensive_effect.pooling))
         shared = {
-            name
+            prefix + name
+            for prefix, pooling in parts
             for name, how in (
                 ("beta_group", pooling.beta),
                 ("lambda_group", pooling.lambda_),
@@ -134,7 +137,7 @@ class CredentialFit:
 
     def parameter_names(self) -> list[str]:
         """Names of the parameters :meth:`summary` reports."""
-        return [n for n in PARAMETER_DESCRIPTIONS if n in self.posterior.data_vars]
+        return list(parameter_descriptions(self.posterior))
 
     @cached_property
     def plot(self) -> FitPlots:
@@ -243,10 +246,24 @@ class CredentialFit:
         -------
         EffectResult
             ``.table`` (one row per profile), ``.draws`` (labelled xarray), ``.sentence()``.
+            For hurdle models the effect is on expected earnings, and ``.margins`` splits it
+            into the extensive margin (more periods with earnings) and the intensive margin
+            (more per such period); see :mod:`bayescred.fit.hurdle_effects`.
         """
         frame = effects.profiles_frame(
             group, credentials, track_record, profiles, to, covariates, self.spec
         )
+        if self.spec.is_hurdle:
+            from bayescred.fit.hurdle_effects import hurdle_profile_effects
+
+            return hurdle_profile_effects(
+                self.posterior,
+                self.design,
+                frame,
+                hdi_prob=hdi_prob,
+                new_group=new_group,
+                random_seed=random_seed,
+            )
         return effects.profile_effects(
             self.posterior,
             self.spec,
@@ -263,10 +280,16 @@ class CredentialFit:
         """Average effect of one more credential over the observed profiles (rows used).
 
         Computed per posterior draw, then summarised; ``by="group"`` gives one row per group.
-        For log-scale outcomes the ``pct_*`` columns give the average percentage gain.
+        For log-scale outcomes the ``pct_*`` columns give the average percentage gain. Hurdle
+        models give one row per scope and margin (``total``, ``extensive``, ``intensive``; see
+        :mod:`bayescred.fit.hurdle_effects`).
         """
         d = self.design
         p = d.panel
+        if self.spec.is_hurdle:
+            from bayescred.fit.hurdle_effects import hurdle_average_effect
+
+            return hurdle_average_effect(self.posterior, d, by=by, hdi_prob=hdi_prob)
         return effects.average_effect(
             self.posterior,
             self.spec,

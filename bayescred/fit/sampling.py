@@ -12,7 +12,7 @@ import pymc as pm
 import xarray as xr
 
 from bayescred.errors import SpecError
-from bayescred.model.build import stored_variables
+from bayescred.model.build import PLAIN, Naming, stored_variables
 from bayescred.model.design import ModelDesign
 
 Sampler = Literal["nutpie", "pymc", "numpyro"]
@@ -99,10 +99,23 @@ def effect_initial_values(model: pm.Model, design: ModelDesign) -> dict[str, Any
     ``beta * S(n) * M(z)`` is multiplicative: where ``beta`` is near zero the curve's shape and
     the modifier are unidentified, and a chain started there can drift into a spurious mode
     (large lambda, convex modifier, beta ~ 0) and stay. Starting every chain at the within-worker
-    OLS slope of the outcome on the credential count, with the prior means of the curve and
+    OLS slope of the outcome on the credential count (on the link scale: divided by the mean
+    for counts, by ``p (1 - p)`` for binary outcomes), with the prior means of the curve and
     modifier parameters (not jittered), keeps chains in the region the data support; the other
-    parameters are still jittered.
+    parameters are still jittered. A hurdle model starts each part from its own data.
     """
+    if design.spec.is_hurdle:
+        from bayescred.model.hurdle import EXTENSIVE_NAMING, INTENSIVE_NAMING, hurdle_parts
+
+        parts = hurdle_parts(design)
+        return {
+            **_part_initial_values(model, parts.extensive, EXTENSIVE_NAMING),
+            **_part_initial_values(model, parts.intensive, INTENSIVE_NAMING),
+        }
+    return _part_initial_values(model, design, PLAIN)
+
+
+def _part_initial_values(model: pm.Model, design: ModelDesign, naming: Naming) -> dict[str, Any]:
     p = design.panel
     counts = p.periods_per_worker().astype(float)
 
@@ -110,21 +123,31 @@ def effect_initial_values(model: pm.Model, design: ModelDesign) -> dict[str, Any
         means = np.bincount(p.worker_codes, weights=v, minlength=p.n_workers) / counts
         return np.asarray(v - means[p.worker_codes])
 
+    y_raw = np.asarray(p.y, dtype=float)
     n = demean(p.credentials.astype(float))
-    y = demean(np.asarray(p.y, dtype=float))
+    y = demean(y_raw)
     slope = float(n @ y / (n @ n)) if float(n @ n) > 0 else 0.0
-    if not np.isfinite(slope) or abs(slope) < 1e-3 * design.y_sd:
-        slope = 1e-3 * design.y_sd
+    likelihood = design.spec.outcome.likelihood
+    scale = design.y_sd
+    if likelihood in ("poisson", "negative_binomial"):  # d log(mu) = d mu / mu
+        slope, scale = slope / max(float(y_raw.mean()), 1e-3), 1.0
+    elif likelihood == "bernoulli":  # d logit(p) = d p / (p (1 - p))
+        m = min(max(float(y_raw.mean()), 1e-3), 1 - 1e-3)
+        slope, scale = slope / (m * (1.0 - m)), 1.0
+    if not np.isfinite(slope) or abs(slope) < 1e-3 * scale:
+        slope = 1e-3 * scale
     free = {v.name for v in model.free_RVs}
     values: dict[str, Any] = {}
-    if "mu_beta" in free:
-        values["mu_beta"] = slope
-    if "beta_group" in free:
-        values["beta_group"] = np.full(p.n_groups, slope)
+    if naming("mu_beta") in free:
+        values[naming("mu_beta")] = slope
+    if naming("beta_group") in free:
+        values[naming("beta_group")] = np.full(p.n_groups, slope)
     for name in ("log_lambda", "kappa", "gamma"):
-        if name in free:
+        if naming(name) in free:
             mean = design.priors[name].mu
-            values[name] = np.full(model[name].eval().shape, 0.0 if mean is None else mean)
+            values[naming(name)] = np.full(
+                model[naming(name)].eval().shape, 0.0 if mean is None else mean
+            )
     return values
 
 

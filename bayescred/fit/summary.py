@@ -7,6 +7,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescred.spec import EXTENSIVE_PREFIX
+
 #: Readable description of each parameter a summary reports, in display order.
 PARAMETER_DESCRIPTIONS: dict[str, str] = {
     "mu_beta": "effect of the first credential, population mean",
@@ -32,6 +34,20 @@ PARAMETER_DESCRIPTIONS: dict[str, str] = {
 }
 
 SAMPLE_DIMS = ("chain", "draw")
+#: Description prefix of a hurdle model's extensive-part parameters (bayescred.model.hurdle).
+EXTENSIVE_DESCRIPTION = "any positive amount (extensive, logit scale): "
+
+
+def parameter_descriptions(posterior: xr.Dataset) -> dict[str, str]:
+    """The parameters of ``posterior`` a summary reports, with their descriptions, in order.
+
+    A hurdle model's extensive-part parameters (``ext_*``) follow the plain ones.
+    """
+    out = {n: d for n, d in PARAMETER_DESCRIPTIONS.items() if n in posterior.data_vars}
+    for name, description in PARAMETER_DESCRIPTIONS.items():
+        if EXTENSIVE_PREFIX + name in posterior.data_vars:
+            out[EXTENSIVE_PREFIX + name] = EXTENSIVE_DESCRIPTION + description
+    return out
 
 
 def summary_table(posterior: xr.Dataset, *, hdi_prob: float = 0.9) -> pd.DataFrame:
@@ -44,7 +60,8 @@ def summary_table(posterior: xr.Dataset, *, hdi_prob: float = 0.9) -> pd.DataFra
     hdi_prob
         Probability mass of the highest-density interval.
     """
-    names = [n for n in PARAMETER_DESCRIPTIONS if n in posterior.data_vars]
+    descriptions = parameter_descriptions(posterior)
+    names = list(descriptions)
     ds = posterior[names]
     hdi = az.hdi(ds, prob=hdi_prob)
     stats = {
@@ -69,7 +86,7 @@ def summary_table(posterior: xr.Dataset, *, hdi_prob: float = 0.9) -> pd.DataFra
                 {
                     "parameter": name,
                     "label": label,
-                    "description": PARAMETER_DESCRIPTIONS[name],
+                    "description": descriptions[name],
                     **{k: float(col[i]) for k, col in columns.items()},
                 }
             )

@@ -16,6 +16,7 @@ predictor ``eta`` and there is no residual ``sigma``.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,20 +41,46 @@ LINK_LIKELIHOODS: tuple[str, ...] = ("poisson", "negative_binomial", "bernoulli"
 OUTCOME_VAR = "outcome"
 
 
-def model_coords(design: ModelDesign) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Naming:
+    """Names of one linear predictor's variables and dims inside a PyMC model.
+
+    A single-part model uses the plain names. A hurdle model holds two parts in one model: the
+    extensive part's variables get the prefix ``ext_`` and the intensive part's rows and workers
+    (those with a positive amount) their own dims.
+    """
+
+    prefix: str = ""
+    obs: str = "obs"
+    worker: str = "worker"
+
+    def __call__(self, name: str) -> str:
+        """The variable name of ``name`` in this part."""
+        return self.prefix + name
+
+    @property
+    def gamma_term(self) -> str:
+        """Dim of the track-record modifier's terms (parts may have different modifiers)."""
+        return self.prefix + "gamma_term"
+
+
+PLAIN = Naming()
+
+
+def model_coords(design: ModelDesign, naming: Naming = PLAIN) -> dict[str, Any]:
     """Coordinates with the real labels: groups, periods, workers, covariates, model terms."""
     p = design.panel
     spec = design.spec
     coords: dict[str, Any] = {
         "group": list(p.group_labels),
         "period": list(p.period_labels),
-        "worker": list(p.worker_labels),
-        "obs": np.arange(p.n_rows),
+        naming.worker: list(p.worker_labels),
+        naming.obs: np.arange(p.n_rows),
         "covariate": list(p.covariates),
     }
     terms = MODIFIER_TERMS[spec.effect.modifier]
     if terms:
-        coords["gamma_term"] = list(terms)
+        coords[naming.gamma_term] = list(terms)
     if design.mundlak_names:
         coords["mundlak_term"] = list(design.mundlak_names)
     return coords
@@ -68,6 +95,7 @@ def _grouped_parameter(
     sd_prior: str,
     log_scale: bool,
     term_dims: tuple[str, ...] = (),
+    naming: Naming = PLAIN,
 ) -> Any:
     """Per-group values ``{name}_group`` of one effect parameter, pooled as the spec says.
 
@@ -81,22 +109,26 @@ def _grouped_parameter(
     dims = term_dims or None
     group_dims = ("group", *term_dims)
     link = pt.exp if log_scale else (lambda v: v)
+    n = naming
     if pooling == "none":
         raw_name = f"{population_prior}_group" if log_scale else f"{name}_group"
-        raw = prior_distribution(raw_name, priors[population_prior], dims=group_dims)
-        group = pm.Deterministic(f"{name}_group", link(raw), dims=group_dims) if log_scale else raw
-        pm.Deterministic(name if log_scale else population_prior, link(raw.mean(axis=0)), dims=dims)
+        raw = prior_distribution(n(raw_name), priors[population_prior], dims=group_dims)
+        group = (
+            pm.Deterministic(n(f"{name}_group"), link(raw), dims=group_dims) if log_scale else raw
+        )
+        population = n(name if log_scale else population_prior)
+        pm.Deterministic(population, link(raw.mean(axis=0)), dims=dims)
         return group
-    mu = prior_distribution(population_prior, priors[population_prior], dims=dims)
+    mu = prior_distribution(n(population_prior), priors[population_prior], dims=dims)
     if pooling == "partial":
-        sd = prior_distribution(sd_prior, priors[sd_prior], dims=dims)
-        offset = pm.Normal(f"{name}_offset", 0.0, 1.0, dims=group_dims)
+        sd = prior_distribution(n(sd_prior), priors[sd_prior], dims=dims)
+        offset = pm.Normal(n(f"{name}_offset"), 0.0, 1.0, dims=group_dims)
         value = mu + sd * offset
     else:  # complete
         value = pt.stack([mu] * design.panel.n_groups, axis=0)
     if log_scale:
-        pm.Deterministic(name, link(mu), dims=dims)
-    return pm.Deterministic(f"{name}_group", link(value), dims=group_dims)
+        pm.Deterministic(n(name), link(mu), dims=dims)
+    return pm.Deterministic(n(f"{name}_group"), link(value), dims=group_dims)
 
 
 def _per_row(group_values: Any, pooling: str, g: Any) -> Any:
@@ -108,7 +140,7 @@ def _per_row(group_values: Any, pooling: str, g: Any) -> Any:
     return group_values[0] if pooling == "complete" else group_values[g]
 
 
-def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
+def credential_term(design: ModelDesign, data: dict[str, Any], naming: Naming = PLAIN) -> Any:
     """``beta[g] * S(n) * M(z)`` per row, creating the effect parameters."""
     eff = design.spec.effect
     pooling = eff.pooling
@@ -120,6 +152,7 @@ def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
         population_prior="mu_beta",
         sd_prior="sigma_beta",
         log_scale=False,
+        naming=naming,
     )
     shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
     shape = None
@@ -133,6 +166,7 @@ def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
                 population_prior="log_lambda" if log_scale else "kappa",
                 sd_prior="sigma_log_lambda" if log_scale else "sigma_kappa",
                 log_scale=log_scale,
+                naming=naming,
             ),
             pooling.lambda_,
             g,
@@ -147,7 +181,8 @@ def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
             population_prior="gamma",
             sd_prior="sigma_gamma",
             log_scale=False,
-            term_dims=("gamma_term",),
+            term_dims=(naming.gamma_term,),
+            naming=naming,
         )
         g1 = _per_row(gamma[:, 0], pooling.gamma, g)
         g2 = _per_row(gamma[:, 1], pooling.gamma, g) if len(terms) > 1 else 0.0
@@ -157,117 +192,148 @@ def credential_term(design: ModelDesign, data: dict[str, Any]) -> Any:
     return _per_row(beta, pooling.beta, g) * curve * modifier
 
 
-def register_data(design: ModelDesign) -> dict[str, Any]:
+def register_data(design: ModelDesign, naming: Naming = PLAIN) -> dict[str, Any]:
     p = design.panel
+    n, obs = naming, naming.obs
     return {
-        "credentials": pm.Data("credentials", p.credentials.astype(float), dims="obs"),
-        "track_record": pm.Data("track_record", p.track_record, dims="obs"),
-        "z": pm.Data("track_record_z", design.z, dims="obs"),
-        "group_idx": pm.Data("group_idx", p.group_codes, dims="obs"),
-        "period_idx": pm.Data("period_idx", p.period_codes, dims="obs"),
-        "worker_idx": pm.Data("worker_idx", p.worker_codes, dims="obs"),
-        "X": pm.Data("covariates", p.covariate_matrix, dims=("obs", "covariate")),
-        "y": pm.Data("y", p.y, dims="obs"),
+        "credentials": pm.Data(n("credentials"), p.credentials.astype(float), dims=obs),
+        "track_record": pm.Data(n("track_record"), p.track_record, dims=obs),
+        "z": pm.Data(n("track_record_z"), design.z, dims=obs),
+        "group_idx": pm.Data(n("group_idx"), p.group_codes, dims=obs),
+        "period_idx": pm.Data(n("period_idx"), p.period_codes, dims=obs),
+        "worker_idx": pm.Data(n("worker_idx"), p.worker_codes, dims=obs),
+        "X": pm.Data(n("covariates"), p.covariate_matrix, dims=(obs, "covariate")),
+        "y": pm.Data(n("y"), p.y, dims=obs),
     }
 
 
 def build_model(design: ModelDesign) -> pm.Model:
-    """The PyMC model of ``design`` (see the module docstring)."""
-    spec = design.spec
-    p = design.panel
+    """The PyMC model of ``design`` (see the module docstring).
+
+    A hurdle model holds its two parts (:func:`bayescred.model.hurdle.hurdle_parts`) in one
+    model: the extensive part on every row with ``ext_``-prefixed variables, the intensive part
+    on the rows with a positive amount under the plain names.
+    """
+    if design.spec.is_hurdle:
+        from bayescred.model.hurdle import EXTENSIVE_NAMING, INTENSIVE_NAMING, hurdle_parts
+
+        parts = hurdle_parts(design)
+        coords = {
+            **model_coords(parts.extensive, EXTENSIVE_NAMING),
+            **model_coords(parts.intensive, INTENSIVE_NAMING),
+        }
+        with pm.Model(coords=coords) as model:
+            build_part(parts.extensive, EXTENSIVE_NAMING)
+            build_part(parts.intensive, INTENSIVE_NAMING)
+        return model
     with pm.Model(coords=model_coords(design)) as model:
-        data = register_data(design)
-        mean = credential_term(design, data)
-        if spec.period_effects and p.n_periods > 1:
-            if "tau" in spec.priors:  # fixed-scale prior: period fixed effects when wide
-                sigma_tau = spec.priors["tau"].parameters()["sigma"]
-            else:
-                sigma_tau = prior_distribution("sigma_tau", design.priors["sigma_tau"])
-            tau = pm.ZeroSumNormal("tau", sigma=sigma_tau, dims="period")
-            mean = mean + tau[data["period_idx"]]
-        if p.covariates:
-            delta = prior_distribution("delta", design.priors["delta"], dims="covariate")
-            mean = mean + pt.dot(data["X"], delta)
-        _likelihood(design, data, mean)
+        build_part(design, PLAIN)
     return model
 
 
-def _intercept_mean(design: ModelDesign) -> Any:
+def build_part(design: ModelDesign, naming: Naming) -> None:
+    """One linear predictor and its likelihood, inside the current model context."""
+    spec = design.spec
+    p = design.panel
+    n = naming
+    data = register_data(design, n)
+    mean = credential_term(design, data, n)
+    if spec.period_effects and p.n_periods > 1:
+        if "tau" in spec.priors:  # fixed-scale prior: period fixed effects when wide
+            sigma_tau = spec.priors["tau"].parameters()["sigma"]
+        else:
+            sigma_tau = prior_distribution(n("sigma_tau"), design.priors["sigma_tau"])
+        tau = pm.ZeroSumNormal(n("tau"), sigma=sigma_tau, dims="period")
+        mean = mean + tau[data["period_idx"]]
+    if p.covariates:
+        delta = prior_distribution(n("delta"), design.priors["delta"], dims="covariate")
+        mean = mean + pt.dot(data["X"], delta)
+    _likelihood(design, data, mean, n)
+
+
+def _intercept_mean(design: ModelDesign, naming: Naming) -> Any:
     """Mean of the worker intercepts: ``mu_alpha`` (+ Mundlak terms for correlated effects)."""
-    mu_alpha = prior_distribution("mu_alpha", design.priors["mu_alpha"])
+    n = naming
+    mu_alpha = prior_distribution(n("mu_alpha"), design.priors["mu_alpha"])
     if design.spec.worker_effects != "correlated":
         return mu_alpha
-    w = pm.Data("worker_means", design.mundlak_matrix(), dims=("worker", "mundlak_term"))
-    psi = prior_distribution("psi", design.priors["psi"], dims="mundlak_term")
+    w = pm.Data(n("worker_means"), design.mundlak_matrix(), dims=(naming.worker, "mundlak_term"))
+    psi = prior_distribution(n("psi"), design.priors["psi"], dims="mundlak_term")
     return mu_alpha + pt.dot(w, psi)
 
 
-def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
+def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any, naming: Naming) -> None:
     spec = design.spec
     p = design.panel
+    n = naming
     effects = spec.worker_effects
     likelihood = spec.outcome.likelihood
     if likelihood in LINK_LIKELIHOODS:
-        _link_likelihood(design, data, mean)
+        _link_likelihood(design, data, mean, naming)
         return
-    sigma = prior_distribution("sigma", design.priors["sigma"])
+    sigma = prior_distribution(n("sigma"), design.priors["sigma"])
     if likelihood == "normal" and effects in ("within", "random", "correlated"):
         counts = pt.as_tensor(p.periods_per_worker().astype(float))
         d = data["y"] - mean
         if effects == "within":
             ll = within_loglik(pt, d, data["worker_idx"], counts, sigma)
         else:
-            mu_alpha = _intercept_mean(design)
-            sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
+            mu_alpha = _intercept_mean(design, naming)
+            sigma_alpha = prior_distribution(n("sigma_alpha"), design.priors["sigma_alpha"])
             ll = random_loglik(pt, d, data["worker_idx"], counts, sigma, sigma_alpha, mu_alpha)
-        worker_ll = pm.Deterministic(WORKER_LOGLIK, ll, dims="worker")
-        pm.Potential("worker_likelihood", worker_ll.sum())
+        worker_ll = pm.Deterministic(n(WORKER_LOGLIK), ll, dims=naming.worker)
+        pm.Potential(n("worker_likelihood"), worker_ll.sum())
         return
     # latent intercepts (non-Gaussian likelihoods, or no worker effects)
-    mean = _add_latent_intercepts(design, data, mean)
+    mean = _add_latent_intercepts(design, data, mean, naming)
+    y = data["y"]
     if spec.outcome.likelihood == "normal":
-        pm.Normal(OUTCOME_VAR, mu=mean, sigma=sigma, observed=data["y"], dims="obs")
+        pm.Normal(n(OUTCOME_VAR), mu=mean, sigma=sigma, observed=y, dims=naming.obs)
     elif spec.outcome.likelihood == "student_t":
-        nu = prior_distribution("nu", design.priors["nu"])
-        pm.StudentT(OUTCOME_VAR, nu=nu, mu=mean, sigma=sigma, observed=data["y"], dims="obs")
+        nu = prior_distribution(n("nu"), design.priors["nu"])
+        pm.StudentT(n(OUTCOME_VAR), nu=nu, mu=mean, sigma=sigma, observed=y, dims=naming.obs)
     else:
         raise NotImplementedError(
             f"likelihood {spec.outcome.likelihood!r} is specified but not implemented yet"
         )
 
 
-def _add_latent_intercepts(design: ModelDesign, data: dict[str, Any], mean: Any) -> Any:
+def _add_latent_intercepts(
+    design: ModelDesign, data: dict[str, Any], mean: Any, naming: Naming
+) -> Any:
     """``mean`` plus the worker intercepts: latent and non-centred, or one ``mu_alpha``."""
+    n = naming
     if design.spec.worker_effects == "none":
-        return mean + prior_distribution("mu_alpha", design.priors["mu_alpha"])
-    mu_alpha = _intercept_mean(design)
-    sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
-    offset = pm.Normal("alpha_offset", 0.0, 1.0, dims="worker")
-    alpha = pm.Deterministic("alpha", mu_alpha + sigma_alpha * offset, dims="worker")
+        return mean + prior_distribution(n("mu_alpha"), design.priors["mu_alpha"])
+    mu_alpha = _intercept_mean(design, naming)
+    sigma_alpha = prior_distribution(n("sigma_alpha"), design.priors["sigma_alpha"])
+    offset = pm.Normal(n("alpha_offset"), 0.0, 1.0, dims=naming.worker)
+    alpha = pm.Deterministic(n("alpha"), mu_alpha + sigma_alpha * offset, dims=naming.worker)
     return mean + alpha[data["worker_idx"]]
 
 
-def _link_likelihood(design: ModelDesign, data: dict[str, Any], mean: Any) -> None:
+def _link_likelihood(design: ModelDesign, data: dict[str, Any], mean: Any, naming: Naming) -> None:
     """Count (log link) and binary (logit link) outcomes, with latent worker intercepts.
 
     ``mean`` is the linear predictor on the link scale; there is no residual ``sigma``.
     """
     likelihood = design.spec.outcome.likelihood
-    eta = _add_latent_intercepts(design, data, mean)
+    eta = _add_latent_intercepts(design, data, mean, naming)
     y = data["y"]
+    name, obs = naming(OUTCOME_VAR), naming.obs
     if likelihood == "poisson":
-        pm.Poisson(OUTCOME_VAR, mu=pt.exp(eta), observed=y, dims="obs")
+        pm.Poisson(name, mu=pt.exp(eta), observed=y, dims=obs)
     elif likelihood == "negative_binomial":
-        phi = prior_distribution("phi", design.priors["phi"])
-        pm.NegativeBinomial(OUTCOME_VAR, mu=pt.exp(eta), alpha=phi, observed=y, dims="obs")
+        phi = prior_distribution(naming("phi"), design.priors["phi"])
+        pm.NegativeBinomial(name, mu=pt.exp(eta), alpha=phi, observed=y, dims=obs)
     elif likelihood == "bernoulli":
-        pm.Bernoulli(OUTCOME_VAR, logit_p=eta, observed=y, dims="obs")
+        pm.Bernoulli(name, logit_p=eta, observed=y, dims=obs)
     else:  # pragma: no cover - LINK_LIKELIHOODS lists the cases above
         raise AssertionError(likelihood)
 
 
 def stored_variables(model: pm.Model) -> list[str]:
     """Variables to keep at sampling time: everything but per-worker/per-row bulk."""
-    skip = {WORKER_LOGLIK, "alpha"}
+    skip = {WORKER_LOGLIK, "alpha", f"ext_{WORKER_LOGLIK}", "ext_alpha"}
     names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
     return [n for n in names if n not in skip]

@@ -17,7 +17,7 @@ from bayescred.data.panel import Panel, select_rows
 from bayescred.data.validate import validate
 from bayescred.errors import SpecError
 from bayescred.model.curves import TrackRecordScale
-from bayescred.model.priors import default_priors, resolve_priors
+from bayescred.model.priors import default_priors, hurdle_priors, resolve_priors
 from bayescred.spec import ModelSpec, PriorSpec
 
 
@@ -107,6 +107,16 @@ def _check_outcome_support(spec: ModelSpec, y: np.ndarray) -> None:
     elif likelihood == "bernoulli":
         bad = (y != 0) & (y != 1)
         rule = "0/1 values"
+    elif spec.is_hurdle:
+        bad = y < 0
+        rule = "amounts >= 0"
+        if not bad.any() and not ((y == 0).any() and (y > 0).any()):
+            lacks = "no zeros" if (y > 0).all() else "no positive value"
+            raise SpecError(
+                f"outcome.likelihood = 'hurdle_lognormal' models zeros and positive amounts, but "
+                f"{spec.outcome.column!r} has {lacks}"
+                "; use a normal likelihood on the log amount, or bernoulli for 'any amount'"
+            )
     else:
         return
     if bad.any():
@@ -135,39 +145,56 @@ def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
     if tr.scale != "sd":
         scale = TrackRecordScale(reference=scale.reference, scale=float(tr.scale))
     y = panel.y
-    if spec.worker_effects == "within":
-        # the within model sees only deviations from worker means: scale priors to those
-        counts = panel.periods_per_worker()
-        wmean = np.bincount(panel.worker_codes, weights=y, minlength=panel.n_workers) / counts
-        y_sd = float(
-            np.std(y - wmean[panel.worker_codes])
-            * np.sqrt(len(y) / max(len(y) - panel.n_workers, 1))
+    cov_sd = panel.covariate_matrix.std(axis=0) if panel.covariate_matrix.size else np.zeros(0)
+    if spec.is_hurdle:
+        # the amount part's scale sets the plain priors; the extensive part's are ext_-prefixed
+        log_amount = np.log(y[y > 0])
+        y_sd, y_mean = float(np.std(log_amount)), float(np.mean(log_amount))
+        priors = hurdle_priors(
+            spec, log_amount=log_amount, share_positive=float(np.mean(y > 0)), covariate_sds=cov_sd
         )
     else:
-        y_sd = float(np.std(y))
-    y_mean = float(np.mean(y))
-    cov_sd = panel.covariate_matrix.std(axis=0) if panel.covariate_matrix.size else np.zeros(0)
-    priors = resolve_priors(
-        spec, default_priors(spec, y_sd=y_sd, y_mean=y_mean, covariate_sds=np.asarray(cov_sd))
-    )
+        y_sd = _outcome_sd(spec, panel)
+        y_mean = float(np.mean(y))
+        priors = resolve_priors(
+            spec, default_priors(spec, y_sd=y_sd, y_mean=y_mean, covariate_sds=np.asarray(cov_sd))
+        )
     design = ModelDesign(
         spec=spec, panel=panel, track_scale=scale, priors=priors, y_mean=y_mean, y_sd=y_sd
     )
-    if spec.worker_effects == "correlated":
-        names = (
-            "mean_credentials",
-            "mean_track_record_z",
-            *(f"mean_{c}" for c in spec.covariates),
-        )
-        ones = (1.0,) * len(names)
-        raw = replace(
-            design, mundlak_names=names, mundlak_center=(0.0,) * len(names), mundlak_scale=ones
-        ).mundlak_matrix()
-        sd = raw.std(axis=0)
-        design = replace(
-            design,
-            mundlak_names=names,
-            mundlak_center=tuple(float(v) for v in raw.mean(axis=0)),
-            mundlak_scale=tuple(float(v) if v > 0 else 1.0 for v in sd),
-        )
-    return design
+    return with_mundlak(design)
+
+
+def _outcome_sd(spec: ModelSpec, panel: Panel) -> float:
+    """The outcome's sd (within workers under ``within``: that model sees only deviations)."""
+    y = np.asarray(panel.y, dtype=float)
+    if spec.worker_effects != "within":
+        return float(np.std(y))
+    counts = panel.periods_per_worker()
+    wmean = np.bincount(panel.worker_codes, weights=y, minlength=panel.n_workers) / counts
+    return float(
+        np.std(y - wmean[panel.worker_codes]) * np.sqrt(len(y) / max(len(y) - panel.n_workers, 1))
+    )
+
+
+def with_mundlak(design: ModelDesign) -> ModelDesign:
+    """``design`` with the Mundlak terms of correlated worker effects (unchanged otherwise).
+
+    The terms are the worker means of the credential count, the standardised track record and
+    the covariates over the design's rows, standardised across workers.
+    """
+    spec = design.spec
+    if spec.worker_effects != "correlated":
+        return design
+    names = ("mean_credentials", "mean_track_record_z", *(f"mean_{c}" for c in spec.covariates))
+    ones = (1.0,) * len(names)
+    raw = replace(
+        design, mundlak_names=names, mundlak_center=(0.0,) * len(names), mundlak_scale=ones
+    ).mundlak_matrix()
+    sd = raw.std(axis=0)
+    return replace(
+        design,
+        mundlak_names=names,
+        mundlak_center=tuple(float(v) for v in raw.mean(axis=0)),
+        mundlak_scale=tuple(float(v) if v > 0 else 1.0 for v in sd),
+    )

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 import pymc as pm
 
-from bayescred.spec import ModelSpec, PriorSpec
+from bayescred.spec import EXTENSIVE_PREFIX, ModelSpec, PriorSpec
 
 #: Likelihoods whose predictor is on a link scale (log or logit): priors there have unit scale.
 LINK_SCALE_LIKELIHOODS: tuple[str, ...] = ("poisson", "negative_binomial", "bernoulli")
@@ -79,6 +79,39 @@ def _link_of_mean(likelihood: str, y_mean: float) -> float:
 def resolve_priors(spec: ModelSpec, defaults: dict[str, PriorSpec]) -> dict[str, PriorSpec]:
     """Defaults overridden by the spec's priors."""
     return {**defaults, **spec.priors}
+
+
+def hurdle_priors(
+    spec: ModelSpec,
+    *,
+    log_amount: np.ndarray,
+    share_positive: float,
+    covariate_sds: np.ndarray,
+) -> dict[str, PriorSpec]:
+    """Resolved priors of a hurdle model: the amount part's under the plain names, the
+    extensive part's with the ``ext_`` prefix.
+
+    The amount part is a normal model of the log amount (defaults on its scale, ``[priors]``
+    overrides them); the extensive part a Bernoulli model of "any amount" (unit logit scale,
+    ``mu_alpha`` at the logit of the share of positive rows; ``[extensive.priors]`` overrides).
+    """
+    from bayescred.model.hurdle import part_spec
+
+    amount, anything = part_spec(spec, "intensive"), part_spec(spec, "extensive")
+    intensive = resolve_priors(
+        amount,
+        default_priors(
+            amount,
+            y_sd=float(np.std(log_amount)),
+            y_mean=float(np.mean(log_amount)),
+            covariate_sds=covariate_sds,
+        ),
+    )
+    extensive = {
+        **default_priors(anything, y_sd=1.0, y_mean=share_positive, covariate_sds=covariate_sds),
+        **spec.extensive_effect.priors,
+    }
+    return {**intensive, **{EXTENSIVE_PREFIX + k: v for k, v in extensive.items()}}
 
 
 def prior_distribution(name: str, prior: PriorSpec, **kwargs: Any) -> Any:

@@ -85,10 +85,14 @@ def ppc_data(
     """The ``posterior_predictive`` and ``observed_data`` groups that :func:`ppc_plot` plots.
 
     On the within-worker scale both are demeaned by worker; the worker intercepts, constant
-    within a worker, then cancel exactly.
+    within a worker, then cancel exactly. Hurdle outcomes (amounts with zeros, heavy right
+    tail) are shown as ``log(1 + y)``: the zeros form a spike at 0, the amounts a density.
     """
     replicated = replicated_outcomes(tree, num_samples=num_samples, random_seed=random_seed)
     observed = tree["observed_data"].to_dataset()[["y"]]
+    if spec.is_hurdle:
+        replicated = replicated.copy(data=np.log1p(replicated.values))
+        observed = observed.assign(y=np.log1p(observed["y"]))
     if uses_deviations(spec, scale):
         workers = np.asarray(tree["constant_data"]["worker_idx"].values)
         replicated = replicated.copy(data=demean_by_worker(replicated.values, workers))
@@ -111,6 +115,8 @@ def ppc_plot(
     dt = ppc_data(tree, spec, num_samples=num_samples, random_seed=random_seed, scale=scale)
     n_rep = dt["posterior_predictive"].sizes["draw"]
     what = style.outcome_label(spec)
+    if spec.is_hurdle:
+        what = f"log(1 + {what})"
     if uses_deviations(spec, scale):
         what = f"{what}, deviation from the worker's mean"
     visuals: dict[Any, Any] = {
