@@ -153,6 +153,26 @@ def test_model_is_the_product_of_its_parts(frame: pd.DataFrame) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("effects", "present", "absent"),
+    [
+        ("random", {"ext_alpha_offset", "ext_sigma_alpha", "sigma_alpha"}, {"psi", "ext_psi"}),
+        ("none", {"ext_mu_alpha", "mu_alpha"}, {"ext_alpha_offset", "sigma_alpha"}),
+    ],
+)
+def test_other_worker_effects(
+    frame: pd.DataFrame, effects: str, present: set[str], absent: set[str]
+) -> None:
+    model = build_model(make_design(_spec(worker_effects=effects), frame))
+    names = {v.name for v in model.free_RVs}
+    assert present <= names and not absent & names
+    # without worker effects the amount part has no closed form: a normal on positive rows
+    assert ("outcome" in model.named_vars) == (effects == "none")
+    if effects == "none":
+        assert model.named_vars_to_dims["outcome"] == ("obs_positive",)
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
 # --------------------------------------------------------------------------------- effects
 def test_marginal_probability_matches_numerical_integration() -> None:
     level = np.array([[-2.0, 0.3, 1.5], [0.0, 4.0, -0.7]])
