@@ -299,6 +299,9 @@ def format_effect_table(result: EffectResult) -> str:
         if percent:
             row["% median"] = _pct(r["pct_median"])
             row[f"% {pct}"] = f"[{_pct(r['pct_hdi_low'])}, {_pct(r['pct_hdi_high'])}]"
+        if "pp_median" in t:  # Bernoulli: change in probability, percentage points
+            row["pp median"] = f"{r['pp_median']:+.1f}"
+            row[f"pp {pct}"] = f"[{r['pp_hdi_low']:+.1f}, {r['pp_hdi_high']:+.1f}]"
         if "gain_median" in t:
             row["amount median"] = _fmt(r["gain_median"], 4, sign=True)
         if unseen:

@@ -218,3 +218,51 @@ def test_poisson_fit_to_overdispersed_counts_flags_the_zeros() -> None:
     overall = fit.check(max_draws=20, random_seed=1, by_group=False).set_index("statistic")
     assert overall.loc["zero_share", "flag"] and overall.loc["sd", "flag"]
     assert overall.loc["zero_share", "replicated_mean"] < overall.loc["zero_share", "observed"]
+
+
+def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> None:
+    """The change in probability for a typical worker, against a Monte Carlo brute force."""
+    from scipy.special import expit
+
+    from bayescred.fit.binary_effects import with_probability_change
+    from bayescred.fit.effects import profile_effects, profiles_frame
+    from bayescred.model.build import build_model
+
+    spec = _spec("bernoulli")
+    design = make_design(spec, small_frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(draws=30, model=build_model(design), random_seed=2)
+    post = prior["prior"].to_dataset()
+    profiles = profiles_frame("B", 2, 10.0, None, None, None, spec)
+    result = with_probability_change(
+        profile_effects(post, spec, design.track_scale, profiles), post, design, profiles
+    )
+
+    def flat(name: str) -> np.ndarray:
+        v = post[name].values
+        return v.reshape(-1, *v.shape[2:])
+
+    g = list(design.panel.group_labels).index("B")
+    z = (np.log1p(10.0) - np.log1p(design.track_scale.reference)) / design.track_scale.scale
+    w = (np.array([2.0, z]) - np.array(design.mundlak_center)) / np.array(design.mundlak_scale)
+    lam, gam = flat("lambda_group")[:, g], flat("gamma_group")[:, g, :]
+    modifier = np.exp(gam[:, 0] * z + gam[:, 1] * z**2)
+    level = flat("mu_alpha") + flat("psi") @ w
+    u = np.random.default_rng(0).standard_normal(200_000)
+    p = {}
+    for k in (2, 3):
+        term = flat("beta_group")[:, g] * (1 - np.exp(-lam * k)) / (1 - np.exp(-lam)) * modifier
+        p[k] = np.array(
+            [
+                expit(a + s * u).mean()
+                for a, s in zip(level + term, flat("sigma_alpha"), strict=True)
+            ]
+        )
+    row = result.table.iloc[0]
+    assert row["probability_before"] == pytest.approx(p[2].mean(), abs=2e-3)
+    assert row["pp_mean"] == pytest.approx(100 * (p[3] - p[2]).mean(), abs=0.02)
+    assert "percentage points" in result.sentence()
+    from bayescred.cli_commands import format_effect_table
+
+    assert "pp median" in format_effect_table(result)

@@ -109,6 +109,14 @@ class EffectResult:
                 f"{m['intensive']['pct_median']:+.1f}% from higher earnings in the periods "
                 f"with any (probability of a gain {m['intensive']['prob_positive']:.2f})."
             )
+        if "pp_median" in r:
+            return (
+                f"For {who}, {step} changes the log-odds by {r['median']:+.3g} (posterior median; "
+                f"{pct}% HDI {r['hdi_low']:+.3g} to {r['hdi_high']:+.3g}): the probability moves "
+                f"from {100 * r['probability_before']:.1f}% by {r['pp_median']:+.1f} percentage "
+                f"points ({pct}% HDI {r['pp_hdi_low']:+.1f} to {r['pp_hdi_high']:+.1f}); the "
+                f"probability that the effect is positive is {r['prob_positive']:.2f}."
+            )
         if self.percent is not None:
             return (
                 f"For {who}, {step} changes the outcome by {r['pct_median']:+.1f}% (posterior "

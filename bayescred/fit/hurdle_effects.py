@@ -93,7 +93,7 @@ def _profile_covariates(design: ModelDesign, profiles: pd.DataFrame) -> np.ndarr
     return np.column_stack(cols) if cols else np.zeros((len(profiles), 0))
 
 
-def _profile_level(
+def profile_level(
     post: xr.Dataset, design: ModelDesign, profiles: pd.DataFrame, z: np.ndarray
 ) -> np.ndarray:
     """Intercept mean plus covariate terms of each profile in one part, ``(draws, profiles)``.
@@ -111,7 +111,7 @@ def _profile_level(
     return np.asarray(level)
 
 
-def _sd_or_none(post: xr.Dataset, name: str) -> np.ndarray | None:
+def sd_or_none(post: xr.Dataset, name: str) -> np.ndarray | None:
     return stack_draws(post[name]) if name in post else None
 
 
@@ -152,8 +152,8 @@ def hurdle_profile_effects(
     n_to = profiles["to"].to_numpy(float)
     zero = np.zeros_like(n_from)
 
-    ext_level = _profile_level(ext_post, parts.extensive, profiles, z)
-    sa_ext = _sd_or_none(ext_post, "sigma_alpha")
+    ext_level = profile_level(ext_post, parts.extensive, profiles, z)
+    sa_ext = sd_or_none(ext_post, "sigma_alpha")
     p0 = marginal_probability(
         ext_level + credential_effect(ext_spec, ext_params, codes, zero, n_from, z), sa_ext
     )
@@ -161,8 +161,8 @@ def hurdle_profile_effects(
         ext_level + credential_effect(ext_spec, ext_params, codes, zero, n_to, z), sa_ext
     )
     d_int = credential_effect(int_spec, int_params, codes, n_from, n_to, z)
-    int_level = _profile_level(int_post, parts.intensive, profiles, z)
-    sa_int = _sd_or_none(int_post, "sigma_alpha")
+    int_level = profile_level(int_post, parts.intensive, profiles, z)
+    sa_int = sd_or_none(int_post, "sigma_alpha")
     log_v0 = (
         int_level
         + credential_effect(int_spec, int_params, codes, zero, n_from, z)

@@ -246,6 +246,9 @@ class CredentialFit:
         -------
         EffectResult
             ``.table`` (one row per profile), ``.draws`` (labelled xarray), ``.sentence()``.
+            Bernoulli models add the change in probability for a typical worker with the
+            profile (``pp_*`` columns, percentage points; see
+            :mod:`bayescred.fit.binary_effects`).
             For hurdle models the effect is on expected earnings, and ``.margins`` splits it
             into the extensive margin (more periods with earnings) and the intensive margin
             (more per such period); see :mod:`bayescred.fit.hurdle_effects`.
@@ -264,7 +267,7 @@ class CredentialFit:
                 new_group=new_group,
                 random_seed=random_seed,
             )
-        return effects.profile_effects(
+        result = effects.profile_effects(
             self.posterior,
             self.spec,
             self.design.track_scale,
@@ -273,6 +276,18 @@ class CredentialFit:
             new_group=new_group,
             random_seed=random_seed,
         )
+        if self.spec.outcome.likelihood == "bernoulli":
+            from bayescred.fit.binary_effects import with_probability_change
+
+            result = with_probability_change(
+                result,
+                self.posterior,
+                self.design,
+                frame,
+                new_group=new_group,
+                random_seed=random_seed,
+            )
+        return result
 
     def average_effect(
         self, *, by: Literal["group"] | None = None, hdi_prob: float = 0.9
