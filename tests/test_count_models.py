@@ -50,6 +50,9 @@ def test_structure(small_frame: pd.DataFrame, likelihood: str, effects: str) -> 
     assert ("alpha_offset" in names) == (effects != "none")
     assert ("psi" in names) == (effects == "correlated")
     assert "worker_loglik" not in names
+    # period effects non-centred on the link scale (the centred form is a funnel there)
+    assert "tau_offset" in {v.name for v in model.free_RVs}
+    assert "tau" in {v.name for v in model.deterministics}
     observed = model[OUTCOME_VAR]
     assert observed in model.observed_RVs
     assert type(observed.owner.op).__name__ == OBSERVED_OP[likelihood]

@@ -243,7 +243,14 @@ def build_part(design: ModelDesign, naming: Naming) -> None:
             sigma_tau = spec.priors["tau"].parameters()["sigma"]
         else:
             sigma_tau = prior_distribution(n("sigma_tau"), design.priors["sigma_tau"])
-        tau = pm.ZeroSumNormal(n("tau"), sigma=sigma_tau, dims="period")
+        if spec.outcome.likelihood in LINK_LIKELIHOODS:
+            # non-centred: on a link scale each period carries little information relative to
+            # a small sigma_tau, and the centred form is a funnel (R-hat 1.27, ESS 7 for the
+            # hurdle's extensive sigma_tau on 1,500 workers x 16 periods)
+            offset = pm.ZeroSumNormal(n("tau_offset"), sigma=1.0, dims="period")
+            tau = pm.Deterministic(n("tau"), sigma_tau * offset, dims="period")
+        else:
+            tau = pm.ZeroSumNormal(n("tau"), sigma=sigma_tau, dims="period")
         mean = mean + tau[data["period_idx"]]
     if p.covariates:
         delta = prior_distribution(n("delta"), design.priors["delta"], dims="covariate")
