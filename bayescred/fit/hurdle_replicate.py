@@ -48,18 +48,22 @@ class HurdleReplicator:
     def __post_init__(self) -> None:
         self.design = cached_design(self.design)
         parts = hurdle_parts(self.design)
+        ext_params = part_posterior(self.params, "extensive")
+        int_params = part_posterior(self.params, "intensive")
         self.extensive = Replicator(
-            parts.extensive, part_posterior(self.params, "extensive"), self.source,
-            chunk_rows=self.chunk_rows,
-        )  # fmt: skip
+            parts.extensive, ext_params, self.source, chunk_rows=self.chunk_rows
+        )
         self.intensive = Replicator(
-            parts.intensive, part_posterior(self.params, "intensive"), self.source,
-            chunk_rows=self.chunk_rows,
-        )  # fmt: skip
+            parts.intensive, int_params, self.source, chunk_rows=self.chunk_rows
+        )
+        self._positive = parts.positive
         # full-panel worker codes of the intensive part's workers (labels are sorted in both)
         self.kept_workers = np.unique(self.design.panel.worker_codes[parts.positive])
-        # the intensive predictor on every row: the intensive design over the full panel
+        # the intensive predictor on every row: the intensive design over the full panel,
+        # whose Mundlak means (over all of a worker's rows) serve workers without amounts
         self._every_row = cached_design(replace(parts.intensive, panel=self.design.panel))
+        has_psi = "psi" in self.intensive.flat
+        self._all_row_means = self._every_row.mundlak_matrix() if has_psi else None
 
     @property
     def n_draws(self) -> int:
@@ -73,18 +77,18 @@ class HurdleReplicator:
         return np.asarray(self.design.panel.y, dtype=float).copy()
 
     def _intensive_intercepts(
-        self, j: int, m: np.ndarray, positive: np.ndarray, rng: np.random.Generator
+        self, j: int, m: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray | float:
         rep = self.intensive
         if self.design.spec.worker_effects == "none":
             return float(rep.flat["mu_alpha"][j])
         flat: dict[str, Any] = rep.flat
         mean = float(flat["mu_alpha"][j])
-        if "psi" in flat:
-            mean = mean + self._every_row.mundlak_matrix() @ flat["psi"][j]
+        if self._all_row_means is not None:
+            mean = mean + self._all_row_means @ flat["psi"][j]
         sa = float(flat["sigma_alpha"][j])
         alpha = mean + sa * rng.standard_normal(self.design.panel.n_workers)
-        alpha[self.kept_workers] = rep.intercepts(j, m[positive], rng)
+        alpha[self.kept_workers] = rep.intercepts(j, m[self._positive], rng)
         return np.asarray(alpha)
 
     def draw(self, j: int, rng: np.random.Generator) -> np.ndarray:
@@ -96,8 +100,7 @@ class HurdleReplicator:
             m[rows] = mean_without_intercepts(
                 self.intensive.params, self._every_row, np.array([j]), rows
             )[0]
-        positive = np.asarray(p.y, dtype=float) > 0
-        alpha = self._intensive_intercepts(j, m, positive, rng)
+        alpha = self._intensive_intercepts(j, m, rng)
         sigma = float(stack_draws(self.intensive.params["sigma"])[j])
         for rows in chunks(p.n_rows, self.chunk_rows):
             a = alpha[p.worker_codes[rows]] if isinstance(alpha, np.ndarray) else alpha
