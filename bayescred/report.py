@@ -314,8 +314,8 @@ def _profiles(fit: CredentialFit, profiles: pd.DataFrame | None) -> str:
     sentences = "".join(f"<li>{esc(result.sentence(i))}</li>" for i in range(len(result.table)))
     rows = result.rows()
     margin = ["margin"] if "margin" in rows else []
-    gain = ["gain_median"] if "gain_median" in rows else []
-    cols = ["group", "credentials", "to", "track_record", *margin, *_effect_columns(fit), *gain]
+    extra = [c for c in ("gain_median", "pp_median", "pp_hdi_low", "pp_hdi_high") if c in rows]
+    cols = ["group", "credentials", "to", "track_record", *margin, *_effect_columns(fit), *extra]
     if (rows["parameters_from"] != "group posterior").any():
         cols.append("parameters_from")
     return f"<ul class='sentences'>{sentences}</ul>" + html_table(

@@ -269,3 +269,11 @@ def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> No
     from bayescred.cli_commands import format_effect_table
 
     assert "pp median" in format_effect_table(result)
+
+
+def test_report_of_a_count_fit(nb_fit: Any, tmp_path: Any) -> None:
+    """The report renders for a count model: percentage effects and the share of zeros."""
+    fit, _ = nb_fit
+    html = bc.report(fit, tmp_path / "counts.html").read_text(encoding="utf-8")
+    assert "median (%)" in html  # log link: percentage changes
+    assert "zero_share" in html or "share of zeros" in html
