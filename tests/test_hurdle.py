@@ -408,3 +408,25 @@ def test_report_explains_the_margins(hurdle_fit: bc.CredentialFit, tmp_path: Any
     assert "extensive margin" in html and "intensive margin" in html
     assert "This is a hurdle model" in html
     assert "ext_mu_beta" in html  # the extensive part's parameters are reported
+
+
+def test_curve_plots_show_either_part_with_its_scale(hurdle_fit: bc.CredentialFit) -> None:
+    import matplotlib.pyplot as plt
+
+    labels = {}
+    for part in ("intensive", "extensive"):
+        fig = hurdle_fit.plot.effect_curve(part=part)
+        labels[part] = fig.axes[0].get_ylabel()
+        hurdle_fit.plot.track_record(part=part)
+        hurdle_fit.plot.groups(part=part)
+        plt.close("all")
+    assert labels["intensive"] == "Δ log earnings"
+    assert labels["extensive"] == "Δ log-odds of any earnings"
+    assert hurdle_fit.plot.effect_curve().axes[0].get_ylabel() == labels["intensive"]
+    with pytest.raises(ValueError, match="'intensive' or 'extensive'"):
+        hurdle_fit.plot.groups(part="both")  # type: ignore[arg-type]
+
+
+def test_part_is_refused_for_single_part_fits(tiny_fit: bc.CredentialFit) -> None:
+    with pytest.raises(ValueError, match="this fit has one part"):
+        tiny_fit.plot.groups(part="extensive")

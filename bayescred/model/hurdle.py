@@ -65,21 +65,25 @@ class HurdleParts:
 def part_spec(spec: ModelSpec, part: Part) -> ModelSpec:
     """The single-part spec of one part of a hurdle spec.
 
-    ``extensive``: a Bernoulli model with the ``[extensive]`` curve, modifier and pooling (and no
-    spec priors: its overrides are in ``[extensive.priors]``). ``intensive``: a normal model with
-    ``[effect]`` and ``[priors]``. Both keep the worker effects, period effects and covariates.
+    ``extensive``: a Bernoulli model of ``any_<outcome>`` with the ``[extensive]`` curve,
+    modifier and pooling (and no spec priors: its overrides are in ``[extensive.priors]``).
+    ``intensive``: a normal model of ``log_<outcome>`` with ``[effect]`` and ``[priors]``. Both
+    keep the worker effects, period effects and covariates.
     """
+    column = spec.outcome.column
     if part == "extensive":
         ext = spec.extensive_effect
         return spec.with_changes(
-            outcome={"likelihood": "bernoulli", "kind": "binary"},
+            outcome={"column": f"any_{column}", "likelihood": "bernoulli", "kind": "binary"},
             effect=ext.model_dump(by_alias=True, exclude={"priors"}),
             extensive=None,
             priors={},
             worker_effects=spec.worker_effects,
         )
     return spec.with_changes(
-        outcome={"likelihood": "normal"}, extensive=None, worker_effects=spec.worker_effects
+        outcome={"column": f"log_{column}", "likelihood": "normal", "kind": "real"},
+        extensive=None,
+        worker_effects=spec.worker_effects,
     )
 
 

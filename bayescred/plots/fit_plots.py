@@ -7,9 +7,13 @@ from typing import TYPE_CHECKING
 
 import arviz_plots as azp
 import numpy as np
+import xarray as xr
 from matplotlib.figure import Figure
 
+from bayescred.fit import curve_points
+from bayescred.model.hurdle import Part as HurdlePart
 from bayescred.plots import curves, parameters, ppc
+from bayescred.spec import ModelSpec
 
 if TYPE_CHECKING:
     from bayescred.fit.result import CredentialFit
@@ -41,6 +45,21 @@ class FitPlots:
     def __repr__(self) -> str:
         return "FitPlots: effect_curve, track_record, groups, trace, rank, ppc"
 
+    def _part(self, part: HurdlePart | None) -> tuple[xr.Dataset, ModelSpec]:
+        """The posterior and spec a curve plot shows: the fit's, or one part of a hurdle."""
+        fit = self._fit
+        if not fit.spec.is_hurdle:
+            if part is not None:
+                raise ValueError("part= selects a part of a hurdle model; this fit has one part")
+            return fit.posterior, fit.spec
+        if part not in (None, "intensive", "extensive"):
+            raise ValueError(f"part must be 'intensive' or 'extensive', not {part!r}")
+        from bayescred.fit.hurdle_effects import part_posterior
+        from bayescred.model.hurdle import part_spec
+
+        which: HurdlePart = part or "intensive"
+        return part_posterior(fit.posterior, which), part_spec(fit.spec, which)
+
     def effect_curve(
         self,
         *,
@@ -48,6 +67,7 @@ class FitPlots:
         max_credentials: int | None = None,
         track_record: float | None = None,
         hdi_prob: float = 0.9,
+        part: HurdlePart | None = None,
     ) -> Figure:
         """Effect of credentials against the number held, per group and for the population.
 
@@ -65,13 +85,17 @@ class FitPlots:
             Track record at which ``M`` is evaluated (default: the reference, where ``M = 1``).
         hdi_prob
             Mass of the HDI bands.
+        part
+            Hurdle models: ``"intensive"`` (default; the amount in periods with any) or
+            ``"extensive"`` (whether there is any, on the logit scale).
         """
+        posterior, spec = self._part(part)
         design = self._fit.design
         if max_credentials is None:
             max_credentials = int(np.max(design.panel.credentials, initial=1))
         return curves.effect_curve_figure(
-            self._fit.posterior,
-            self._fit.spec,
+            posterior,
+            spec,
             design.track_scale,
             groups=None if groups is None else list(groups),
             max_credentials=max_credentials,
@@ -80,7 +104,12 @@ class FitPlots:
         )
 
     def track_record(
-        self, *, group: str | None = None, credentials: int = 0, hdi_prob: float = 0.9
+        self,
+        *,
+        group: str | None = None,
+        credentials: int = 0,
+        hdi_prob: float = 0.9,
+        part: HurdlePart | None = None,
     ) -> Figure:
         """The next credential's effect against track record, with the data's range marked.
 
@@ -92,28 +121,40 @@ class FitPlots:
             Credentials already held (the effect is that of going to ``credentials + 1``).
         hdi_prob
             Mass of the HDI band.
+        part
+            Hurdle models: ``"intensive"`` (default; the amount in periods with any) or
+            ``"extensive"`` (whether there is any, on the logit scale).
         """
+        posterior, spec = self._part(part)
         design = self._fit.design
+        r = design.panel.track_record
+        peak = curve_points.peak_track_record(
+            posterior, spec, design.track_scale, (float(r.min()), float(r.max())), hdi_prob=hdi_prob
+        )
         return curves.track_record_figure(
-            self._fit.posterior,
-            self._fit.spec,
+            posterior,
+            spec,
             design.track_scale,
-            design.panel.track_record,
-            self._fit.peak_track_record(hdi_prob=hdi_prob),
+            r,
+            peak,
             group=group,
             credentials=int(credentials),
             hdi_prob=hdi_prob,
         )
 
-    def groups(self, *, hdi_prob: float = 0.9) -> Figure:
+    def groups(self, *, hdi_prob: float = 0.9, part: HurdlePart | None = None) -> Figure:
         """Forest of the groups' first-credential effects with the population mean.
 
         Parameters
         ----------
         hdi_prob
             Mass of the HDIs.
+        part
+            Hurdle models: ``"intensive"`` (default; the amount in periods with any) or
+            ``"extensive"`` (whether there is any, on the logit scale).
         """
-        return parameters.groups_figure(self._fit.posterior, self._fit.spec, hdi_prob=hdi_prob)
+        posterior, spec = self._part(part)
+        return parameters.groups_figure(posterior, spec, hdi_prob=hdi_prob)
 
     def trace(self, *, var_names: Sequence[str] | None = None) -> azp.PlotCollection:
         """Trace and per-chain density of the population parameters (arviz-plots).

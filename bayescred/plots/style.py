@@ -115,6 +115,8 @@ def effect_label(spec: ModelSpec) -> str:
     Log-scale effects are differences of logs (0.09 is about +9%), not "log points" (which
     would be 100 times that); the percentage axis of :func:`add_percent_axis` gives the %.
     """
+    if spec.outcome.likelihood == "bernoulli":
+        return f"Δ log-odds of {outcome_label(spec)}"
     if spec.outcome.column.startswith("log"):
         return f"Δ {outcome_label(spec)}"
     if is_log_scale(spec):
