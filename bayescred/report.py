@@ -242,10 +242,23 @@ def _part_note(fit: CredentialFit) -> str:
     if not fit.spec.is_hurdle:
         return ""
     return paragraph(
-        "This is a hurdle model: the curves in this section are those of the amount earned in "
-        "periods with any earnings (the intensive part, log scale). The extensive part (whether "
-        "a worker earns anything in a period, logit scale) has its own parameters, the ext_* "
-        "rows of the parameter table."
+        "This is a hurdle model: the curves and tables in this section are those of the amount "
+        "earned in periods with any earnings (the intensive part, log scale). The extensive "
+        "part (whether a worker earns anything in a period, logit scale) has its own "
+        "parameters, the ext_* rows of the parameter table, and its own curves (below the "
+        "first figure of the credential-curve section)."
+    )
+
+
+def _extensive_curve(fit: CredentialFit, plots: FitPlots) -> str:
+    """For hurdle models: the extensive part's credential curves."""
+    if not fit.spec.is_hurdle:
+        return ""
+    return _figure(
+        lambda: plots.effect_curve(part="extensive"),
+        "effect curves of the extensive part",
+        "Extensive part: change in the log-odds of earning anything in a period from holding "
+        "n credentials (top) and from the next one (bottom), at the reference track record.",
     )
 
 
@@ -261,6 +274,7 @@ def _credential_curve(fit: CredentialFit, plots: FitPlots) -> str:
                 "Cumulative effect of holding n credentials (top) and the effect of the next one "
                 "(bottom), per group and for the population mean, at the reference track record.",
             ),
+            _extensive_curve(fit, plots),
             "<h3>Saturation point</h3>",
             paragraph(
                 f"The credential count past which one more adds less than {threshold:g} on the "

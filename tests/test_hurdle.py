@@ -408,6 +408,7 @@ def test_report_explains_the_margins(hurdle_fit: bc.CredentialFit, tmp_path: Any
     assert "extensive margin" in html and "intensive margin" in html
     assert "This is a hurdle model" in html
     assert "ext_mu_beta" in html  # the extensive part's parameters are reported
+    assert "effect curves of the extensive part" in html  # and its curves
 
 
 def test_curve_plots_show_either_part_with_its_scale(hurdle_fit: bc.CredentialFit) -> None:
