@@ -224,11 +224,13 @@ def test_poisson_fit_to_overdispersed_counts_flags_the_zeros() -> None:
 
 
 def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> None:
-    """The change in probability for a typical worker, against a Monte Carlo brute force."""
+    """The change in probability for a typical worker, against a Monte Carlo brute force, from
+    the same parameter draws as the log-odds columns (also for an unseen group, whose
+    population draws are random when no seed is given)."""
     from scipy.special import expit
 
     from bayescred.fit.binary_effects import with_probability_change
-    from bayescred.fit.effects import profile_effects, profiles_frame
+    from bayescred.fit.effects import profile_effects, profile_group_parameters
     from bayescred.model.build import build_model
 
     spec = _spec("bernoulli")
@@ -237,34 +239,51 @@ def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> No
         warnings.simplefilter("ignore")
         prior = pm.sample_prior_predictive(draws=30, model=build_model(design), random_seed=2)
     post = prior["prior"].to_dataset()
-    profiles = profiles_frame("B", 2, 10.0, None, None, None, spec)
+    profiles = pd.DataFrame(
+        {"group": ["B", "Z"], "credentials": [2, 2], "track_record": [10.0, 10.0], "to": [3, 3]}
+    )
+    shared = profile_group_parameters(post, spec, profiles, "population", None)
     result = with_probability_change(
-        profile_effects(post, spec, design.track_scale, profiles), post, design, profiles
+        profile_effects(post, spec, design.track_scale, profiles, group_parameters=shared),
+        post,
+        design,
+        profiles,
+        shared,
+    )
+    params, codes = shared
+    np.testing.assert_array_equal(
+        params.beta[:, codes[0]], post["beta_group"].sel(group="B").values.reshape(-1)
     )
 
     def flat(name: str) -> np.ndarray:
         v = post[name].values
         return v.reshape(-1, *v.shape[2:])
 
-    g = list(design.panel.group_labels).index("B")
     z = (np.log1p(10.0) - np.log1p(design.track_scale.reference)) / design.track_scale.scale
     w = (np.array([2.0, z]) - np.array(design.mundlak_center)) / np.array(design.mundlak_scale)
-    lam, gam = flat("lambda_group")[:, g], flat("gamma_group")[:, g, :]
-    modifier = np.exp(gam[:, 0] * z + gam[:, 1] * z**2)
     level = flat("mu_alpha") + flat("psi") @ w
     u = np.random.default_rng(0).standard_normal(200_000)
-    p = {}
-    for k in (2, 3):
-        term = flat("beta_group")[:, g] * (1 - np.exp(-lam * k)) / (1 - np.exp(-lam)) * modifier
-        p[k] = np.array(
-            [
-                expit(a + s * u).mean()
-                for a, s in zip(level + term, flat("sigma_alpha"), strict=True)
-            ]
-        )
-    row = result.table.iloc[0]
-    assert row["probability_before"] == pytest.approx(p[2].mean(), abs=2e-3)
-    assert row["pp_mean"] == pytest.approx(100 * (p[3] - p[2]).mean(), abs=0.02)
+    assert params.shape is not None
+    for i, code in enumerate(codes):
+        lam, gam = params.shape[:, code], params.gamma[:, code, :]
+        modifier = np.exp(gam[:, 0] * z + gam[:, 1] * z**2)
+        term = {
+            k: params.beta[:, code] * (1 - np.exp(-lam * k)) / (1 - np.exp(-lam)) * modifier
+            for k in (2, 3)
+        }
+        p = {
+            k: np.array(
+                [
+                    expit(a + s * u).mean()
+                    for a, s in zip(level + term[k], flat("sigma_alpha"), strict=True)
+                ]
+            )
+            for k in (2, 3)
+        }
+        row = result.table.iloc[i]
+        assert row["mean"] == pytest.approx((term[3] - term[2]).mean(), rel=1e-10)
+        assert row["probability_before"] == pytest.approx(p[2].mean(), abs=2e-3)
+        assert row["pp_mean"] == pytest.approx(100 * (p[3] - p[2]).mean(), abs=0.02)
     assert "percentage points" in result.sentence()
     from bayescred.cli_commands import format_effect_table
 

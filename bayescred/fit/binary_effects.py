@@ -16,14 +16,9 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescred.fit.effects import (
-    EffectResult,
-    NewGroup,
-    profile_group_parameters,
-    summarise_draws,
-)
+from bayescred.fit.effects import EffectResult, summarise_draws
 from bayescred.fit.hurdle_effects import marginal_probability, profile_level, sd_or_none
-from bayescred.fit.predictor import credential_effect
+from bayescred.fit.predictor import EffectDraws, credential_effect
 from bayescred.model.design import ModelDesign
 
 
@@ -32,17 +27,15 @@ def with_probability_change(
     posterior: xr.Dataset,
     design: ModelDesign,
     profiles: pd.DataFrame,
-    *,
-    new_group: NewGroup = "raise",
-    random_seed: int | None = None,
+    group_parameters: tuple[EffectDraws, np.ndarray],
 ) -> EffectResult:
     """``result`` with ``probability_before`` and ``pp_*`` columns (percentage points).
 
-    ``new_group`` and ``random_seed`` must be those ``result`` was computed with, so that an
-    unseen group gets the same population draws.
+    ``group_parameters`` (:func:`~bayescred.fit.effects.profile_group_parameters`) must be those
+    ``result`` was computed from, so that an unseen group has the same population draws.
     """
     spec = design.spec
-    params, codes = profile_group_parameters(posterior, spec, profiles, new_group, random_seed)
+    params, codes = group_parameters
     z = design.track_scale.z(profiles["track_record"].to_numpy(float))
     n_from = profiles["credentials"].to_numpy(float)
     zero = np.zeros_like(n_from)

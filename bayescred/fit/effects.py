@@ -298,10 +298,17 @@ def profile_effects(
     hdi_prob: float = 0.9,
     new_group: NewGroup = "raise",
     random_seed: int | None = None,
+    group_parameters: tuple[EffectDraws, np.ndarray] | None = None,
 ) -> EffectResult:
-    """Effect of going from ``credentials`` to ``to`` for each profile (:class:`EffectResult`)."""
+    """Effect of going from ``credentials`` to ``to`` for each profile (:class:`EffectResult`).
+
+    ``group_parameters`` (from :func:`profile_group_parameters`) are used when given, so that a
+    caller computing more from the same draws sees the same population draws for unseen groups.
+    """
     labels = [str(g) for g in posterior["group"].values]
-    params, codes = profile_group_parameters(posterior, spec, profiles, new_group, random_seed)
+    params, codes = group_parameters or profile_group_parameters(
+        posterior, spec, profiles, new_group, random_seed
+    )
     z = scale.z(profiles["track_record"].to_numpy())
     eff = credential_effect(
         spec,

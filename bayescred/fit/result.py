@@ -267,25 +267,22 @@ class CredentialFit:
                 new_group=new_group,
                 random_seed=random_seed,
             )
+        group_parameters = effects.profile_group_parameters(
+            self.posterior, self.spec, frame, new_group, random_seed
+        )
         result = effects.profile_effects(
             self.posterior,
             self.spec,
             self.design.track_scale,
             frame,
             hdi_prob=hdi_prob,
-            new_group=new_group,
-            random_seed=random_seed,
+            group_parameters=group_parameters,
         )
         if self.spec.outcome.likelihood == "bernoulli":
             from bayescred.fit.binary_effects import with_probability_change
 
             result = with_probability_change(
-                result,
-                self.posterior,
-                self.design,
-                frame,
-                new_group=new_group,
-                random_seed=random_seed,
+                result, self.posterior, self.design, frame, group_parameters
             )
         return result
 
