@@ -32,6 +32,7 @@ from bayescred.model.curves import (
 from bayescred.model.design import ModelDesign
 from bayescred.model.priors import prior_distribution
 from bayescred.model.worker_likelihoods import random_loglik, within_loglik
+from bayescred.spec import EXTENSIVE_PREFIX
 
 #: Name of the per-worker log-likelihood deterministic (closed-form models).
 WORKER_LOGLIK = "worker_loglik"
@@ -341,6 +342,6 @@ def _link_likelihood(design: ModelDesign, data: dict[str, Any], mean: Any, namin
 
 def stored_variables(model: pm.Model) -> list[str]:
     """Variables to keep at sampling time: everything but per-worker/per-row bulk."""
-    skip = {WORKER_LOGLIK, "alpha", f"ext_{WORKER_LOGLIK}", "ext_alpha"}
+    skip = {prefix + name for prefix in ("", EXTENSIVE_PREFIX) for name in (WORKER_LOGLIK, "alpha")}
     names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
     return [n for n in names if n not in skip]

@@ -151,7 +151,11 @@ def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
         log_amount = np.log(y[y > 0])
         y_sd, y_mean = float(np.std(log_amount)), float(np.mean(log_amount))
         priors = hurdle_priors(
-            spec, log_amount=log_amount, share_positive=float(np.mean(y > 0)), covariate_sds=cov_sd
+            spec,
+            log_amount_mean=y_mean,
+            log_amount_sd=y_sd,
+            share_positive=float(np.mean(y > 0)),
+            covariate_sds=cov_sd,
         )
     else:
         y_sd = _outcome_sd(spec, panel)

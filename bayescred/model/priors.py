@@ -84,7 +84,8 @@ def resolve_priors(spec: ModelSpec, defaults: dict[str, PriorSpec]) -> dict[str,
 def hurdle_priors(
     spec: ModelSpec,
     *,
-    log_amount: np.ndarray,
+    log_amount_mean: float,
+    log_amount_sd: float,
     share_positive: float,
     covariate_sds: np.ndarray,
 ) -> dict[str, PriorSpec]:
@@ -101,10 +102,7 @@ def hurdle_priors(
     intensive = resolve_priors(
         amount,
         default_priors(
-            amount,
-            y_sd=float(np.std(log_amount)),
-            y_mean=float(np.mean(log_amount)),
-            covariate_sds=covariate_sds,
+            amount, y_sd=log_amount_sd, y_mean=log_amount_mean, covariate_sds=covariate_sds
         ),
     )
     extensive = {
