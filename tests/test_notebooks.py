@@ -1,33 +1,43 @@
-"""The example notebooks execute without error (small settings) and are committed without outputs.
+"""The example notebooks: their ``.py`` sources generate the committed ``.ipynb`` files, which
+carry no outputs, and every notebook executes without error with small settings.
 
-The notebooks read their run size from ``BAYESCRED_NB_*`` environment variables (see
-``notebooks/README.md``); here they get tiny values so that all four execute in the default
-tier. They run in a Jupyter kernel of the interpreter running the tests.
+The notebooks' sources are jupytext percent-format ``.py`` files in ``notebooks/``;
+``scripts/build_notebooks.py`` writes each ``.ipynb`` from its ``.py``. They read their run size
+from ``BAYESCRED_NB_*`` environment variables (see ``notebooks/README.md``); here they get tiny
+values so that all four execute in the default tier, in a Jupyter kernel of the interpreter
+running the tests. Needs jupytext, nbclient, nbformat and ipykernel (the ``dev`` extra): a
+missing one is an error, not a skip.
 """
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import json
 import os
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 
+import ipykernel  # noqa: F401  (the notebooks run in an ipykernel; missing must fail, not skip)
+import jupytext
+import nbclient
 import nbformat
 import pytest
 
-nbclient = pytest.importorskip("nbclient")
-pytest.importorskip("ipykernel")
-
-NOTEBOOK_DIR = Path(__file__).resolve().parents[1] / "notebooks"
-NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
+ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_DIR = ROOT / "notebooks"
+GENERATOR = ROOT / "scripts" / "build_notebooks.py"
 EXPECTED = {
-    "01_quickstart.ipynb",
-    "02_checking_and_comparing.ipynb",
-    "03_new_worker_profile.ipynb",
-    "04_paper_patterns.ipynb",
+    "01_quickstart",
+    "02_checking_and_comparing",
+    "03_new_worker_profile",
+    "04_paper_patterns",
 }
+SOURCES = sorted(NOTEBOOK_DIR.glob("*.py"))
+NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
 
 #: Run size for the notebooks: tiny, so that all four execute in about two minutes.
 SMALL_RUN = {
@@ -38,6 +48,18 @@ SMALL_RUN = {
 }
 CELL_TIMEOUT_S = 300
 TEST_KERNEL = "bayescred-tests"
+
+
+def _load_generator() -> ModuleType:
+    """``scripts/build_notebooks.py`` as a module (``scripts/`` is not a package)."""
+    spec = importlib.util.spec_from_file_location("build_notebooks", GENERATOR)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+build_notebooks = _load_generator()
 
 
 def _python_names() -> set[str]:
@@ -82,7 +104,22 @@ def kernel_name(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def test_all_notebooks_present() -> None:
-    assert {p.name for p in NOTEBOOKS} == EXPECTED
+    assert {p.stem for p in SOURCES} == EXPECTED
+    assert {p.stem for p in NOTEBOOKS} == EXPECTED
+    for source in SOURCES:
+        assert source.with_suffix(".ipynb").exists(), f"{source.name} has no .ipynb"
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_source_is_paired_percent_script(source: Path) -> None:
+    """Each source is a jupytext percent-format script paired with its ``.ipynb``."""
+    nb = jupytext.read(source)
+    meta = nb.metadata["jupytext"]
+    assert meta["text_representation"]["format_name"] == "percent"
+    assert meta["formats"] == build_notebooks.PAIRING
+    assert nb.cells[0].cell_type == "markdown", "a notebook opens with its introduction"
+    # Magics are commented (`# %matplotlib inline`): the source is plain Python that ruff reads.
+    ast.parse(source.read_text(encoding="utf-8"), filename=str(source))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -98,32 +135,46 @@ def test_notebook_committed_without_outputs(path: Path) -> None:
     assert "BAYESCRED_NB_DRAWS" in code[0].source, "the first code cell sets the run size"
 
 
-def test_notebooks_match_generator(tmp_path: Path) -> None:
-    """The committed notebooks are what ``notebooks/_build_notebooks.py`` writes."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "_build_notebooks", NOTEBOOK_DIR / "_build_notebooks.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    for written in module.main(tmp_path):
-        committed = NOTEBOOK_DIR / written.name
-        assert written.read_text() == committed.read_text(), (
-            f"{written.name} differs from the generator: run "
-            "`.venv/bin/python notebooks/_build_notebooks.py`"
-        )
+def test_notebooks_match_generator() -> None:
+    """The committed notebooks are what ``scripts/build_notebooks.py`` writes from the sources."""
+    problems = build_notebooks.stale(NOTEBOOK_DIR)
+    assert not problems, "\n".join([*problems, "run `.venv/bin/python scripts/build_notebooks.py`"])
+    assert build_notebooks.main(["--check"]) == 0
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes(
-    path: Path, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_generator_check_names_a_stale_notebook(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """``--check`` fails, naming the file, when a notebook no longer matches its source."""
+    for source in SOURCES:
+        (tmp_path / source.name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    written = build_notebooks.build(tmp_path)
+    assert [p.stem for p in written] == sorted(EXPECTED)
+    assert build_notebooks.main(["--check", "--dir", str(tmp_path)]) == 0
+
+    edited = tmp_path / "02_checking_and_comparing.py"
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# %%\nprint(1)\n", encoding="utf-8")
+    (tmp_path / "03_new_worker_profile.ipynb").unlink()
+    (tmp_path / "04_paper_patterns.ipynb").rename(tmp_path / "05_orphan.ipynb")
+    (tmp_path / "04_paper_patterns.py").unlink()
+    capsys.readouterr()
+    assert build_notebooks.main(["--check", "--dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "02_checking_and_comparing.ipynb: differs" in err
+    assert "03_new_worker_profile.ipynb: missing" in err
+    assert "05_orphan.ipynb: no source 05_orphan.py" in err
+    assert "01_quickstart" not in err
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
+def test_notebook_executes(
+    source: Path, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The notebook generated from ``source`` runs end to end with the tiny settings."""
     for key, value in SMALL_RUN.items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    nb = nbformat.read(path, as_version=4)
+    nb = build_notebooks.notebook(source)
     client = nbclient.NotebookClient(
         nb,
         kernel_name=kernel_name,
@@ -133,7 +184,7 @@ def test_notebook_executes(
     start = time.perf_counter()
     client.execute()  # raises CellExecutionError, with the failing cell and traceback
     elapsed = time.perf_counter() - start
-    print(f"{path.name}: executed in {elapsed:.1f} s")
+    print(f"{source.stem}: executed in {elapsed:.1f} s")
     errors = [
         out
         for cell in nb.cells
