@@ -30,15 +30,17 @@ demo: $(STAMP)
 	$(VENV)/bin/bayescred demo --out $(OUT)
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest --doctest-modules bayescred tests $(PYTEST_ARGS)
 
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check bayescred tests benchmarks
-	$(VENV)/bin/ruff format --check bayescred tests benchmarks
+	$(VENV)/bin/ruff check bayescred tests benchmarks notebooks scripts
+	$(VENV)/bin/ruff format --check bayescred tests benchmarks notebooks scripts
 	$(VENV)/bin/mypy bayescred
+	$(VENV)/bin/lint-imports
+	$(PY) scripts/build_notebooks.py --check
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_within_vs_latent.py

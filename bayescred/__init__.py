@@ -9,16 +9,14 @@ Examples
 """
 
 from bayescred import datasets
+from bayescred._version import __version__
+from bayescred.analysis.loo import compare
 from bayescred.data import ColumnMap, Panel, validate
 from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecError
-from bayescred.fit.io import load_fit as load
-from bayescred.fit.loo import compare
-from bayescred.fit.result import CredentialFit
-from bayescred.model.credential_model import CredentialModel
-from bayescred.report import report
+from bayescred.facade import CredentialFit, CredentialModel
+from bayescred.facade import load_fit as load
+from bayescred.reporting.html import report
 from bayescred.spec import ModelSpec, load_spec
-
-__version__ = "0.1.0"
 
 __all__ = [
     "ColumnMap",

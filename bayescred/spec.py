@@ -16,17 +16,25 @@ from typing import Annotated, Any, Literal, Self
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from bayescred.data.columns import ColumnMap, OutcomeKind
+from bayescred.columns import ColumnMap, OutcomeKind
 from bayescred.errors import SpecError
 
+#: The allowed values of ``outcome.likelihood``: the keys of the likelihood families' registry
+#: (:mod:`bayescred.model.families`), which owns everything that depends on the likelihood.
 Likelihood = Literal[
-    "normal", "student_t", "hurdle_lognormal", "negative_binomial", "poisson", "bernoulli"
+    "normal",
+    "student_t",
+    "hurdle_lognormal",
+    "negative_binomial",
+    "poisson",
+    "bernoulli",
+    "hurdle_negative_binomial",
 ]
+# The spec's own validation needs two facts about likelihoods (it sits below the families):
+#: Likelihoods whose worker intercepts can be integrated out in closed form (``within``).
 GAUSSIAN_LIKELIHOODS: tuple[str, ...] = ("normal",)
-#: Likelihood with two linear predictors: "any positive amount" (logit) and the amount (log).
-HURDLE_LIKELIHOOD = "hurdle_lognormal"
-#: Prefix of the extensive ("any positive amount") part's variables in a hurdle model.
-EXTENSIVE_PREFIX = "ext_"
+#: Likelihoods with two linear predictors: "any positive outcome" (logit) and its size.
+HURDLE_LIKELIHOODS: tuple[str, ...] = ("hurdle_lognormal", "hurdle_negative_binomial")
 Pooling = Literal["partial", "none", "complete"]
 WorkerEffects = Literal["within", "random", "correlated", "none"]
 DistName = Literal[
@@ -118,6 +126,22 @@ class OutcomeSpec(_Strict):
         description="data rule for the outcome; inferred from the column name if unset",
     )
 
+    @property
+    def words(self) -> str:
+        """The outcome's name in words: ``log_project_value`` -> ``log project value``."""
+        return self.column.replace("_", " ")
+
+    @property
+    def level_words(self) -> str:
+        """The name in words of what a log outcome is the log of (``project value``); the
+        outcome's own name otherwise."""
+        name = self.column
+        for prefix in ("log_", "log"):
+            if name.startswith(prefix):
+                name = name[len(prefix) :]
+                break
+        return name.replace("_", " ").strip() or "outcome"
+
 
 def default_worker_effects(likelihood: str) -> WorkerEffects:
     """``within`` for normal outcomes; ``correlated`` (Mundlak) for every other likelihood."""
@@ -155,7 +179,8 @@ class ExtensiveSpec(EffectSpec):
 
     Its own credential curve, track-record modifier and pooling (on the logit scale), and its own
     priors (names as in ``[priors]``, without ``sigma``, ``nu``, ``phi`` and ``tau``). Its
-    variables carry the prefix ``ext_`` in the posterior (``ext_mu_beta``, ``ext_beta_group``).
+    variables carry a prefix in the posterior (``ext_mu_beta``, ``ext_beta_group``; see
+    :mod:`bayescred.model.parts`).
     """
 
     priors: dict[str, PriorSpec] = Field(default_factory=dict)
@@ -212,7 +237,7 @@ class ModelSpec(_Strict):
     extensive: ExtensiveSpec | None = Field(
         default=None,
         description=(
-            "hurdle_lognormal only: the 'any positive amount' part's curve, modifier, pooling "
+            "hurdle likelihoods only: the 'any positive outcome' part's curve, modifier, pooling "
             "and priors; [effect] then describes the amount. Unset: a copy of [effect]."
         ),
     )
@@ -242,11 +267,6 @@ class ModelSpec(_Strict):
         return data
 
     @property
-    def is_hurdle(self) -> bool:
-        """Whether the outcome has two parts (``hurdle_lognormal``)."""
-        return self.outcome.likelihood == HURDLE_LIKELIHOOD
-
-    @property
     def extensive_effect(self) -> ExtensiveSpec:
         """The extensive part of a hurdle model (``[extensive]``, or a copy of ``[effect]``)."""
         if self.extensive is not None:
@@ -269,17 +289,17 @@ class ModelSpec(_Strict):
                 + (
                     " (the hurdle's 'any positive amount' part is a logit model, and a "
                     "conditional logit would discard every worker who always or never earns)"
-                    if self.is_hurdle
+                    if self.outcome.likelihood in HURDLE_LIKELIHOODS
                     else ""
                 )
                 + ". Use worker_effects = 'correlated' "
                 "(worker intercepts with a Mundlak mean; robust to selection on worker means) or "
                 "'random'."
             )
-        if self.extensive is not None and not self.is_hurdle:
+        if self.extensive is not None and self.outcome.likelihood not in HURDLE_LIKELIHOODS:
             raise ValueError(
                 "[extensive] describes the first part of a hurdle model: it needs "
-                f"outcome.likelihood = {HURDLE_LIKELIHOOD!r}, not {self.outcome.likelihood!r}"
+                f"outcome.likelihood in {HURDLE_LIKELIHOODS}, not {self.outcome.likelihood!r}"
             )
         tau = self.priors.get("tau")
         if tau is not None and (tau.dist != "normal" or tau.mu != 0):

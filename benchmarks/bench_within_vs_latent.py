@@ -24,10 +24,11 @@ import pymc as pm
 
 import bayescred as bc
 from bayescred.data.simulate import simulate
-from bayescred.fit.sampling import attach_design
-from bayescred.model.build import credential_term, model_coords, register_data
-from bayescred.model.design import ModelDesign, make_design
+from bayescred.inference.sampling import attach_design
+from bayescred.model.design import ModelDesign
+from bayescred.model.make import make_design
 from bayescred.model.priors import prior_distribution
+from bayescred.model.terms import credential_term, model_coords, register_data
 
 POPULATION = ["mu_beta", "lambda", "gamma", "sigma"]
 

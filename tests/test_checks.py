@@ -14,9 +14,9 @@ import pytest
 import xarray as xr
 
 import bayescred as bc
-from bayescred.fit.checks import check, posterior_predictive, prior_check
-from bayescred.fit.reconstruct import design_from_tree
-from bayescred.fit.sampling import design_datasets
+from bayescred.analysis.checks import check, posterior_predictive, prior_check
+from bayescred.inference.reconstruct import design_from_tree
+from bayescred.inference.sampling import design_datasets
 
 
 def retarget(

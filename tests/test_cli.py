@@ -19,8 +19,10 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from bayescred import CredentialFit, ModelSpec, cli_commands
+from bayescred import CredentialFit, ModelSpec
+from bayescred.cli import commands as cli_commands
 from bayescred.cli import main
+from bayescred.cli import text as cli_text
 
 #: Each command and options its --help must list.
 COMMAND_OPTIONS: dict[str, list[str]] = {
@@ -126,7 +128,6 @@ def sim_csv(workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def fit_file(workdir: Path, sim_csv: Path) -> tuple[Path, subprocess.CompletedProcess[str]]:
     """``bayescred fit`` on the small panel in a subprocess (2 chains x 50 draws)."""
-    pytest.importorskip("bayescred.fit.io", reason="bayescred.fit.io (save_fit/load_fit) missing")
     result = run_cli(
         "fit",
         sim_csv.name,
@@ -150,7 +151,7 @@ def fit_file(workdir: Path, sim_csv: Path) -> tuple[Path, subprocess.CompletedPr
 
 @pytest.fixture(scope="module")
 def tiny_cli_fit(fit_file: tuple[Path, subprocess.CompletedProcess[str]]) -> CredentialFit:
-    from bayescred.fit.io import load_fit
+    from bayescred.facade import load_fit
 
     return load_fit(fit_file[0])
 
@@ -395,7 +396,6 @@ def test_compare(
     fit = str(fit_file[0])
     code, _, err = call(capsys, "compare", fit, fit, "--names", "only_one")
     assert_bad_input(code, err, "--names")
-    pytest.importorskip("bayescred.fit.loo", reason="bayescred.fit.loo (compare) missing")
     code, out, err = call(capsys, "compare", fit, fit, "--names", "first", "second")
     assert code == 0, err
     assert "first" in out and "second" in out
@@ -406,7 +406,6 @@ def test_report(
     fit_file: tuple[Path, subprocess.CompletedProcess[str]],
     tmp_path: Path,
 ) -> None:
-    pytest.importorskip("bayescred.report", reason="bayescred.report (HTML report) missing")
     target = tmp_path / "r" / "report.html"
     code, out, err = call(capsys, "report", str(fit_file[0]), "--out", str(target))
     assert code == 0, err
@@ -416,14 +415,14 @@ def test_report(
 
 # ------------------------------------------------------------------------------ demo
 def test_demo_text_blocks(tiny_cli_fit: CredentialFit) -> None:
-    data = cli_commands.format_data_summary(tiny_cli_fit)
+    data = cli_text.format_data_summary(tiny_cli_fit)
     assert "used by the model" in data and "outcome missing" in data
-    params = cli_commands.format_parameter_summary(tiny_cli_fit, 0.9)
+    params = cli_text.format_parameter_summary(tiny_cli_fit, 0.9)
     assert "mu_beta" in params and "90% HDI" in params and "r_hat" in params
     assert params.count("effect of the first credential, by group") == 1
-    diag = cli_commands.format_diagnostics(tiny_cli_fit, table=False)
+    diag = cli_text.format_diagnostics(tiny_cli_fit, table=False)
     assert diag.startswith("Verdict: ")
-    effect = cli_commands.format_average_effect(tiny_cli_fit, 0.9)
+    effect = cli_text.format_average_effect(tiny_cli_fit, 0.9)
     assert "log points" in effect and "% on project value" in effect
 
 
@@ -434,7 +433,6 @@ def test_demo_flow_prints_report_path_last(
     tmp_path: Path,
 ) -> None:
     """The demo without its long fit: the sampler is replaced by the tiny fit."""
-    pytest.importorskip("bayescred.report", reason="bayescred.report (HTML report) missing")
     seen: dict[str, Any] = {}
 
     def fake_fit(spec: ModelSpec, frame: pd.DataFrame, **settings: Any) -> CredentialFit:

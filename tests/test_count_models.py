@@ -14,11 +14,11 @@ import xarray as xr
 from scipy import stats
 
 import bayescred as bc
+from bayescred.analysis.replicate import Replicator
 from bayescred.data.simulate import simulate
-from bayescred.fit.checks import Replicator
-from bayescred.fit.loo import _link_row_logpdf
-from bayescred.model.build import OUTCOME_VAR
-from bayescred.model.design import make_design
+from bayescred.model.families import family_of, get_family
+from bayescred.model.make import make_design
+from bayescred.model.terms import OUTCOME_VAR
 
 COLUMN = {"poisson": "n_projects", "negative_binomial": "n_projects", "bernoulli": "any_project"}
 OBSERVED_OP = {
@@ -122,8 +122,7 @@ def test_row_logpdf_matches_scipy(likelihood: str) -> None:
     else:
         y = rng.negative_binomial(phi, phi / (phi + mu)).astype(float)
         expected = stats.nbinom.logpmf(y, phi, phi / (phi + mu))
-    design = make_design(_spec(likelihood), simulate("paper", seed=1, n_workers=20).frame)
-    got = _link_row_logpdf(design, y, eta, {"phi": np.array([9.0, phi])}, 1)
+    got = get_family(likelihood).row_logpdf(y, eta, {"phi": phi})
     np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-10)
 
 
@@ -151,7 +150,8 @@ def test_replicates_follow_the_likelihood(likelihood: str) -> None:
         coords={"group": list(design.panel.group_labels)},
     )
     params = params.drop_vars("phi") if likelihood != "negative_binomial" else params
-    rep = Replicator(design, params, "posterior")
+    (part,) = family_of(design).parts(design)
+    rep = Replicator(part, params, "posterior")
     rng = np.random.default_rng(5)
     y = np.concatenate([rep.draw(0, rng) for _ in range(20)])
     assert np.all(y == np.round(y)) and y.min() >= 0
@@ -229,8 +229,8 @@ def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> No
     population draws are random when no seed is given)."""
     from scipy.special import expit
 
-    from bayescred.fit.binary_effects import with_probability_change
-    from bayescred.fit.effects import profile_effects, profile_group_parameters
+    from bayescred.analysis.binary_effects import with_probability_change
+    from bayescred.analysis.effects import profile_effects, profile_group_parameters
     from bayescred.model.build import build_model
 
     spec = _spec("bernoulli")
@@ -285,7 +285,7 @@ def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> No
         assert row["probability_before"] == pytest.approx(p[2].mean(), abs=2e-3)
         assert row["pp_mean"] == pytest.approx(100 * (p[3] - p[2]).mean(), abs=0.02)
     assert "percentage points" in result.sentence()
-    from bayescred.cli_commands import format_effect_table
+    from bayescred.cli.commands import format_effect_table
 
     assert "pp median" in format_effect_table(result)
 

@@ -10,7 +10,7 @@ import pytest
 
 from bayescred import datasets
 from bayescred.data.simulate import SimulationSettings, TrueParameters, paper_preset
-from bayescred.model.curves import TrackRecordScale
+from bayescred.maths.curves import TrackRecordScale
 
 COLUMNS = [
     "worker_id",

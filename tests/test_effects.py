@@ -8,9 +8,10 @@ import pymc as pm
 import pytest
 
 import bayescred as bc
-from bayescred.fit.predictor import mean_without_intercepts
-from bayescred.model.build import WORKER_LOGLIK, build_model
-from bayescred.model.worker_likelihoods import within_loglik
+from bayescred.analysis.predictor import mean_without_intercepts
+from bayescred.maths.worker_likelihoods import within_loglik
+from bayescred.model.build import build_model
+from bayescred.model.terms import WORKER_LOGLIK
 
 
 def _flat(fit: bc.CredentialFit, name: str) -> np.ndarray:

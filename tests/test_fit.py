@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 
 import bayescred as bc
+from bayescred.analysis.diagnostics import Diagnostics
 from bayescred.data.simulate import SimulatedPanel
-from bayescred.fit.diagnostics import Diagnostics
 
 
 def test_fit_tree_holds_posterior_data_spec_and_versions(
@@ -113,7 +113,7 @@ def test_unknown_sampler_is_refused(small_frame: pd.DataFrame) -> None:
 
 
 def test_fit_methods_delegate_to_checks_and_loo(tiny_fit: bc.CredentialFit) -> None:
-    from bayescred.fit import checks, loo
+    from bayescred.analysis import checks, loo
 
     mine = tiny_fit.check(max_draws=20, random_seed=3)
     direct = checks.check(tiny_fit.tree, max_draws=20, random_seed=3)

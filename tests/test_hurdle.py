@@ -4,6 +4,7 @@ predictive checks and log-likelihood, each checked against an independent comput
 from __future__ import annotations
 
 import warnings
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -15,16 +16,33 @@ from scipy import integrate
 from scipy.special import expit
 
 import bayescred as bc
+from bayescred.analysis.hurdle_effects import hurdle_profile_effects
+from bayescred.analysis.replicate import TwoPartReplicator
 from bayescred.data.simulate import simulate
-from bayescred.fit.hurdle_effects import (
-    hurdle_profile_effects,
-    marginal_probability,
-    part_posterior,
-)
-from bayescred.fit.hurdle_replicate import HurdleReplicator
+from bayescred.maths.quadrature import marginal_probability
 from bayescred.model.build import build_model
-from bayescred.model.design import make_design
-from bayescred.model.hurdle import hurdle_parts
+from bayescred.model.design import ModelDesign
+from bayescred.model.families import family_of
+from bayescred.model.make import make_design
+from bayescred.model.parts import EXTENSIVE, POSITIVE
+
+
+def hurdle_parts(design: ModelDesign) -> SimpleNamespace:
+    """The two parts' designs and the mask of the intensive part's rows."""
+    ext, pos = family_of(design).parts(design)
+    return SimpleNamespace(extensive=ext.design, intensive=pos.design, positive=pos.rows)
+
+
+def part_posterior(posterior: xr.Dataset, which: str) -> xr.Dataset:
+    if which == "extensive":
+        return EXTENSIVE.view(posterior)
+    return POSITIVE.view(posterior, others=(EXTENSIVE,))
+
+
+def family_of_spec(spec: bc.ModelSpec) -> Any:
+    from bayescred.model.families import get_family
+
+    return get_family(spec.outcome.likelihood)
 
 
 def _spec(**changes: Any) -> bc.ModelSpec:
@@ -69,7 +87,7 @@ def test_extensive_section_belongs_to_hurdles_and_checks_its_priors() -> None:
 
 def test_bundled_spec_round_trips_and_defaults_the_extensive_part() -> None:
     spec = bc.load_spec("hurdle_earnings")
-    assert spec.is_hurdle and spec.outcome.column == "earnings"
+    assert family_of_spec(spec).margins and spec.outcome.column == "earnings"
     assert spec.extensive is not None and spec.extensive.pooling.lambda_ == "complete"
     assert bc.ModelSpec.from_toml_string(spec.to_toml_string()) == spec
     bare = bc.ModelSpec(outcome={"column": "earnings", "likelihood": "hurdle_lognormal"})
@@ -300,7 +318,7 @@ def test_replicates_reproduce_zero_share_and_amounts(frame: pd.DataFrame) -> Non
         data[prefix + "mu_alpha"] = (("chain", "draw"), np.array([[mu]]))
     data["sigma"] = (("chain", "draw"), np.array([[0.7]]))
     params = xr.Dataset(data, coords={"group": groups})
-    rep = HurdleReplicator(design, params, "posterior")
+    rep = TwoPartReplicator(design, params, "posterior")
     rng = np.random.default_rng(0)
     y = np.concatenate([rep.draw(0, rng) for _ in range(20)])
     assert (y == 0).mean() == pytest.approx(1 - expit(0.8), abs=0.02)

@@ -16,9 +16,10 @@ import pytest
 import xarray as xr
 
 from bayescred.errors import FitFileError
-from bayescred.fit.io import FORMAT_VERSION, load_fit, save_fit
-from bayescred.fit.reconstruct import design_from_tree
-from bayescred.fit.result import CredentialFit
+from bayescred.facade import load_fit
+from bayescred.facade.credential_fit import CredentialFit
+from bayescred.inference.io import FORMAT_VERSION, save_fit
+from bayescred.inference.reconstruct import design_from_tree
 
 
 # ---------------------------------------------------------------------------------- helpers

@@ -13,9 +13,9 @@ import xarray as xr
 from test_checks import latent_tree, observed_y, retarget
 
 import bayescred as bc
+from bayescred.analysis.loo import compare, log_likelihood, loo, worker_loglik_pymc
 from bayescred.data.simulate import paper_preset, simulate
-from bayescred.fit.loo import compare, log_likelihood, loo, worker_loglik_pymc
-from bayescred.fit.reconstruct import design_from_tree
+from bayescred.inference.reconstruct import design_from_tree
 from bayescred.model.build import build_model
 
 

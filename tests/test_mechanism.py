@@ -18,7 +18,7 @@ import pytest
 import bayescred as bc
 from bayescred.data.model_outcomes import OutcomeTruth, PartTruth, simulate_outcome
 from bayescred.data.simulate import SimulatedPanel, simulate
-from bayescred.model.curves import next_credential_gain
+from bayescred.maths.curves import next_credential_gain
 
 pytestmark = pytest.mark.slow
 

@@ -8,7 +8,7 @@ import pymc as pm
 import pytest
 
 import bayescred as bc
-from bayescred.model.build import WORKER_LOGLIK
+from bayescred.model.terms import WORKER_LOGLIK
 
 
 def _build(frame: pd.DataFrame, **changes: object) -> pm.Model:

@@ -25,7 +25,8 @@ from bayescred.data.model_outcomes import (
 )
 from bayescred.data.simulate import simulate
 from bayescred.model.build import build_model
-from bayescred.model.design import ModelDesign, make_design
+from bayescred.model.design import ModelDesign
+from bayescred.model.make import make_design
 
 SKELETON = ["worker_id", "period", "group", "credentials", "track_record"]
 BETA = {"A": 0.15, "B": 0.15, "C": 0.15, "D": 0.25}

@@ -2,7 +2,7 @@
 
 Effects are recomputed here from ``fit.posterior`` with xarray, straight from the model's
 formulas (geometric curve, log-quadratic modifier, track record standardised with the median
-and the sd of log(1 + r) of the rows used), independently of :mod:`bayescred.fit.predictor`.
+and the sd of log(1 + r) of the rows used), independently of :mod:`bayescred.analysis.predictor`.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 import bayescred as bc
-from bayescred.fit.checks import posterior_predictive
+from bayescred.analysis.checks import posterior_predictive
 from bayescred.plots import FitPlots
 from bayescred.plots.parameters import population_parameters
 

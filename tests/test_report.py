@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 import bayescred as bc
-from bayescred.report import SECTIONS, default_profiles, report
+from bayescred.reporting.html import SECTIONS, default_profiles, report
 
-# the module itself, even once ``bayescred.report`` is also exported as the function
-report_module = importlib.import_module("bayescred.report")
+# the module itself, even once ``bayescred.reporting.html`` is also exported as the function
+report_module = importlib.import_module("bayescred.reporting.html")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DATA_PNG = "data:image/png;base64,"
@@ -166,7 +166,7 @@ def test_custom_profiles_and_unseen_groups(tiny_fit: bc.CredentialFit) -> None:
 def test_missing_checks_leave_a_note(
     tiny_fit: bc.CredentialFit, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bayescred.fit import checks
+    from bayescred.analysis import checks
 
     def unavailable(*args: object, **kwargs: object) -> None:
         raise NotImplementedError("no checks for this likelihood")

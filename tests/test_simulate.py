@@ -19,7 +19,7 @@ from bayescred.data.simulate import (
     paper_preset,
     simulate,
 )
-from bayescred.model.curves import TrackRecordScale, credential_curve
+from bayescred.maths.curves import TrackRecordScale, credential_curve
 
 BASE_COLUMNS = [
     "worker_id",

@@ -8,7 +8,7 @@ import pytensor.tensor as pt
 import pytest
 from scipy import integrate, stats
 
-from bayescred.model.worker_likelihoods import (
+from bayescred.maths.worker_likelihoods import (
     random_intercept_posterior,
     random_loglik,
     within_loglik,

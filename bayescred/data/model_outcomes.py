@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from bayescred.model.curves import (
+from bayescred.maths.curves import (
     TrackRecordScale,
     credential_curve,
     next_credential_gain,

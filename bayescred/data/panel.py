@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from bayescred.data.columns import ColumnMap, OutcomeKind
+from bayescred.columns import ColumnMap, OutcomeKind
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,10 @@ class Panel:
         """Number of rows of each worker, in :attr:`worker_labels` order."""
         return np.bincount(self.worker_codes, minlength=self.n_workers)
 
+    def demean(self, values: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
+        """``values`` (one per row) minus their worker's mean; see :func:`demean_by_worker`."""
+        return demean_by_worker(values, self.worker_codes, self.n_workers, out=out)
+
     def describe(self) -> pd.DataFrame:
         """A one-column table describing the panel (rows, workers, groups, ranges)."""
         t = self.periods_per_worker()
@@ -99,6 +103,40 @@ class Panel:
             "outcome": self.outcome or "(none)",
         }
         return pd.DataFrame({"value": pd.Series(info, dtype=object)})
+
+
+def demean_by_worker(
+    values: np.ndarray,
+    worker_codes: np.ndarray,
+    n_workers: int | None = None,
+    *,
+    out: np.ndarray | None = None,
+    chunk_rows: int = 100_000,
+) -> np.ndarray:
+    """``values`` minus each worker's mean over its rows.
+
+    ``values`` is ``(rows,)`` or ``(..., rows)``; each leading index is demeaned on its own.
+    With ``out`` (``out is values`` is allowed) the result is written there, in row chunks.
+
+    Examples
+    --------
+    >>> demean_by_worker(np.array([1.0, 3.0, 5.0]), np.array([0, 0, 1]))
+    array([-1.,  1.,  0.])
+    """
+    codes = np.asarray(worker_codes, dtype=np.int64)
+    n = int(codes.max(initial=-1)) + 1 if n_workers is None else int(n_workers)
+    counts = np.bincount(codes, minlength=n).astype(float)
+    values = np.asarray(values, dtype=float)
+    if values.ndim > 1:
+        flat = values.reshape(-1, values.shape[-1])
+        rows = [demean_by_worker(row, codes, n, chunk_rows=chunk_rows) for row in flat]
+        return np.stack(rows).reshape(values.shape)
+    means = np.bincount(codes, weights=values, minlength=n) / counts
+    result = np.empty_like(values) if out is None else out
+    for start in range(0, len(values), chunk_rows):
+        rows_ = slice(start, min(start + chunk_rows, len(values)))
+        result[rows_] = values[rows_] - means[codes[rows_]]
+    return result
 
 
 def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bayescred.model.curves import CURVES, MODIFIERS
+from bayescred.maths.curves import CURVES, MODIFIERS
 
 WorkerEffectsKind = Literal["random", "none"]
 CountModelKind = Literal["negative_binomial", "poisson"]

@@ -21,7 +21,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaErrors
 
-from bayescred.data.columns import ColumnMap, OutcomeKind
+from bayescred.columns import ColumnMap, OutcomeKind
 from bayescred.errors import DataError
 
 #: Most example (worker, period) keys shown per broken rule.
@@ -58,12 +58,15 @@ class Violation:
 
 @dataclass(frozen=True)
 class ColumnRule:
-    """A per-column rule: ``test`` maps the column's non-missing values to True where valid."""
+    """A per-column rule: ``test`` maps the column's non-missing values to True where valid.
+
+    ``test`` is None for the not-missing rule, which pandera checks itself (``nullable=False``).
+    """
 
     name: str
     rule: str
     fix: str
-    test: Test
+    test: Test | None = None
 
 
 def _fmt(value: object) -> str:
@@ -352,11 +355,7 @@ def column_rules(
 
 def _missing(what: str, fix: str) -> ColumnRule:
     """The not-missing rule; pandera checks it through ``nullable=False``."""
-    return ColumnRule("not_nullable", f"must not be missing ({what} is NaN/None)", fix, _unused)
-
-
-def _unused(s: pd.Series) -> pd.Series:  # pragma: no cover - never called
-    return pd.Series(True, index=s.index)
+    return ColumnRule("not_nullable", f"must not be missing ({what} is NaN/None)", fix)
 
 
 def column_violations(
@@ -369,9 +368,7 @@ def column_violations(
     specs: dict[str, list[pa.Check]] = {}
     for role, col, rules in plan:
         checks = specs.setdefault(col, [])
-        checks += [
-            pa.Check(r.test, name=f"{role}:{r.name}") for r in rules if r.name != "not_nullable"
-        ]
+        checks += [pa.Check(r.test, name=f"{role}:{r.name}") for r in rules if r.test is not None]
     schema = pa.DataFrameSchema(
         {col: pa.Column(nullable=False, checks=checks) for col, checks in specs.items()},
         strict=False,

@@ -2,9 +2,9 @@
 
 The process follows DESIGN section 3; every switch is a field of
 :class:`~bayescred.data.presets.SimulationSettings`. Credential curves, next-credential gains
-and track-record modifiers are evaluated with :mod:`bayescred.model.curves` (``xp = numpy``),
+and track-record modifiers are evaluated with :mod:`bayescred.maths.curves` (``xp = numpy``),
 the same formulas the PyMC model uses, and the track record is standardised with
-:class:`~bayescred.model.curves.TrackRecordScale` fitted to the generated data.
+:class:`~bayescred.maths.curves.TrackRecordScale` fitted to the generated data.
 
 For worker ``i`` in group ``g`` and period ``t`` (only periods where the worker is observed):
 
@@ -46,7 +46,7 @@ from bayescred.data.presets import (
     paper_preset,
     preset,
 )
-from bayescred.model.curves import (
+from bayescred.maths.curves import (
     CURVE_SHAPE_PARAMETER,
     MODIFIER_TERMS,
     TrackRecordScale,
@@ -202,7 +202,7 @@ class TrueParameters:
         """The true parameters as an :class:`xarray.Dataset`.
 
         Dims ``group``, ``worker``, ``period``, ``covariate`` and ``gamma_term`` (the modifier's
-        terms, :data:`bayescred.model.curves.MODIFIER_TERMS`). The curve shape is stored under
+        terms, :data:`bayescred.maths.curves.MODIFIER_TERMS`). The curve shape is stored under
         its parameter's name (``lambda`` or ``kappa``) when the curve has one; the population
         values as ``mu_beta``, ``mu_loglam`` (geometric only) and ``mu_gamma``.
         """

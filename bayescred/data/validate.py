@@ -30,8 +30,8 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from bayescred.columns import DEFAULT_OUTCOME_KINDS, ColumnMap, OutcomeKind
 from bayescred.data import rules
-from bayescred.data.columns import DEFAULT_OUTCOME_KINDS, ColumnMap, OutcomeKind
 from bayescred.data.panel import Panel
 from bayescred.errors import DataError
 

@@ -1,347 +1,49 @@
-"""Build the PyMC model of DESIGN section 3 from a :class:`ModelDesign`.
+"""Build the PyMC model of a design: one linear predictor per part, each with its likelihood.
 
-For worker i in group g and period t, on the outcome's scale::
-
-    y[i,t] = alpha[i] + tau[t] + x[i,t] @ delta
-             + beta[g] S(n[i,t]; shape[g]) M(z[i,t]; gamma[g]) + e
-
-Group parameters are non-centred (``mu + sd * offset``). Gaussian outcomes integrate the worker
-intercepts out in closed form (``within``, ``random``, ``correlated``) and add the per-worker
-log-likelihood as a potential; the deterministic ``worker_loglik`` (per worker) is not stored at
-sampling time but computed on demand for LOO. Other likelihoods use latent, non-centred worker
-intercepts; for ``poisson`` and ``negative_binomial`` (log link, NB dispersion ``phi``: variance
-``mu + mu^2 / phi``) and ``bernoulli`` (logit link) the right-hand side is the link-scale
-predictor ``eta`` and there is no residual ``sigma``.
+See ``docs/design.md`` (section 3) for the model. The family of the outcome's likelihood
+gives the model's parts (:meth:`~bayescred.model.families.base.Family.parts`: one for a
+single-likelihood model, two for a hurdle); each part contributes its linear predictor
+(:func:`bayescred.model.terms.linear_predictor`) and its family adds the worker intercepts and
+the likelihood. Per-worker and per-row bulk (``worker_loglik``, latent ``alpha``) is not
+stored at sampling time (:func:`stored_variables`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pymc as pm
-import pytensor.tensor as pt
 
-from bayescred.model.curves import (
-    CURVE_SHAPE_PARAMETER,
-    MODIFIER_TERMS,
-    credential_curve,
-    track_record_modifier,
-)
 from bayescred.model.design import ModelDesign
-from bayescred.model.priors import prior_distribution
-from bayescred.model.worker_likelihoods import random_loglik, within_loglik
-from bayescred.spec import EXTENSIVE_PREFIX
-
-#: Name of the per-worker log-likelihood deterministic (closed-form models).
-WORKER_LOGLIK = "worker_loglik"
-#: Likelihoods on a link scale (log for counts, logit for binary) without a residual sd.
-LINK_LIKELIHOODS: tuple[str, ...] = ("poisson", "negative_binomial", "bernoulli")
-#: Name of the observed variable (latent-intercept models) and of the log-likelihood variable.
-OUTCOME_VAR = "outcome"
-
-
-@dataclass(frozen=True)
-class Naming:
-    """Names of one linear predictor's variables and dims inside a PyMC model.
-
-    A single-part model uses the plain names. A hurdle model holds two parts in one model: the
-    extensive part's variables get the prefix ``ext_`` and the intensive part's rows and workers
-    (those with a positive amount) their own dims.
-    """
-
-    prefix: str = ""
-    obs: str = "obs"
-    worker: str = "worker"
-
-    def __call__(self, name: str) -> str:
-        """The variable name of ``name`` in this part."""
-        return self.prefix + name
-
-    @property
-    def gamma_term(self) -> str:
-        """Dim of the track-record modifier's terms (parts may have different modifiers)."""
-        return self.prefix + "gamma_term"
-
-
-PLAIN = Naming()
-
-
-def model_coords(design: ModelDesign, naming: Naming = PLAIN) -> dict[str, Any]:
-    """Coordinates with the real labels: groups, periods, workers, covariates, model terms."""
-    p = design.panel
-    spec = design.spec
-    coords: dict[str, Any] = {
-        "group": list(p.group_labels),
-        "period": list(p.period_labels),
-        naming.worker: list(p.worker_labels),
-        naming.obs: np.arange(p.n_rows),
-        "covariate": list(p.covariates),
-    }
-    terms = MODIFIER_TERMS[spec.effect.modifier]
-    if terms:
-        coords[naming.gamma_term] = list(terms)
-    if design.mundlak_names:
-        coords["mundlak_term"] = list(design.mundlak_names)
-    return coords
-
-
-def _grouped_parameter(
-    design: ModelDesign,
-    *,
-    name: str,
-    pooling: str,
-    population_prior: str,
-    sd_prior: str,
-    log_scale: bool,
-    term_dims: tuple[str, ...] = (),
-    naming: Naming = PLAIN,
-) -> Any:
-    """Per-group values ``{name}_group`` of one effect parameter, pooled as the spec says.
-
-    The population variable carries the prior's name (``mu_beta``, ``log_lambda``, ``kappa``,
-    ``gamma``) and the between-group sd ``sd_prior``; group offsets are non-centred. With
-    ``log_scale`` pooling happens on the log (lambda > 0) and the deterministic ``name`` is the
-    population median ``exp(log_lambda)``. Without pooling each group has its own draw from the
-    population prior and the population value is their mean.
-    """
-    priors = design.priors
-    dims = term_dims or None
-    group_dims = ("group", *term_dims)
-    link = pt.exp if log_scale else (lambda v: v)
-    n = naming
-    if pooling == "none":
-        raw_name = f"{population_prior}_group" if log_scale else f"{name}_group"
-        raw = prior_distribution(n(raw_name), priors[population_prior], dims=group_dims)
-        group = (
-            pm.Deterministic(n(f"{name}_group"), link(raw), dims=group_dims) if log_scale else raw
-        )
-        population = n(name if log_scale else population_prior)
-        pm.Deterministic(population, link(raw.mean(axis=0)), dims=dims)
-        return group
-    mu = prior_distribution(n(population_prior), priors[population_prior], dims=dims)
-    if pooling == "partial":
-        sd = prior_distribution(n(sd_prior), priors[sd_prior], dims=dims)
-        offset = pm.Normal(n(f"{name}_offset"), 0.0, 1.0, dims=group_dims)
-        value = mu + sd * offset
-    else:  # complete
-        value = pt.stack([mu] * design.panel.n_groups, axis=0)
-    if log_scale:
-        pm.Deterministic(n(name), link(mu), dims=dims)
-    return pm.Deterministic(n(f"{name}_group"), link(value), dims=group_dims)
-
-
-def _per_row(group_values: Any, pooling: str, g: Any) -> Any:
-    """Each row's value of a per-group parameter ``(groups,)``.
-
-    A completely pooled parameter is one scalar: using it directly avoids a per-row gather
-    (and the scatter-add in its gradient), which dominates the cost of a gradient otherwise.
-    """
-    return group_values[0] if pooling == "complete" else group_values[g]
-
-
-def credential_term(design: ModelDesign, data: dict[str, Any], naming: Naming = PLAIN) -> Any:
-    """``beta[g] * S(n) * M(z)`` per row, creating the effect parameters."""
-    eff = design.spec.effect
-    pooling = eff.pooling
-    g = data["group_idx"]
-    beta = _grouped_parameter(
-        design,
-        name="beta",
-        pooling=pooling.beta,
-        population_prior="mu_beta",
-        sd_prior="sigma_beta",
-        log_scale=False,
-        naming=naming,
-    )
-    shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
-    shape = None
-    if shape_name is not None:
-        log_scale = shape_name == "lambda"
-        shape = _per_row(
-            _grouped_parameter(
-                design,
-                name=shape_name,
-                pooling=pooling.lambda_,
-                population_prior="log_lambda" if log_scale else "kappa",
-                sd_prior="sigma_log_lambda" if log_scale else "sigma_kappa",
-                log_scale=log_scale,
-                naming=naming,
-            ),
-            pooling.lambda_,
-            g,
-        )
-    curve = credential_curve(pt, eff.curve, data["credentials"], shape)
-    terms = MODIFIER_TERMS[eff.modifier]
-    if terms:
-        gamma = _grouped_parameter(
-            design,
-            name="gamma",
-            pooling=pooling.gamma,
-            population_prior="gamma",
-            sd_prior="sigma_gamma",
-            log_scale=False,
-            term_dims=(naming.gamma_term,),
-            naming=naming,
-        )
-        g1 = _per_row(gamma[:, 0], pooling.gamma, g)
-        g2 = _per_row(gamma[:, 1], pooling.gamma, g) if len(terms) > 1 else 0.0
-        modifier = track_record_modifier(pt, eff.modifier, data["z"], g1, g2)
-    else:
-        modifier = 1.0
-    return _per_row(beta, pooling.beta, g) * curve * modifier
-
-
-def register_data(design: ModelDesign, naming: Naming = PLAIN) -> dict[str, Any]:
-    p = design.panel
-    n, obs = naming, naming.obs
-    return {
-        "credentials": pm.Data(n("credentials"), p.credentials.astype(float), dims=obs),
-        "track_record": pm.Data(n("track_record"), p.track_record, dims=obs),
-        "z": pm.Data(n("track_record_z"), design.z, dims=obs),
-        "group_idx": pm.Data(n("group_idx"), p.group_codes, dims=obs),
-        "period_idx": pm.Data(n("period_idx"), p.period_codes, dims=obs),
-        "worker_idx": pm.Data(n("worker_idx"), p.worker_codes, dims=obs),
-        "X": pm.Data(n("covariates"), p.covariate_matrix, dims=(obs, "covariate")),
-        "y": pm.Data(n("y"), p.y, dims=obs),
-    }
+from bayescred.model.families import family_of
+from bayescred.model.parts import Part
+from bayescred.model.terms import WORKER_LOGLIK, linear_predictor, model_coords
 
 
 def build_model(design: ModelDesign) -> pm.Model:
-    """The PyMC model of ``design`` (see the module docstring).
-
-    A hurdle model holds its two parts (:func:`bayescred.model.hurdle.hurdle_parts`) in one
-    model: the extensive part on every row with ``ext_``-prefixed variables, the intensive part
-    on the rows with a positive amount under the plain names.
-    """
-    if design.spec.is_hurdle:
-        from bayescred.model.hurdle import EXTENSIVE_NAMING, INTENSIVE_NAMING, hurdle_parts
-
-        parts = hurdle_parts(design)
-        coords = {
-            **model_coords(parts.extensive, EXTENSIVE_NAMING),
-            **model_coords(parts.intensive, INTENSIVE_NAMING),
-        }
-        with pm.Model(coords=coords) as model:
-            build_part(parts.extensive, EXTENSIVE_NAMING)
-            build_part(parts.intensive, INTENSIVE_NAMING)
-        return model
-    with pm.Model(coords=model_coords(design)) as model:
-        build_part(design, PLAIN)
+    """The PyMC model of ``design``: every part of its family in one model."""
+    parts = family_of(design).parts(design)
+    coords: dict[str, Any] = {}
+    for part in parts:
+        coords.update(model_coords(part.design, part.naming))
+    with pm.Model(coords=coords) as model:
+        for part in parts:
+            build_part(part)
     return model
 
 
-def build_part(design: ModelDesign, naming: Naming) -> None:
+def build_part(part: Part) -> None:
     """One linear predictor and its likelihood, inside the current model context."""
-    spec = design.spec
-    p = design.panel
-    n = naming
-    data = register_data(design, n)
-    mean = credential_term(design, data, n)
-    if spec.period_effects and p.n_periods > 1:
-        if "tau" in spec.priors:  # fixed-scale prior: period fixed effects when wide
-            sigma_tau = spec.priors["tau"].parameters()["sigma"]
-        else:
-            sigma_tau = prior_distribution(n("sigma_tau"), design.priors["sigma_tau"])
-        if spec.outcome.likelihood in LINK_LIKELIHOODS:
-            # non-centred: on a link scale each period carries little information relative to
-            # a small sigma_tau, and the centred form is a funnel (R-hat 1.27, ESS 7 for the
-            # hurdle's extensive sigma_tau on 1,500 workers x 16 periods)
-            offset = pm.ZeroSumNormal(n("tau_offset"), sigma=1.0, dims="period")
-            tau = pm.Deterministic(n("tau"), sigma_tau * offset, dims="period")
-        else:
-            tau = pm.ZeroSumNormal(n("tau"), sigma=sigma_tau, dims="period")
-        mean = mean + tau[data["period_idx"]]
-    if p.covariates:
-        delta = prior_distribution(n("delta"), design.priors["delta"], dims="covariate")
-        mean = mean + pt.dot(data["X"], delta)
-    _likelihood(design, data, mean, n)
+    data, mean = linear_predictor(part)
+    part.family.add_likelihood(part, data, mean)
 
 
-def _intercept_mean(design: ModelDesign, naming: Naming) -> Any:
-    """Mean of the worker intercepts: ``mu_alpha`` (+ Mundlak terms for correlated effects)."""
-    n = naming
-    mu_alpha = prior_distribution(n("mu_alpha"), design.priors["mu_alpha"])
-    if design.spec.worker_effects != "correlated":
-        return mu_alpha
-    w = pm.Data(n("worker_means"), design.mundlak_matrix(), dims=(naming.worker, "mundlak_term"))
-    psi = prior_distribution(n("psi"), design.priors["psi"], dims="mundlak_term")
-    return mu_alpha + pt.dot(w, psi)
-
-
-def _likelihood(design: ModelDesign, data: dict[str, Any], mean: Any, naming: Naming) -> None:
-    spec = design.spec
-    p = design.panel
-    n = naming
-    effects = spec.worker_effects
-    likelihood = spec.outcome.likelihood
-    if likelihood in LINK_LIKELIHOODS:
-        _link_likelihood(design, data, mean, naming)
-        return
-    sigma = prior_distribution(n("sigma"), design.priors["sigma"])
-    if likelihood == "normal" and effects in ("within", "random", "correlated"):
-        counts = pt.as_tensor(p.periods_per_worker().astype(float))
-        d = data["y"] - mean
-        if effects == "within":
-            ll = within_loglik(pt, d, data["worker_idx"], counts, sigma)
-        else:
-            mu_alpha = _intercept_mean(design, naming)
-            sigma_alpha = prior_distribution(n("sigma_alpha"), design.priors["sigma_alpha"])
-            ll = random_loglik(pt, d, data["worker_idx"], counts, sigma, sigma_alpha, mu_alpha)
-        worker_ll = pm.Deterministic(n(WORKER_LOGLIK), ll, dims=naming.worker)
-        pm.Potential(n("worker_likelihood"), worker_ll.sum())
-        return
-    # latent intercepts (non-Gaussian likelihoods, or no worker effects)
-    mean = _add_latent_intercepts(design, data, mean, naming)
-    y = data["y"]
-    if spec.outcome.likelihood == "normal":
-        pm.Normal(n(OUTCOME_VAR), mu=mean, sigma=sigma, observed=y, dims=naming.obs)
-    elif spec.outcome.likelihood == "student_t":
-        nu = prior_distribution(n("nu"), design.priors["nu"])
-        pm.StudentT(n(OUTCOME_VAR), nu=nu, mu=mean, sigma=sigma, observed=y, dims=naming.obs)
-    else:
-        raise NotImplementedError(
-            f"likelihood {spec.outcome.likelihood!r} is specified but not implemented yet"
-        )
-
-
-def _add_latent_intercepts(
-    design: ModelDesign, data: dict[str, Any], mean: Any, naming: Naming
-) -> Any:
-    """``mean`` plus the worker intercepts: latent and non-centred, or one ``mu_alpha``."""
-    n = naming
-    if design.spec.worker_effects == "none":
-        return mean + prior_distribution(n("mu_alpha"), design.priors["mu_alpha"])
-    mu_alpha = _intercept_mean(design, naming)
-    sigma_alpha = prior_distribution(n("sigma_alpha"), design.priors["sigma_alpha"])
-    offset = pm.Normal(n("alpha_offset"), 0.0, 1.0, dims=naming.worker)
-    alpha = pm.Deterministic(n("alpha"), mu_alpha + sigma_alpha * offset, dims=naming.worker)
-    return mean + alpha[data["worker_idx"]]
-
-
-def _link_likelihood(design: ModelDesign, data: dict[str, Any], mean: Any, naming: Naming) -> None:
-    """Count (log link) and binary (logit link) outcomes, with latent worker intercepts.
-
-    ``mean`` is the linear predictor on the link scale; there is no residual ``sigma``.
-    """
-    likelihood = design.spec.outcome.likelihood
-    eta = _add_latent_intercepts(design, data, mean, naming)
-    y = data["y"]
-    name, obs = naming(OUTCOME_VAR), naming.obs
-    if likelihood == "poisson":
-        pm.Poisson(name, mu=pt.exp(eta), observed=y, dims=obs)
-    elif likelihood == "negative_binomial":
-        phi = prior_distribution(naming("phi"), design.priors["phi"])
-        pm.NegativeBinomial(name, mu=pt.exp(eta), alpha=phi, observed=y, dims=obs)
-    elif likelihood == "bernoulli":
-        pm.Bernoulli(name, logit_p=eta, observed=y, dims=obs)
-    else:  # pragma: no cover - LINK_LIKELIHOODS lists the cases above
-        raise AssertionError(likelihood)
-
-
-def stored_variables(model: pm.Model) -> list[str]:
+def stored_variables(model: pm.Model, design: ModelDesign) -> list[str]:
     """Variables to keep at sampling time: everything but per-worker/per-row bulk."""
-    skip = {prefix + name for prefix in ("", EXTENSIVE_PREFIX) for name in (WORKER_LOGLIK, "alpha")}
+    skip = {
+        part.naming(name)
+        for part in family_of(design).parts(design)
+        for name in (WORKER_LOGLIK, "alpha")
+    }
     names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
     return [n for n in names if n not in skip]

@@ -1,4 +1,5 @@
-"""From a validated panel and a spec to the arrays and constants a model is built from.
+"""The arrays and constants a model is built from (:func:`bayescred.model.make.make_design`
+computes them from a panel and a spec).
 
 A :class:`ModelDesign` records everything learned from the data at build time (rows set aside,
 the track-record standardisation, the resolved priors, the Mundlak design) so that effects can be
@@ -13,11 +14,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from bayescred.data.panel import Panel, select_rows
+from bayescred.data.panel import Panel
 from bayescred.data.validate import validate
-from bayescred.errors import SpecError
-from bayescred.model.curves import TrackRecordScale
-from bayescred.model.priors import default_priors, hurdle_priors, resolve_priors
+from bayescred.maths.curves import TrackRecordScale
 from bayescred.spec import ModelSpec, PriorSpec
 
 
@@ -97,79 +96,7 @@ def as_panel(data: pd.DataFrame | Panel, spec: ModelSpec) -> Panel:
     )
 
 
-def _check_outcome_support(spec: ModelSpec, y: np.ndarray) -> None:
-    """Count likelihoods need non-negative integers, ``bernoulli`` zeros and ones."""
-    likelihood = spec.outcome.likelihood
-    y = np.asarray(y, dtype=float)
-    if likelihood in ("poisson", "negative_binomial"):
-        bad = (y < 0) | (y != np.round(y))
-        rule = "non-negative integer counts"
-    elif likelihood == "bernoulli":
-        bad = (y != 0) & (y != 1)
-        rule = "0/1 values"
-    elif spec.is_hurdle:
-        bad = y < 0
-        rule = "amounts >= 0"
-        if not bad.any() and not ((y == 0).any() and (y > 0).any()):
-            lacks = "no zeros" if (y > 0).all() else "no positive value"
-            raise SpecError(
-                f"outcome.likelihood = 'hurdle_lognormal' models zeros and positive amounts, but "
-                f"{spec.outcome.column!r} has {lacks}"
-                "; use a normal likelihood on the log amount, or bernoulli for 'any amount'"
-            )
-    else:
-        return
-    if bad.any():
-        raise SpecError(
-            f"outcome.likelihood = {likelihood!r} needs {rule}, but {int(bad.sum())} rows of "
-            f"{spec.outcome.column!r} are not (e.g. {y[bad][:3].tolist()}); choose the likelihood "
-            "that matches the outcome (normal or student_t for real values)"
-        )
-
-
-def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
-    """Validate ``data`` and compute the design of ``spec`` on it."""
-    panel = as_panel(data, spec)
-    if spec.worker_effects == "within":
-        single = panel.periods_per_worker()[panel.worker_codes] == 1
-        panel = select_rows(
-            panel, ~single, "worker observed in one period (no within-worker variation)"
-        )
-    if panel.y is None:
-        raise AssertionError("a model panel always has an outcome")  # pragma: no cover
-    _check_outcome_support(spec, panel.y)
-    tr = spec.track_record
-    scale = TrackRecordScale.from_data(
-        panel.track_record, reference=None if tr.reference == "median" else float(tr.reference)
-    )
-    if tr.scale != "sd":
-        scale = TrackRecordScale(reference=scale.reference, scale=float(tr.scale))
-    y = panel.y
-    cov_sd = panel.covariate_matrix.std(axis=0) if panel.covariate_matrix.size else np.zeros(0)
-    if spec.is_hurdle:
-        # the amount part's scale sets the plain priors; the extensive part's are ext_-prefixed
-        log_amount = np.log(y[y > 0])
-        y_sd, y_mean = float(np.std(log_amount)), float(np.mean(log_amount))
-        priors = hurdle_priors(
-            spec,
-            log_amount_mean=y_mean,
-            log_amount_sd=y_sd,
-            share_positive=float(np.mean(y > 0)),
-            covariate_sds=cov_sd,
-        )
-    else:
-        y_sd = _outcome_sd(spec, panel)
-        y_mean = float(np.mean(y))
-        priors = resolve_priors(
-            spec, default_priors(spec, y_sd=y_sd, y_mean=y_mean, covariate_sds=np.asarray(cov_sd))
-        )
-    design = ModelDesign(
-        spec=spec, panel=panel, track_scale=scale, priors=priors, y_mean=y_mean, y_sd=y_sd
-    )
-    return with_mundlak(design)
-
-
-def _outcome_sd(spec: ModelSpec, panel: Panel) -> float:
+def outcome_sd(spec: ModelSpec, panel: Panel) -> float:
     """The outcome's sd (within workers under ``within``: that model sees only deviations)."""
     y = np.asarray(panel.y, dtype=float)
     if spec.worker_effects != "within":

@@ -1,7 +1,7 @@
 """Effect curves over the credential count and over track record, computed over posterior draws.
 
 Each curve is a posterior median line with an HDI band, computed draw by draw with
-:func:`bayescred.fit.predictor.credential_effect` (the same closed forms as the model) and
+:func:`bayescred.analysis.predictor.credential_effect` (the same closed forms as the model) and
 summarised only at the end. Artists carry a ``gid`` (``"cumulative:A"``, ``"next-hdi:A"``,
 ``"track:population"``...) so that tests and users can find the plotted values.
 """
@@ -18,10 +18,10 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from bayescred.fit.curve_points import population_draws
-from bayescred.fit.effects import summarise_draws
-from bayescred.fit.predictor import EffectDraws, credential_effect, effect_draws
-from bayescred.model.curves import TrackRecordScale
+from bayescred.analysis.curve_points import population_draws
+from bayescred.analysis.effects import summarise_draws
+from bayescred.analysis.predictor import EffectDraws, credential_effect, effect_draws
+from bayescred.maths.curves import TrackRecordScale
 from bayescred.plots import style
 from bayescred.spec import ModelSpec
 
@@ -230,7 +230,8 @@ def track_record_figure(
 
     The middle 90% of observed track records is shaded, observed values are shown as a rug,
     the reference track record as a thin line and, where the posterior puts at least half its
-    mass on an interior peak (``peak`` from :func:`bayescred.fit.curve_points.peak_track_record`),
+    mass on an interior peak (``peak`` from
+    :func:`bayescred.analysis.curve_points.peak_track_record`),
     the posterior median peak as a dashed line.
     """
     observed = np.asarray(observed, dtype=float)

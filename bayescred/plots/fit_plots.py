@@ -3,20 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import arviz_plots as azp
 import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from bayescred.fit import curve_points
-from bayescred.model.hurdle import Part as HurdlePart
+from bayescred.analysis import curve_points
+from bayescred.analysis.replicate import Scale
+from bayescred.model.design import ModelDesign
+from bayescred.model.families import Family, family_of
+from bayescred.model.parts import PartName as HurdlePart
 from bayescred.plots import curves, parameters, ppc
 from bayescred.spec import ModelSpec
 
-if TYPE_CHECKING:
-    from bayescred.fit.result import CredentialFit
+
+class FitLike(Protocol):
+    """What the plots read of a fit (a :class:`~bayescred.CredentialFit`)."""
+
+    @property
+    def tree(self) -> xr.DataTree: ...
+
+    @property
+    def spec(self) -> ModelSpec: ...
+
+    @property
+    def posterior(self) -> xr.Dataset: ...
+
+    @property
+    def design(self) -> ModelDesign: ...
 
 
 class FitPlots:
@@ -39,7 +55,7 @@ class FitPlots:
     >>> fig.savefig("effect_curve.png")  # doctest: +SKIP
     """
 
-    def __init__(self, fit: CredentialFit) -> None:
+    def __init__(self, fit: FitLike) -> None:
         self._fit = fit
 
     def __repr__(self) -> str:
@@ -48,17 +64,18 @@ class FitPlots:
     def _part(self, part: HurdlePart | None) -> tuple[xr.Dataset, ModelSpec]:
         """The posterior and spec a curve plot shows: the fit's, or one part of a hurdle."""
         fit = self._fit
-        if not fit.spec.is_hurdle:
+        family: Family = family_of(fit.design)
+        parts = family.parts(fit.design)
+        if len(parts) == 1:
             if part is not None:
                 raise ValueError("part= selects a part of a hurdle model; this fit has one part")
             return fit.posterior, fit.spec
-        if part not in (None, "intensive", "extensive"):
+        by_name = {p.name: p for p in parts}
+        if part not in (None, *by_name):
             raise ValueError(f"part must be 'intensive' or 'extensive', not {part!r}")
-        from bayescred.fit.hurdle_effects import part_posterior
-        from bayescred.model.hurdle import part_spec
-
-        which: HurdlePart = part or "intensive"
-        return part_posterior(fit.posterior, which), part_spec(fit.spec, which)
+        chosen = by_name[part or "intensive"]
+        others = tuple(p.naming for p in parts if p is not chosen)
+        return chosen.posterior(fit.posterior, others), chosen.design.spec
 
     def effect_curve(
         self,
@@ -183,12 +200,12 @@ class FitPlots:
         *,
         num_samples: int = 50,
         kind: str = "kde",
-        scale: ppc.Scale = "auto",
+        scale: Scale = "auto",
         random_seed: int | None = 0,
     ) -> azp.PlotCollection:
         """Posterior predictive check: observed outcome density over replicated ones.
 
-        Replicated outcomes come from :func:`bayescred.fit.checks.posterior_predictive`.
+        Replicated outcomes come from :func:`bayescred.analysis.checks.posterior_predictive`.
 
         Parameters
         ----------
@@ -200,7 +217,7 @@ class FitPlots:
             ``"outcome"`` (levels), ``"within"`` (each worker's rows minus the worker's
             mean, observed and replicated alike) or ``"auto"`` (``within`` for models with
             ``within`` worker effects, whose likelihood describes only those deviations; as
-            in :func:`bayescred.fit.checks.check`).
+            in :func:`bayescred.analysis.checks.check`).
         random_seed
             Seed for the replicated outcomes.
         """

@@ -11,9 +11,9 @@ import numpy as np
 import xarray as xr
 from matplotlib.figure import Figure
 
-from bayescred.fit.effects import summarise_draws
-from bayescred.fit.predictor import stack_draws
-from bayescred.fit.summary import PARAMETER_DESCRIPTIONS
+from bayescred.analysis.effects import summarise_draws
+from bayescred.analysis.predictor import stack_draws
+from bayescred.analysis.summary import PARAMETER_DESCRIPTIONS
 from bayescred.plots import style
 from bayescred.spec import ModelSpec
 

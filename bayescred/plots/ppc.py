@@ -1,18 +1,22 @@
 """Posterior predictive density overlay: observed outcome against replicated outcomes.
 
-The replicated outcomes come from :func:`bayescred.fit.checks.posterior_predictive` (one draw
+The replicated outcomes come from :func:`bayescred.analysis.checks.posterior_predictive` (one draw
 at a time, bounded memory) through the small adapter :func:`replicated_outcomes`, which also
 accepts a fit whose tree already holds a ``posterior_predictive`` group.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 import arviz_plots as azp
 import numpy as np
 import xarray as xr
 
+from bayescred.analysis.checks import posterior_predictive
+from bayescred.analysis.replicate import Scale, uses_deviations
+from bayescred.data.panel import demean_by_worker
+from bayescred.model.families import get_family
 from bayescred.plots import style
 from bayescred.spec import ModelSpec
 
@@ -28,7 +32,7 @@ def replicated_outcomes(
 
     Uses the tree's ``posterior_predictive`` group (variable ``y``) when it has one, evenly
     thinned to ``num_samples`` draws; otherwise generates them with
-    :func:`bayescred.fit.checks.posterior_predictive`.
+    :func:`bayescred.analysis.checks.posterior_predictive`.
 
     Raises
     ------
@@ -42,12 +46,6 @@ def replicated_outcomes(
         keep = np.unique(np.linspace(0, len(flat) - 1, min(num_samples, len(flat))).round())
         values = flat[keep.astype(np.int64)]
     else:
-        try:
-            from bayescred.fit.checks import posterior_predictive
-        except ImportError as err:  # pragma: no cover - checks ships with the package
-            raise NotImplementedError(
-                "no posterior predictive generator is available (bayescred.fit.checks)"
-            ) from err
         draws = posterior_predictive(tree, max_draws=num_samples, random_seed=random_seed)
         values = np.stack([np.asarray(d.y, dtype=float) for d in draws])
     return xr.DataArray(
@@ -56,27 +54,6 @@ def replicated_outcomes(
         coords={"chain": [0], "draw": np.arange(len(values)), "obs": obs["obs"].values},
         name="y",
     )
-
-
-Scale = Literal["auto", "outcome", "within"]
-
-
-def uses_deviations(spec: ModelSpec, scale: Scale) -> bool:
-    """Whether a check on ``scale`` compares within-worker deviations (``auto``: under
-    ``within`` worker effects, whose likelihood describes only the deviations)."""
-    if scale not in ("auto", "outcome", "within"):
-        raise ValueError(f"scale must be 'auto', 'outcome' or 'within', not {scale!r}")
-    return scale == "within" or (scale == "auto" and spec.worker_effects == "within")
-
-
-def demean_by_worker(values: np.ndarray, worker_idx: np.ndarray) -> np.ndarray:
-    """``values`` (``(..., rows)``) minus each worker's mean over its rows."""
-    values = np.asarray(values, dtype=float)
-    codes = np.asarray(worker_idx, dtype=np.int64)
-    counts = np.bincount(codes).astype(float)
-    flat = values.reshape(-1, values.shape[-1])
-    means = np.stack([np.bincount(codes, weights=row) for row in flat]) / counts
-    return (flat - means[:, codes]).reshape(values.shape)
 
 
 def ppc_data(
@@ -90,10 +67,10 @@ def ppc_data(
     """
     replicated = replicated_outcomes(tree, num_samples=num_samples, random_seed=random_seed)
     observed = tree["observed_data"].to_dataset()[["y"]]
-    if spec.is_hurdle:
-        replicated = replicated.copy(data=np.log1p(replicated.values))
-        observed = observed.assign(y=np.log1p(observed["y"]))
-    if uses_deviations(spec, scale):
+    family = get_family(spec.outcome.likelihood)
+    replicated = replicated.copy(data=family.display(replicated.values)[0])
+    observed = observed.assign(y=("obs", family.display(observed["y"].values)[0]))
+    if uses_deviations(family, spec.worker_effects, scale):
         workers = np.asarray(tree["constant_data"]["worker_idx"].values)
         replicated = replicated.copy(data=demean_by_worker(replicated.values, workers))
         observed = observed.assign(y=("obs", demean_by_worker(observed["y"].values, workers)))
@@ -114,10 +91,9 @@ def ppc_plot(
     """arviz-plots ``plot_ppc_dist`` of the observed outcome over ``num_samples`` replicates."""
     dt = ppc_data(tree, spec, num_samples=num_samples, random_seed=random_seed, scale=scale)
     n_rep = dt["posterior_predictive"].sizes["draw"]
-    what = style.outcome_label(spec)
-    if spec.is_hurdle:
-        what = f"log(1 + {what})"
-    if uses_deviations(spec, scale):
+    family = get_family(spec.outcome.likelihood)
+    what = family.display(np.zeros(0))[1].format(style.outcome_label(spec))
+    if uses_deviations(family, spec.worker_effects, scale):
         what = f"{what}, deviation from the worker's mean"
     visuals: dict[Any, Any] = {
         "predictive_dist": {"color": REPLICATED_COLOUR, "alpha": 0.35, "linewidth": 0.9},

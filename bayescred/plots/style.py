@@ -18,7 +18,8 @@ from cycler import cycler
 from matplotlib.axes import Axes
 from numpy.typing import ArrayLike
 
-from bayescred.fit.effects import is_log_scale
+from bayescred.analysis.effects import is_log_scale
+from bayescred.model.families import get_family
 from bayescred.spec import ModelSpec
 
 #: Okabe & Ito (2008) colour-blind-safe palette, in the order groups receive colours.
@@ -96,32 +97,21 @@ def group_colour(index: int) -> str:
 
 def outcome_label(spec: ModelSpec) -> str:
     """The outcome's name in words, e.g. ``"log project value"``."""
-    return spec.outcome.column.replace("_", " ")
+    return spec.outcome.words
 
 
 def percent_label(spec: ModelSpec) -> str:
     """Label of the percentage axis of a log-scale outcome, e.g. ``"% change in project value"``."""
-    name = spec.outcome.column
-    if name.startswith("log_"):
-        name = name[len("log_") :]
-    elif name.startswith("log"):
-        name = name[len("log") :]
-    return f"% change in {name.replace('_', ' ').strip() or 'outcome'}"
+    return f"% change in {spec.outcome.level_words}"
 
 
 def effect_label(spec: ModelSpec) -> str:
-    """Label of an effect axis on the model's scale, with its unit.
+    """Label of an effect axis on the model's scale, with its unit (the family's wording).
 
     Log-scale effects are differences of logs (0.09 is about +9%), not "log points" (which
     would be 100 times that); the percentage axis of :func:`add_percent_axis` gives the %.
     """
-    if spec.outcome.likelihood == "bernoulli":
-        return f"Δ log-odds of {outcome_label(spec)}"
-    if spec.outcome.column.startswith("log"):
-        return f"Δ {outcome_label(spec)}"
-    if is_log_scale(spec):
-        return f"Δ log expected {outcome_label(spec)}"
-    return f"Δ {outcome_label(spec)} (outcome units)"
+    return get_family(spec.outcome.likelihood).effect_label(spec.outcome.words, spec.outcome.column)
 
 
 def _to_percent(x: ArrayLike) -> np.ndarray:

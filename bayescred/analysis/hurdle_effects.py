@@ -1,0 +1,304 @@
+"""Effects of one more credential on the expected outcome of a two-part (hurdle) model, split
+by margin.
+
+With ``p = P(y > 0)`` (extensive part, logit link) and ``v = E[y | y > 0]`` (intensive part;
+the hurdle family says how ``v`` follows from its predictor: ``exp(eta_int + sigma^2 / 2)`` for
+log-normal amounts, the zero-truncated negative-binomial mean for counts), expected outcomes are
+``E[y] = p v``. Going from ``n`` to ``n + 1`` credentials changes them by
+
+    log E1 - log E0 = (log p1 - log p0)  +  (log v1 - log v0)
+                      extensive margin      intensive margin
+
+an exact additive split in log points; as percentages ``(1 + total) = (1 + ext) (1 + int)``.
+In currency the change ``E1 - E0`` splits exactly (symmetrically, so the order of the margins
+does not matter) into ``(p1 - p0) (v0 + v1) / 2`` (extensive) and ``(v1 - v0) (p0 + p1) / 2``
+(intensive).
+
+``p`` depends on the level of the extensive predictor, not just on the credential term:
+
+* for a profile (:func:`hurdle_profile_effects`), a worker drawn from the population with that
+  profile: intercepts at their mean given the profile (Mundlak means set to the profile's own
+  credentials, track record and covariates), the average period (period effects sum to zero),
+  and ``p`` and ``v`` averaged over each part's intercept distribution (Gauss-Hermite
+  quadrature, or exactly where the family has a closed form);
+* for the observed rows (:func:`hurdle_average_effect`), each row's own extensive predictor,
+  its worker's intercept rebuilt from the stored non-centred offsets, its period's effect (and
+  likewise the intensive predictor where the intensive margin depends on its level).
+
+Every quantity is computed per posterior draw and summarised at the end.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+from scipy.special import log_expit
+
+from bayescred.analysis.effects import (
+    EffectResult,
+    NewGroup,
+    profile_group_parameters,
+    summarise_draws,
+)
+from bayescred.analysis.levels import (
+    draw_parameters,
+    posterior_intercepts,
+    profile_level,
+    sd_or_none,
+)
+from bayescred.analysis.predictor import (
+    chunks,
+    credential_effect,
+    effect_draws,
+    mean_without_intercepts,
+)
+from bayescred.maths.quadrature import marginal_probability
+from bayescred.model.design import ModelDesign
+from bayescred.model.families import HurdleFamily, family_of
+from bayescred.model.parts import Part
+
+#: Margins of a two-part effect, in table order.
+MARGINS: tuple[str, ...] = HurdleFamily.margins
+
+
+def _two_parts(design: ModelDesign) -> tuple[HurdleFamily, Part, Part]:
+    family = family_of(design)
+    if not isinstance(family, HurdleFamily):
+        raise ValueError(f"not a two-part model: {family.name!r}")
+    extensive, intensive = family.parts(design)
+    return family, extensive, intensive
+
+
+def _summaries(values: dict[str, np.ndarray], hdi_prob: float) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for prefix, draws in values.items():
+        out.update(summarise_draws(draws, hdi_prob, prefix=prefix))
+    return out
+
+
+def hurdle_profile_effects(
+    posterior: xr.Dataset,
+    design: ModelDesign,
+    profiles: pd.DataFrame,
+    *,
+    hdi_prob: float = 0.9,
+    new_group: NewGroup = "raise",
+    random_seed: int | None = None,
+) -> EffectResult:
+    """Change in expected earnings from ``credentials`` to ``to`` for each profile, by margin.
+
+    Returns an :class:`EffectResult` whose ``table`` holds the total (log change, ``pct_*``,
+    ``gain_*`` in the outcome's currency) and whose ``margins`` splits it into the extensive and
+    intensive margins (see the module docstring).
+    """
+    family, ext, pos = _two_parts(design)
+    ext_post = ext.posterior(posterior)
+    int_post = pos.posterior(posterior, others=(ext.naming,))
+    ext_spec, int_spec = ext.design.spec, pos.design.spec
+    ext_params, codes = profile_group_parameters(
+        ext_post, ext_spec, profiles, new_group, random_seed
+    )
+    int_params, _ = profile_group_parameters(
+        int_post, int_spec, profiles, new_group, None if random_seed is None else random_seed + 1
+    )
+    z = design.track_scale.z(profiles["track_record"].to_numpy(float))
+    n_from = profiles["credentials"].to_numpy(float)
+    n_to = profiles["to"].to_numpy(float)
+    zero = np.zeros_like(n_from)
+
+    ext_level = profile_level(ext_post, ext.design, profiles, z)
+    sa_ext = sd_or_none(ext_post, "sigma_alpha")
+    p0 = marginal_probability(
+        ext_level + credential_effect(ext_spec, ext_params, codes, zero, n_from, z), sa_ext
+    )
+    p1 = marginal_probability(
+        ext_level + credential_effect(ext_spec, ext_params, codes, zero, n_to, z), sa_ext
+    )
+    d_int = credential_effect(int_spec, int_params, codes, n_from, n_to, z)
+    int_level = profile_level(int_post, pos.design, profiles, z)
+    sa_int = sd_or_none(int_post, "sigma_alpha")
+    params = draw_parameters(int_post, pos.family.parameters)
+    eta0 = int_level + credential_effect(int_spec, int_params, codes, zero, n_from, z)
+    log_v0 = family.positive_log_mean(eta0, params, sa_int)
+    int_change = family.positive_log_change(eta0, d_int, params, sa_int)
+    v0, v1 = np.exp(log_v0), np.exp(log_v0 + int_change)
+    log_change = {
+        "extensive": np.log(p1) - np.log(p0),
+        "intensive": int_change,
+    }
+    log_change["total"] = log_change["extensive"] + log_change["intensive"]
+    gain = {
+        "total": p1 * v1 - p0 * v0,
+        "extensive": (p1 - p0) * (v0 + v1) / 2.0,
+        "intensive": (v1 - v0) * (p0 + p1) / 2.0,
+    }
+    chains, draws_per_chain = posterior.sizes["chain"], posterior.sizes["draw"]
+    labels = [str(g) for g in posterior["group"].values]
+
+    def margin_row(margin: str) -> dict[str, np.ndarray]:
+        d = log_change[margin]
+        return {
+            **summarise_draws(d, hdi_prob),
+            "prob_positive": (d > 0).mean(axis=0),
+            **_summaries({"pct_": 100.0 * np.expm1(d), "gain_": gain[margin]}, hdi_prob),
+        }
+
+    table = profiles.copy()
+    table["parameters_from"] = np.where(
+        codes < len(labels), "group posterior", "population distribution"
+    )
+    table["expected_before"] = np.mean(p0 * v0, axis=0)
+    for key, value in margin_row("total").items():
+        table[key] = value
+    margins = pd.concat(
+        [
+            pd.DataFrame({"profile": np.arange(len(profiles)), "margin": m, **margin_row(m)})
+            for m in MARGINS
+        ]
+    )
+    margins = margins.sort_values(["profile", "margin"], key=_margin_order).reset_index(drop=True)
+    coords = {
+        "chain": posterior["chain"].values,
+        "draw": posterior["draw"].values,
+        "profile": np.arange(len(profiles)),
+    }
+    total = log_change["total"].reshape(chains, draws_per_chain, -1)
+    da = xr.DataArray(total, dims=("chain", "draw", "profile"), coords=coords, name="effect")
+    stacked = np.stack([log_change[m] for m in MARGINS], axis=-1)
+    margin_da = xr.DataArray(
+        stacked.reshape(chains, draws_per_chain, len(profiles), len(MARGINS)),
+        dims=("chain", "draw", "profile", "margin"),
+        coords={**coords, "margin": list(MARGINS)},
+        name="log_change",
+    )
+    pct_da = da.copy(data=100.0 * np.expm1(total)).rename("percent_gain")
+    table.attrs["hdi_prob"] = hdi_prob
+    margins.attrs["hdi_prob"] = hdi_prob
+    return EffectResult(
+        table=table,
+        draws=da,
+        percent=pct_da,
+        hdi_prob=hdi_prob,
+        notes=(
+            "Expected earnings of a worker with this profile in an average period, averaged "
+            "over the worker intercepts' distribution; log changes add up over the margins.",
+        ),
+        margins=margins,
+        margin_draws=margin_da,
+    )
+
+
+def _margin_order(col: pd.Series) -> pd.Series:
+    if col.name == "margin":
+        return col.map({m: i for i, m in enumerate(MARGINS)})
+    return col
+
+
+def hurdle_average_effect(
+    posterior: xr.Dataset,
+    design: ModelDesign,
+    *,
+    by: Literal["group"] | None = None,
+    hdi_prob: float = 0.9,
+    chunk_rows: int = 2_000,
+) -> pd.DataFrame:
+    """Average over the observed rows of the next credential's effect on expected earnings.
+
+    Per draw and row: the extensive change ``log p(n+1) - log p(n)`` at the row's own extensive
+    predictor (worker intercept rebuilt from the stored offsets, period and covariate terms) and
+    the intensive change; averaged over rows per draw, then summarised. One row per scope and
+    margin (``total``, ``extensive``, ``intensive``); ``pct_*`` is the average percentage change.
+    Memory is O(draws x chunk_rows).
+    """
+    family, ext_part, pos = _two_parts(design)
+    ext = ext_part.design
+    ext_post = ext_part.posterior(posterior)
+    int_post = pos.posterior(posterior, others=(ext_part.naming,))
+    p = ext.panel
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    draws = np.arange(n_draws)
+    alpha = posterior_intercepts(ext_post, ext)
+    ext_params = effect_draws(ext_post, ext.spec)
+    int_params = effect_draws(int_post, pos.design.spec)
+    params = draw_parameters(int_post, pos.family.parameters)
+    int_eta = (
+        _every_row_intensive(family, pos, int_post, design)
+        if (family.change_depends_on_level)
+        else None
+    )
+    labels = [str(g) for g in p.group_labels]
+    n_scopes = len(labels) if by == "group" else 1
+    scope = p.group_codes if by == "group" else np.zeros(p.n_rows, dtype=np.int64)
+    counts = np.bincount(scope, minlength=n_scopes).astype(float)
+    sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
+    pct_sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
+    z = ext.z
+    for rows in chunks(p.n_rows, chunk_rows):
+        n = p.credentials[rows].astype(float)
+        g = p.group_codes[rows]
+        eta0 = mean_without_intercepts(ext_post, ext, draws, rows) + alpha[:, p.worker_codes[rows]]
+        eta1 = eta0 + credential_effect(ext.spec, ext_params, g, n, n + 1.0, z[rows])
+        d_int = credential_effect(pos.design.spec, int_params, g, n, n + 1.0, z[rows])
+        level = None if int_eta is None else int_eta(rows)
+        change = {
+            "extensive": log_expit(eta1) - log_expit(eta0),
+            "intensive": family.positive_log_change(level, d_int, params, None)
+            if level is not None
+            else d_int,
+        }
+        change["total"] = change["extensive"] + change["intensive"]
+        onehot = np.eye(n_scopes)[scope[rows]]
+        for m in MARGINS:
+            sums[m] += change[m] @ onehot
+            pct_sums[m] += (100.0 * np.expm1(change[m])) @ onehot
+    frames = []
+    for m in MARGINS:
+        mean, mean_pct = sums[m] / counts, pct_sums[m] / counts
+        frame = pd.DataFrame(
+            {
+                "scope": labels if by == "group" else ["all observed profiles"],
+                "margin": m,
+                "rows": counts.astype(int),
+                **summarise_draws(mean, hdi_prob),
+                "prob_positive": (mean > 0).mean(axis=0),
+                **summarise_draws(mean_pct, hdi_prob, prefix="pct_"),
+            }
+        )
+        frames.append(frame)
+    table = pd.concat(frames).sort_values(["scope", "margin"], key=_margin_order)
+    table = table.reset_index(drop=True)
+    table.attrs["hdi_prob"] = hdi_prob
+    return table
+
+
+def _every_row_intensive(
+    family: HurdleFamily, pos: Part, int_post: xr.Dataset, design: ModelDesign
+) -> Callable[[slice], np.ndarray]:
+    """The intensive predictor (intercepts included) of every row, per draw, by row chunk.
+
+    Workers with a positive outcome have their intercepts rebuilt from the stored offsets;
+    the others (no data in the intensive part) are at the intercepts' mean given their Mundlak
+    means over all of their rows.
+    """
+    p = design.panel
+    every_row = replace(pos.design, panel=p)
+    n_draws = int_post.sizes["chain"] * int_post.sizes["draw"]
+    draws = np.arange(n_draws)
+    kept = np.unique(p.worker_codes[pos.rows]) if pos.rows is not None else np.arange(p.n_workers)
+    mean = np.asarray(int_post["mu_alpha"].values).reshape(-1)[:, None] * np.ones(p.n_workers)
+    if "psi" in int_post:
+        psi = np.asarray(int_post["psi"].values).reshape(n_draws, -1)
+        mean = mean + psi @ every_row.mundlak_matrix().T
+    if pos.design.spec.worker_effects != "none":
+        mean[:, kept] = posterior_intercepts(int_post, pos.design)
+
+    def level(rows: slice) -> np.ndarray:
+        m = mean_without_intercepts(int_post, every_row, draws, rows)
+        return np.asarray(m + mean[:, p.worker_codes[rows]])
+
+    return level

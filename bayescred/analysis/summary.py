@@ -1,0 +1,109 @@
+"""Tidy posterior summaries of the population and group parameters."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayescred.model.parts import PLAIN, Naming
+
+#: Readable description of each parameter a summary reports, in display order.
+PARAMETER_DESCRIPTIONS: dict[str, str] = {
+    "mu_beta": "effect of the first credential, population mean",
+    "sigma_beta": "between-group sd of the first credential's effect",
+    "beta_group": "effect of the first credential, by group",
+    "lambda": "decay rate of the returns per extra credential, population",
+    "sigma_log_lambda": "between-group sd of log decay rate",
+    "lambda_group": "decay rate of the returns per extra credential, by group",
+    "kappa": "curvature of the quadratic credential curve, population",
+    "sigma_kappa": "between-group sd of the curvature",
+    "kappa_group": "curvature of the quadratic credential curve, by group",
+    "gamma": "track-record modifier coefficient, population",
+    "sigma_gamma": "between-group sd of the modifier coefficients",
+    "gamma_group": "track-record modifier coefficient, by group",
+    "delta": "covariate coefficient",
+    "sigma": "residual sd",
+    "nu": "Student-t degrees of freedom",
+    "phi": "negative-binomial dispersion (variance mu + mu^2 / phi)",
+    "mu_alpha": "mean worker intercept",
+    "sigma_alpha": "sd of worker intercepts",
+    "psi": "worker-mean (Mundlak) coefficient",
+    "sigma_tau": "sd of period effects",
+}
+
+SAMPLE_DIMS = ("chain", "draw")
+
+
+def parameter_descriptions(
+    posterior: xr.Dataset, namings: tuple[Naming, ...] = (PLAIN,)
+) -> dict[str, str]:
+    """The parameters of ``posterior`` a summary reports, with their descriptions, in order.
+
+    ``namings`` are the model's parts (``Family.summary_parts``): a hurdle model's
+    extensive-part parameters follow the plain ones.
+    """
+    out: dict[str, str] = {}
+    for naming in namings:
+        for name, description in PARAMETER_DESCRIPTIONS.items():
+            if naming(name) in posterior.data_vars:
+                out[naming(name)] = naming.description + description
+    return out
+
+
+def summary_table(
+    posterior: xr.Dataset, *, hdi_prob: float = 0.9, namings: tuple[Naming, ...] = (PLAIN,)
+) -> pd.DataFrame:
+    """One row per parameter element: mean, sd, HDI, bulk/tail ESS and R-hat.
+
+    Parameters
+    ----------
+    posterior
+        The posterior group (``chain``, ``draw`` and named dims).
+    hdi_prob
+        Probability mass of the highest-density interval.
+    namings
+        The namings of the model's parts, plain names first.
+    """
+    descriptions = parameter_descriptions(posterior, namings)
+    names = list(descriptions)
+    ds = posterior[names]
+    hdi = az.hdi(ds, prob=hdi_prob)
+    stats = {
+        "mean": ds.mean(SAMPLE_DIMS),
+        "sd": ds.std(SAMPLE_DIMS, ddof=1),
+        "hdi_low": hdi.sel(ci_bound="lower", drop=True),
+        "hdi_high": hdi.sel(ci_bound="upper", drop=True),
+        "ess_bulk": az.ess(ds, method="bulk"),
+        "ess_tail": az.ess(ds, method="tail"),
+        "r_hat": az.rhat(ds),
+    }
+    rows = []
+    for name in names:
+        da = stats["mean"][name]
+        dims = list(da.dims)
+        labels = _labels(da)
+        columns = {
+            k: np.asarray(v[name].transpose(*dims).values).reshape(-1) for k, v in stats.items()
+        }
+        for i, label in enumerate(labels):
+            rows.append(
+                {
+                    "parameter": name,
+                    "label": label,
+                    "description": descriptions[name],
+                    **{k: float(col[i]) for k, col in columns.items()},
+                }
+            )
+    table = pd.DataFrame(rows)
+    table.attrs["hdi_prob"] = hdi_prob
+    return table
+
+
+def _labels(da: xr.DataArray) -> list[str]:
+    if not da.dims:
+        return [""]
+    grids = np.meshgrid(*[da[d].values for d in da.dims], indexing="ij")
+    flat = [g.reshape(-1) for g in grids]
+    return [", ".join(str(f[i]) for f in flat) for i in range(flat[0].size)]

@@ -1,0 +1,93 @@
+"""The user-facing model: configure in ``__init__``, build in ``build``, sample in ``fit``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pymc as pm
+
+from bayescred.analysis.diagnostics import warn_if_not_converged
+from bayescred.data.panel import Panel
+from bayescred.facade.credential_fit import CredentialFit
+from bayescred.inference.sampling import Sampler, run_sampler
+from bayescred.model.build import build_model
+from bayescred.model.design import ModelDesign
+from bayescred.model.make import make_design
+from bayescred.spec import ModelSpec, load_spec
+
+
+class CredentialModel:
+    """A hierarchical model of the returns to credentials, configured by a :class:`ModelSpec`.
+
+    Parameters
+    ----------
+    spec
+        A spec object, a path to a TOML spec, or the name of a bundled spec (``"default"``,
+        ``"paper_quadratic"``, ``"linear_fe"``). ``None`` means the default spec.
+
+    Examples
+    --------
+    >>> import bayescred as bc
+    >>> model = bc.CredentialModel("linear_fe")
+    >>> model.spec.effect.curve
+    'linear'
+    """
+
+    def __init__(self, spec: ModelSpec | str | Path | None = None) -> None:
+        if spec is None:
+            spec = ModelSpec()
+        elif not isinstance(spec, ModelSpec):
+            spec = load_spec(spec)
+        self.spec = spec
+
+    def __repr__(self) -> str:
+        return f"CredentialModel(spec={self.spec.name!r})"
+
+    def design(self, data: pd.DataFrame | Panel) -> ModelDesign:
+        """Validate ``data`` and compute the data-derived constants (rows used, scales, priors)."""
+        return make_design(self.spec, data)
+
+    def build(self, data: pd.DataFrame | Panel) -> pm.Model:
+        """The PyMC model for ``data``, for inspection (``model.to_graphviz()``, priors...)."""
+        return build_model(self.design(data))
+
+    def fit(
+        self,
+        data: pd.DataFrame | Panel,
+        *,
+        draws: int | None = None,
+        tune: int | None = None,
+        chains: int | None = None,
+        random_seed: int | None = None,
+        sampler: Sampler | None = None,
+        target_accept: float | None = None,
+        progressbar: bool = True,
+    ) -> CredentialFit:
+        """Validate ``data``, build the model and sample its posterior.
+
+        Arguments left as ``None`` take the spec's ``[sampling]`` values. Warns with
+        :class:`bayescred.ConvergenceWarning` when a standard diagnostic threshold fails.
+
+        Returns
+        -------
+        CredentialFit
+        """
+        s = self.spec.sampling
+        design = self.design(data)
+        model = build_model(design)
+        tree = run_sampler(
+            model,
+            design,
+            draws=s.draws if draws is None else draws,
+            tune=s.tune if tune is None else tune,
+            chains=s.chains if chains is None else chains,
+            random_seed=random_seed,
+            sampler=s.sampler if sampler is None else sampler,
+            progressbar=progressbar,
+            target_accept=s.target_accept if target_accept is None else target_accept,
+            low_rank_mass_matrix=s.low_rank_mass_matrix,
+        )
+        fit = CredentialFit(tree)
+        warn_if_not_converged(fit._diagnostics)
+        return fit

@@ -1,1 +1,0 @@
-"""Sampling, diagnostics and the fitted-model object."""

@@ -1,0 +1,214 @@
+"""Run the sampler and assemble the fit's DataTree (posterior, stats, data, spec, versions)."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import time
+from typing import Any, Literal
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from bayescred.errors import SpecError
+from bayescred.model.build import stored_variables
+from bayescred.model.design import ModelDesign
+from bayescred.model.families import family_of
+from bayescred.model.parts import Part
+
+Sampler = Literal["nutpie", "pymc", "numpyro"]
+
+VERSIONED_PACKAGES = (
+    "bayescred",
+    "pymc",
+    "pytensor",
+    "arviz",
+    "nutpie",
+    "numpy",
+    "pandas",
+    "xarray",
+)
+
+
+def package_versions() -> dict[str, str]:
+    """Installed versions of the packages a fit depends on."""
+    out = {}
+    for name in VERSIONED_PACKAGES:
+        try:
+            out[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def run_sampler(
+    model: pm.Model,
+    design: ModelDesign,
+    *,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+    sampler: Sampler,
+    progressbar: bool,
+    target_accept: float,
+    low_rank_mass_matrix: bool = True,
+) -> xr.DataTree:
+    """Sample ``model`` with NUTS and return the DataTree described in :func:`attach_design`."""
+    if sampler not in ("nutpie", "pymc", "numpyro"):
+        raise SpecError(f"unknown sampler {sampler!r}; allowed: nutpie, pymc, numpyro")
+    if sampler == "numpyro":
+        try:
+            import numpyro  # noqa: F401
+        except ImportError:
+            raise SpecError(
+                "sampler='numpyro' needs JAX and NumPyro: pip install 'bayescred[jax]'"
+            ) from None
+    nuts: dict[str, Any] = {"target_accept": target_accept}
+    if sampler == "nutpie" and low_rank_mass_matrix:
+        # the credential effect's parameters are correlated (beta with lambda and gamma); a
+        # low-rank mass-matrix update triples the ESS per second of the group means here
+        nuts["adaptation"] = "low_rank"
+    init = effect_initial_values(model, design)
+    jitter = {rv for rv in model.free_RVs if rv.name not in init}
+    extra: dict[str, Any] = {"initvals": init}
+    if sampler == "nutpie":
+        extra["compile_kwargs"] = {"jitter_rvs": jitter}
+    start = time.perf_counter()
+    with model:
+        tree = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, 4),
+            random_seed=random_seed,
+            nuts_sampler=sampler,
+            progressbar=progressbar,
+            var_names=stored_variables(model, design),
+            compute_convergence_checks=False,
+            nuts=nuts,
+            **extra,
+        )
+    elapsed = time.perf_counter() - start
+    assert isinstance(tree, xr.DataTree)
+    return attach_design(tree, design, sampler=sampler, wall_time=elapsed)
+
+
+def effect_initial_values(model: pm.Model, design: ModelDesign) -> dict[str, Any]:
+    """Data-derived starting values of the credential-effect parameters.
+
+    ``beta * S(n) * M(z)`` is multiplicative: where ``beta`` is near zero the curve's shape and
+    the modifier are unidentified, and a chain started there can drift into a spurious mode
+    (large lambda, convex modifier, beta ~ 0) and stay. Starting every chain at the within-worker
+    OLS slope of the outcome on the credential count (on the link scale: divided by the mean
+    for counts, by ``p (1 - p)`` for binary outcomes), with the prior means of the curve and
+    modifier parameters (not jittered), keeps chains in the region the data support; the other
+    parameters are still jittered. Each part of the model starts from its own data.
+    """
+    values: dict[str, Any] = {}
+    for part in family_of(design).parts(design):
+        values.update(_part_initial_values(model, part))
+    return values
+
+
+def _part_initial_values(model: pm.Model, part: Part) -> dict[str, Any]:
+    design, naming = part.design, part.naming
+    p = design.panel
+    y_raw = np.asarray(p.y, dtype=float)
+    n = p.demean(p.credentials.astype(float))
+    y = p.demean(y_raw)
+    slope = float(n @ y / (n @ n)) if float(n @ n) > 0 else 0.0
+    slope, scale = part.family.link_slope(slope, y_raw, design.y_sd)
+    if not np.isfinite(slope) or abs(slope) < 1e-3 * scale:
+        slope = 1e-3 * scale
+    free = {v.name for v in model.free_RVs}
+    values: dict[str, Any] = {}
+    if naming("mu_beta") in free:
+        values[naming("mu_beta")] = slope
+    if naming("beta_group") in free:
+        values[naming("beta_group")] = np.full(p.n_groups, slope)
+    for name in ("log_lambda", "kappa", "gamma"):
+        if naming(name) in free:
+            mean = design.priors[name].mu
+            values[naming(name)] = np.full(
+                model[naming(name)].eval().shape, 0.0 if mean is None else mean
+            )
+    return values
+
+
+def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:
+    """``constant_data`` and ``observed_data`` of a design, with labelled coords."""
+    p = design.panel
+    coords = {
+        "obs": np.arange(p.n_rows),
+        "worker": p.worker_labels,
+        "period": p.period_labels,
+        "group": p.group_labels,
+        "covariate": np.asarray(p.covariates, dtype=str),
+    }
+    const = xr.Dataset(
+        {
+            "worker_idx": ("obs", p.worker_codes),
+            "period_idx": ("obs", p.period_codes),
+            "group_idx": ("obs", p.group_codes),
+            "credentials": ("obs", p.credentials),
+            "track_record": ("obs", p.track_record),
+            "covariates": (("obs", "covariate"), p.covariate_matrix),
+        },
+        coords=coords,
+    )
+    if design.mundlak_names:
+        const["worker_means"] = (("worker", "mundlak_term"), design.mundlak_matrix())
+        const = const.assign_coords(mundlak_term=list(design.mundlak_names))
+    observed = xr.Dataset({"y": ("obs", np.asarray(p.y))}, coords={"obs": coords["obs"]})
+    return const, observed
+
+
+def design_attrs(design: ModelDesign) -> dict[str, Any]:
+    """Everything besides arrays needed to rebuild the design: JSON-safe attributes."""
+    p = design.panel
+    return {
+        "bayescred_spec": design.spec.to_json(),
+        "bayescred_spec_hash": design.spec.spec_hash(),
+        "bayescred_priors": json.dumps(
+            {k: v.model_dump(exclude_none=True) for k, v in design.priors.items()}, sort_keys=True
+        ),
+        "bayescred_design": json.dumps(
+            {
+                "track_record_reference": design.track_scale.reference,
+                "track_record_scale": design.track_scale.scale,
+                "y_mean": design.y_mean,
+                "y_sd": design.y_sd,
+                "mundlak_names": list(design.mundlak_names),
+                "mundlak_center": list(design.mundlak_center),
+                "mundlak_scale": list(design.mundlak_scale),
+                "outcome": p.outcome,
+                "outcome_kind": p.outcome_kind,
+                "covariates": list(p.covariates),
+                "rows_not_used": design.rows_not_used().to_dict(orient="list"),
+                "rows_used": p.n_rows,
+                "workers_used": p.n_workers,
+            }
+        ),
+        "bayescred_versions": json.dumps(package_versions(), sort_keys=True),
+    }
+
+
+def attach_design(
+    tree: xr.DataTree, design: ModelDesign, *, sampler: str, wall_time: float
+) -> xr.DataTree:
+    """Replace the sampler's data groups by the design's and store spec, priors and versions."""
+    const, observed = design_datasets(design)
+    groups = {
+        name: node.to_dataset()
+        for name, node in tree.children.items()
+        if name not in ("constant_data", "observed_data")
+    }
+    groups["constant_data"] = const
+    groups["observed_data"] = observed
+    out = xr.DataTree.from_dict(groups)
+    out.attrs.update(design_attrs(design))
+    out.attrs["sampler"] = sampler
+    out.attrs["sampling_wall_time_s"] = float(wall_time)
+    return out

@@ -1,0 +1,459 @@
+"""A self-contained HTML report of one fit: text, tables and figures in a single file.
+
+Figures are embedded as base64 PNG data URIs and the style sheet is inline, so the file makes no
+network request of any kind. Every piece of text is HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import io
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from arviz_plots import PlotCollection
+from matplotlib.figure import Figure
+
+from bayescred.analysis.effects import is_log_scale
+from bayescred.plots import FitPlots, style
+from bayescred.reporting.template import CSS, PAGE, esc, html_table, paragraph
+
+if TYPE_CHECKING:
+    from bayescred.facade.credential_fit import CredentialFit
+
+#: Section anchors and headings, in page order.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("summary", "Summary"),
+    ("data", "Data"),
+    ("specification", "Model specification"),
+    ("diagnostics", "Convergence diagnostics"),
+    ("parameters", "Parameters"),
+    ("credential-curve", "Effect by number of credentials"),
+    ("track-record", "Effect by track record"),
+    ("profiles", "Example worker profiles"),
+    ("predictive-check", "Posterior predictive check"),
+    ("software", "Software"),
+)
+
+
+# ------------------------------------------------------------------ figures
+def _png_data_uri(figure: Figure | PlotCollection) -> str:
+    """The figure as a base64 PNG data URI; pyplot-managed figures are closed afterwards."""
+    fig = figure.get_viz("figure") if isinstance(figure, PlotCollection) else figure
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=style.DPI, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)  # no-op for figures made without pyplot
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _figure(make: Callable[[], Figure | PlotCollection], alt: str, caption: str) -> str:
+    """A ``<figure>`` with the embedded PNG, or a note saying why the figure is missing."""
+    try:
+        uri = _png_data_uri(make())
+    except NotImplementedError as err:
+        return f'<p class="note">Figure not available: {esc(err)}</p>'
+    return (
+        f'<figure><img src="{uri}" alt="{esc(alt)}">'
+        f"<figcaption>{esc(caption)}</figcaption></figure>"
+    )
+
+
+# ------------------------------------------------------------------ sections
+def _average_sentence(fit: CredentialFit, table: pd.DataFrame) -> str:
+    r = table.iloc[0]
+    pct = round(float(table.attrs.get("hdi_prob", 0.9)) * 100)
+    outcome = style.outcome_label(fit.spec)
+    who = f"Averaged over the {int(r['rows']):,} worker-periods the model used"
+    if is_log_scale(fit.spec) and "pct_median" in table:
+        change = (
+            f"{r['pct_median']:+.1f}% (posterior median; {pct}% HDI {r['pct_hdi_low']:+.1f}% "
+            f"to {r['pct_hdi_high']:+.1f}%)"
+        )
+        if not fit.spec.outcome.column.startswith("log"):
+            outcome = f"expected {outcome}"
+        else:
+            outcome = fit.spec.outcome.level_words
+    else:
+        change = (
+            f"{r['median']:+.3g} (posterior median; {pct}% HDI {r['hdi_low']:+.3g} to "
+            f"{r['hdi_high']:+.3g})"
+        )
+    sentence = (
+        f"{who}, one more credential changes {outcome} by {change}. The probability that the "
+        f"average effect is positive is {r['prob_positive']:.2f}."
+    )
+    if "margin" in table:  # hurdle: say where the change comes from
+        m = table.set_index("margin")[["pct_median", "prob_positive"]].astype(float)
+        ext, inten = m.loc["extensive"], m.loc["intensive"]
+        sentence += (
+            f" Of that, {ext['pct_median']:+.1f}% comes from more periods with any "
+            f"{outcome.removeprefix('expected ')} (extensive margin; probability positive "
+            f"{ext['prob_positive']:.2f}) and {inten['pct_median']:+.1f}% from more per such "
+            f"period (intensive margin; probability positive {inten['prob_positive']:.2f})."
+        )
+    return sentence
+
+
+def _effect_columns(fit: CredentialFit) -> list[str]:
+    base = ["median", "hdi_low", "hdi_high", "prob_positive"]
+    return base + (["pct_median", "pct_hdi_low", "pct_hdi_high"] if is_log_scale(fit.spec) else [])
+
+
+def _summary(fit: CredentialFit) -> str:
+    overall = fit.average_effect()
+    by_group = fit.average_effect(by="group")
+    good = fit.converged
+    verdict = (
+        "The sampler converged: the MCMC diagnostics pass their thresholds, so the numbers "
+        "below are reliable as far as sampling is concerned."
+        if good
+        else "Caution: the sampler did not converge, so the numbers below are provisional. "
+        "See the convergence section for what to do."
+    )
+    parts = [
+        f'<p class="lead">{esc(_average_sentence(fit, overall))}</p>',
+        f'<div class="callout {"good" if good else "bad"}">{esc(verdict)}</div>',
+    ]
+    if fit.spec.description:
+        parts.append(paragraph(f"Model: {fit.spec.description}"))
+    margin = ["margin"] if "margin" in by_group else []
+    parts.append(
+        html_table(
+            by_group.rename(columns={"scope": "group"}),
+            columns=["group", *margin, "rows", *_effect_columns(fit)],
+            caption="Average effect of one more credential over each group's observed profiles "
+            "(model scale; % columns: percentage change)",
+        )
+    )
+    return "".join(parts)
+
+
+def _data(fit: CredentialFit) -> str:
+    info = fit.design_info
+    p = fit.design.panel
+    not_used = fit.rows_not_used()
+    n_not_used = int(not_used["rows"].sum()) if len(not_used) else 0
+    r = p.track_record
+    facts = pd.DataFrame(
+        {
+            "item": [
+                "input rows",
+                "rows used",
+                "rows not used",
+                "workers (rows used)",
+                "groups",
+                "periods",
+                "credentials held (min–max)",
+                "track record (median; range)",
+                f"outcome: {info['outcome']} (mean; sd)",
+            ],
+            "value": [
+                f"{info['rows_used'] + n_not_used:,}",
+                f"{info['rows_used']:,}",
+                f"{n_not_used:,}",
+                f"{info['workers_used']:,}",
+                ", ".join(str(g) for g in p.group_labels),
+                f"{p.n_periods:,}",
+                f"{int(p.credentials.min())}–{int(p.credentials.max())}",
+                f"{np.median(r):g}; {r.min():g}–{r.max():g}",
+                f"{np.mean(p.y):.4g}; {np.std(p.y):.4g}" if p.y is not None else "–",
+            ],
+        }
+    )
+    parts = [html_table(facts, caption="The data the model was fitted to")]
+    if len(not_used):
+        parts.append(html_table(not_used, caption="Rows the model did not use, by reason"))
+    else:
+        parts.append(paragraph("Every input row was used."))
+    return "".join(parts)
+
+
+def _specification(fit: CredentialFit) -> str:
+    return (
+        paragraph("The model specification (TOML); load it with bayescred.ModelSpec.from_toml.")
+        + f"<pre>{esc(fit.spec.to_toml_string())}</pre>"
+    )
+
+
+def _diagnostics(fit: CredentialFit, plots: FitPlots) -> str:
+    words = (
+        "All convergence checks pass."
+        if fit.converged
+        else "At least one convergence check fails; the verdict says what to try."
+    )
+    return "".join(
+        [
+            paragraph(
+                f"{words} Verdict: {fit.verdict}",
+                "callout good" if fit.converged else "callout bad",
+            ),
+            html_table(
+                fit.diagnostics(), flag_column=None, caption="MCMC diagnostics and thresholds"
+            ),
+            _figure(
+                plots.trace,
+                "trace plots",
+                "Traces and per-chain densities of the population parameters: chains should "
+                "overlap and look like stationary noise.",
+            ),
+            _figure(
+                plots.rank,
+                "rank plots",
+                "Fractional-rank ECDF minus the uniform ECDF, by chain: when the chains agree the "
+                "curves stay close to zero and the uniformity p-value is not small.",
+            ),
+        ]
+    )
+
+
+def _parameters(fit: CredentialFit, plots: FitPlots) -> str:
+    table = fit.summary()
+    group_level = table["parameter"].str.endswith("_group")
+    cols = ["parameter", "label", "description", "mean", "sd", "hdi_low", "hdi_high"]
+    cols += ["ess_bulk", "ess_tail", "r_hat"]
+    pct = round(float(table.attrs.get("hdi_prob", 0.9)) * 100)
+    parts = [
+        "<h3>Population parameters</h3>",
+        html_table(table[~group_level], columns=cols, caption=f"Posterior summaries ({pct}% HDI)"),
+        "<h3>Group parameters</h3>",
+    ]
+    if group_level.any():
+        parts.append(html_table(table[group_level], columns=cols, caption=f"By group ({pct}% HDI)"))
+    else:
+        parts.append(paragraph("Every group shares the population values (complete pooling)."))
+    parts.append(
+        _figure(
+            plots.groups,
+            "forest plot of group effects",
+            "Effect of the first credential by group (posterior median and HDI) against the "
+            "population mean.",
+        )
+    )
+    return "".join(parts)
+
+
+def _part_note(fit: CredentialFit) -> str:
+    """For hurdle models: which part the curves describe."""
+    if not fit.family.margins:
+        return ""
+    what = fit.spec.outcome.words
+    return paragraph(
+        f"This is a hurdle model: the curves and tables in this section are those of {what} "
+        f"in periods with any (the intensive part, log scale). The extensive part (whether a "
+        f"worker has any {what} in a period, logit scale) has its own parameters, the "
+        "'any positive amount' rows of the parameter table, and its own curves (below the "
+        "first figure of the credential-curve section)."
+    )
+
+
+def _extensive_curve(fit: CredentialFit, plots: FitPlots) -> str:
+    """For hurdle models: the extensive part's credential curves."""
+    if not fit.family.margins:
+        return ""
+    return _figure(
+        lambda: plots.effect_curve(part="extensive"),
+        "effect curves of the extensive part",
+        f"Extensive part: change in the log-odds of any {fit.spec.outcome.words} in a period "
+        "from holding "
+        "n credentials (top) and from the next one (bottom), at the reference track record.",
+    )
+
+
+def _credential_curve(fit: CredentialFit, plots: FitPlots) -> str:
+    sat = fit.saturation_point()
+    threshold = sat.attrs.get("threshold", 0.01)
+    return "".join(
+        [
+            _part_note(fit),
+            _figure(
+                plots.effect_curve,
+                "effect curves over the number of credentials",
+                "Cumulative effect of holding n credentials (top) and the effect of the next one "
+                "(bottom), per group and for the population mean, at the reference track record.",
+            ),
+            _extensive_curve(fit, plots),
+            "<h3>Saturation point</h3>",
+            paragraph(
+                f"The credential count past which one more adds less than {threshold:g} on the "
+                "model's scale, at the reference track record."
+            ),
+            html_table(
+                sat,
+                columns=["scope", "prob_saturates", "median", "hdi_low", "hdi_high"],
+                caption="Posterior of the saturation point",
+            ),
+        ]
+    )
+
+
+def _track_record(fit: CredentialFit, plots: FitPlots) -> str:
+    peak = fit.peak_track_record()
+    return "".join(
+        [
+            _part_note(fit),
+            _figure(
+                plots.track_record,
+                "effect of the first credential by track record",
+                "Effect of a worker's first credential against track record (population mean "
+                "parameters); shaded: the middle 90% of observed track records.",
+            ),
+            "<h3>Track record where credentials help most</h3>",
+            "<ul class='sentences'>"
+            + "".join(f"<li>{esc(s)}</li>" for s in peak["statement"])
+            + "</ul>",
+            html_table(
+                peak,
+                columns=["scope", "prob_interior_peak", "median", "hdi_low", "hdi_high"],
+                caption="Posterior of the peak track record",
+            ),
+        ]
+    )
+
+
+def default_profiles(fit: CredentialFit) -> pd.DataFrame:
+    """Each group at 0, 1 and 3 credentials held, at the reference track record."""
+    ref = fit.design.track_scale.reference
+    groups = [str(g) for g in fit.posterior["group"].values]
+    return pd.DataFrame(
+        [{"group": g, "credentials": n, "track_record": ref} for g in groups for n in (0, 1, 3)]
+    )
+
+
+def _profiles(fit: CredentialFit, profiles: pd.DataFrame | None) -> str:
+    frame = default_profiles(fit) if profiles is None else profiles
+    result = fit.effect(profiles=frame, new_group="population", random_seed=0)
+    sentences = "".join(f"<li>{esc(result.sentence(i))}</li>" for i in range(len(result.table)))
+    rows = result.rows()
+    margin = ["margin"] if "margin" in rows else []
+    extra = [c for c in ("gain_median", "pp_median", "pp_hdi_low", "pp_hdi_high") if c in rows]
+    cols = ["group", "credentials", "to", "track_record", *margin, *_effect_columns(fit), *extra]
+    if (rows["parameters_from"] != "group posterior").any():
+        cols.append("parameters_from")
+    return f"<ul class='sentences'>{sentences}</ul>" + html_table(
+        rows, columns=cols, caption="Effect of going from 'credentials' to 'to'"
+    )
+
+
+def _run_check(fit: CredentialFit) -> pd.DataFrame | str:
+    """The posterior predictive check table, or a note saying why it is missing."""
+    try:
+        return fit.check()
+    except NotImplementedError as err:
+        return f"Predictive checks are not available for this fit: {err}"
+
+
+def _predictive_check(fit: CredentialFit, plots: FitPlots) -> str:
+    table = _run_check(fit)
+    parts = []
+    if isinstance(table, str):
+        parts.append(paragraph(table, "note"))
+    else:
+        flagged = int(table["flag"].sum()) if "flag" in table else 0
+        parts.append(
+            paragraph(
+                f"Bayesian p-values P(T(y_rep) ≥ T(y)) of summary statistics of the outcome; "
+                f"{flagged} of {len(table)} fall outside [0.05, 0.95] (flagged)."
+            )
+        )
+        parts.append(html_table(table, flag_column="flag", caption="Posterior predictive check"))
+    parts.append(
+        _figure(
+            plots.ppc,
+            "posterior predictive density overlay",
+            "Density of the observed outcome (black) over densities of outcomes replicated from "
+            "the posterior (blue); for within-worker models both are deviations from each "
+            "worker's mean, the part of the data that model describes.",
+        )
+    )
+    return "".join(parts)
+
+
+def _software(fit: CredentialFit) -> str:
+    versions = pd.DataFrame(
+        {"package": list(fit.versions), "version at fit time": list(fit.versions.values())}
+    )
+    return html_table(versions, caption="Package versions recorded with the fit")
+
+
+# ------------------------------------------------------------------ entry point
+def report(
+    fit: CredentialFit,
+    path: str | Path,
+    *,
+    profiles: pd.DataFrame | None = None,
+    title: str | None = None,
+) -> Path:
+    """Write a self-contained HTML report of ``fit`` to ``path``.
+
+    The report holds a plain-language summary of the average effect, the data used and set
+    aside, the spec, convergence diagnostics with trace and rank plots, parameter tables, the
+    effect curves over credentials and track record with the saturation point and peak track
+    record, effects for example profiles, and the posterior predictive check. Figures are
+    embedded as PNG data URIs; the file references nothing outside itself.
+
+    Parameters
+    ----------
+    fit
+        The fitted model.
+    path
+        Where to write the HTML file (parent folders are created).
+    profiles
+        Worker profiles for the examples section (columns ``group``, ``credentials``,
+        ``track_record``, optionally ``to``); default: each group at 0, 1 and 3 credentials
+        at the reference track record. Unseen groups use population draws.
+    title
+        Page title (default: built from the spec's name and outcome).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    from bayescred._version import __version__
+
+    plots = FitPlots(fit)
+    title = title or (
+        f"Returns to credentials: {fit.spec.name} model of {style.outcome_label(fit.spec)}"
+    )
+    builders: dict[str, Callable[[], str]] = {
+        "summary": lambda: _summary(fit),
+        "data": lambda: _data(fit),
+        "specification": lambda: _specification(fit),
+        "diagnostics": lambda: _diagnostics(fit, plots),
+        "parameters": lambda: _parameters(fit, plots),
+        "credential-curve": lambda: _credential_curve(fit, plots),
+        "track-record": lambda: _track_record(fit, plots),
+        "profiles": lambda: _profiles(fit, profiles),
+        "predictive-check": lambda: _predictive_check(fit, plots),
+        "software": lambda: _software(fit),
+    }
+    sections = "\n".join(
+        f'<section id="{key}"><h2>{esc(heading)}</h2>{builders[key]()}</section>'
+        for key, heading in SECTIONS
+    )
+    toc = "\n".join(f'<li><a href="#{key}">{esc(heading)}</a></li>' for key, heading in SECTIONS)
+    post = fit.tree["posterior"]
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    meta = (
+        f"{fit.spec.outcome.likelihood} likelihood, {fit.spec.worker_effects} worker effects, "
+        f"{fit.spec.effect.curve} credential curve, {fit.spec.effect.modifier} track-record "
+        f"modifier; {post.sizes['chain']} chains × {post.sizes['draw']} draws."
+    )
+    page = PAGE.format(
+        version=esc(__version__),
+        title=esc(title),
+        css=CSS,
+        meta=esc(meta),
+        toc=toc,
+        sections=sections,
+        footer=esc(f"Generated by bayescred {__version__} on {now}."),
+    )
+    out = Path(path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(page, encoding="utf-8")
+    return out
