@@ -1,0 +1,257 @@
+"""Benchmark: one log density + gradient evaluation of the default model, per used row.
+
+Builds the default model on the paper preset at 10k, 100k and 1M input rows (500, 5,000 and
+50,000 workers x 20 periods; about half the rows have a project value and are used), compiles its
+log density and gradient and times many evaluations at one fixed point. Backends:
+
+* ``nutpie``: exactly what ``pm.sample(nuts_sampler="nutpie")`` runs: ``nutpie.compile_pymc_model``
+  (PyTensor's numba backend, the graph ``model.logp()`` rewritten with canonicalize/stabilize and
+  its gradient with respect to one flat parameter vector), called through its C callback from a
+  compiled loop (no Python per call);
+* ``numba``: the same graph compiled by PyTensor in ``NUMBA`` mode, called from Python;
+* ``c``: the same graph compiled by PyTensor's C backend (``CVM`` mode), called from Python.
+
+With ``--fast`` each backend is also timed on the model whose likelihood potential is replaced by
+:func:`bayescred.model.gaussian_kernel.gaussian_worker_loglik` (same free variables, log density
+checked equal to 1e-9 at the timed point).
+
+Run: ``make bench`` or
+``PYTHONPATH=. .venv/bin/python benchmarks/bench_gradient.py [--sizes 10k 100k 1M] [--fast]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor.tensor as pt
+from pytensor.graph import clone_replace, rewrite_graph
+
+import bayescred as bc
+from bayescred.data.simulate import simulate
+from bayescred.model.build import build_model
+from bayescred.model.design import ModelDesign, make_design
+from bayescred.model.gaussian_kernel import use_kernel
+
+N_PERIODS = 20
+SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
+BACKENDS = ("nutpie", "numba", "c")
+
+
+def parse_size(text: str) -> int:
+    """``10k``, ``1M`` or a plain number of input rows."""
+    if text in SIZES:
+        return SIZES[text]
+    mult = {"k": 1_000, "K": 1_000, "m": 1_000_000, "M": 1_000_000}.get(text[-1], 1)
+    return int(float(text[:-1] if mult > 1 else text) * mult)
+
+
+def make_point(model: pm.Model, seed: int = 0) -> np.ndarray:
+    """A fixed point on the sampler's (unconstrained) scale: initial point plus N(0, 0.3)."""
+    ip = model.initial_point()
+    rng = np.random.default_rng(seed)
+    parts = []
+    for rv in model.free_RVs:
+        v = np.asarray(ip[model.rvs_to_values[rv].name], dtype=float).ravel()
+        parts.append(v + rng.normal(0.0, 0.3, size=v.shape))
+    return np.concatenate(parts)
+
+
+def logp_dlogp_graph(model: pm.Model) -> tuple[Any, Any, Any]:
+    """``(x, logp, grad)`` over one flat vector ``x``, built the way nutpie builds it."""
+    value_vars = [model.rvs_to_values[rv] for rv in model.free_RVs]
+    logp: Any = rewrite_graph(model.logp(), include=["canonicalize", "stabilize"])
+    grads: Any = pt.grad(logp, value_vars)
+    grad = pt.concatenate([pt.as_tensor(g).ravel() for g in grads])
+    shapes = [tuple(np.shape(model.initial_point()[v.name])) for v in value_vars]
+    sizes = [int(np.prod(s)) for s in shapes]
+    x = pt.dvector("x")
+    offsets = np.concatenate([[0], np.cumsum(sizes)])
+    repl = {
+        v: x[int(a) : int(b)].reshape(s).astype(v.dtype)
+        for v, s, a, b in zip(value_vars, shapes, offsets[:-1], offsets[1:], strict=True)
+    }
+    logp, grad = clone_replace([logp, grad], repl)
+    return x, logp, grad
+
+
+def pytensor_evaluator(model: pm.Model, mode: str) -> Callable[[np.ndarray], tuple[float, Any]]:
+    """The compiled ``(logp, grad)`` function in PyTensor ``mode``, called from Python."""
+    x, logp, grad = logp_dlogp_graph(model)
+    with model:
+        fn = pm.pytensorf.compile([x], [logp, grad], mode=mode)
+    fn.trust_input = True
+    return lambda v: fn(v)
+
+
+def nutpie_evaluator(model: pm.Model) -> tuple[Callable[[np.ndarray], float], Callable[..., Any]]:
+    """nutpie's compiled C callback, and a compiled loop that calls it ``n`` times."""
+    import numba
+    import nutpie
+
+    compiled = nutpie.compile_pymc_model(model)
+    cfunc = compiled.compiled_logp_func
+    n_dim = compiled.n_dim
+    user_data = compiled.user_data
+    proto = ctypes.CFUNCTYPE(
+        ctypes.c_int64,
+        ctypes.c_uint64,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+        ctypes.c_void_p,
+    )
+    fptr = proto(cfunc.address)
+    ud = user_data.ctypes.data
+
+    @numba.njit
+    def loop(n: int, x: np.ndarray, out: np.ndarray, logp: np.ndarray) -> int:
+        rc = 0
+        for _ in range(n):
+            rc |= fptr(n_dim, x.ctypes.data, out.ctypes.data, logp.ctypes.data, ud)
+        return rc
+
+    def once(x: np.ndarray) -> float:
+        out = np.empty(n_dim)
+        logp = np.empty(())
+        rc = loop(1, x, out, logp)
+        if rc != 0:
+            raise RuntimeError(f"nutpie's logp function returned error code {rc}")
+        return float(logp)
+
+    def run(n: int, x: np.ndarray) -> None:
+        out = np.empty(n_dim)
+        logp = np.empty(())
+        loop(n, x, out, logp)
+
+    # keep the compiled model alive with the loop
+    run.compiled = compiled  # type: ignore[attr-defined]
+    return once, run
+
+
+def make_batch(model: pm.Model, backend: str, x: np.ndarray) -> Callable[[int], float]:
+    """Compile ``model`` for ``backend``; the result evaluates at ``x`` ``n`` times and returns
+    the log density."""
+    if backend == "nutpie":
+        once, run = nutpie_evaluator(model)
+
+        def nutpie_batch(n: int) -> float:
+            if n > 1:
+                run(n - 1, x)
+            return once(x)
+
+        return nutpie_batch
+    f = pytensor_evaluator(model, "NUMBA" if backend == "numba" else "CVM")
+
+    def pytensor_batch(n: int) -> float:
+        for _ in range(n - 1):
+            f(x)
+        return float(f(x)[0])
+
+    return pytensor_batch
+
+
+def time_calls(run: Callable[[int], Any], repeats: int, min_time: float) -> tuple[float, float]:
+    """Median and minimum seconds per call over ``repeats`` batches of at least ``min_time``
+    seconds each (the machine may be shared: the minimum is the least disturbed batch)."""
+    run(1)
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        run(n)
+        dt = time.perf_counter() - t0
+        if dt >= min_time / 4 or n >= 1 << 20:
+            break
+        n *= 4
+    n = max(1, int(n * min_time / max(dt, 1e-9)))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        run(n)
+        times.append((time.perf_counter() - t0) / n)
+    return float(np.median(times)), float(np.min(times))
+
+
+def design_for(input_rows: int, seed: int) -> tuple[ModelDesign, int]:
+    """The default spec's design on the paper preset with about ``input_rows`` input rows."""
+    n_workers = max(1, input_rows // N_PERIODS)
+    sim = simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
+    return make_design(bc.load_spec("default"), sim.frame), n_workers * N_PERIODS
+
+
+def bench_size(
+    input_rows: int, *, backends: tuple[str, ...], fast: bool, repeats: int, min_time: float
+) -> list[tuple[int, int, str, str, float, float]]:
+    design, rows_in = design_for(input_rows, seed=1)
+    rows_used = design.panel.n_rows
+    variants = [("today", build_model(design))]
+    if fast:
+        variants.append(("kernel", use_kernel(build_model(design), design)))
+    x = make_point(variants[0][1])
+    results = []
+    reference: float | None = None
+    for label, model in variants:
+        for backend in backends:
+            t0 = time.perf_counter()
+            batch = make_batch(model, backend, x)
+            value = batch(1)
+
+            compile_s = time.perf_counter() - t0
+            if reference is None:
+                reference = value
+            elif abs(value - reference) > 1e-9 * abs(reference):
+                raise AssertionError(
+                    f"{label}/{backend}: log density {value!r} differs from {reference!r}"
+                )
+            sec, best = time_calls(batch, repeats, min_time)
+            results.append((rows_in, rows_used, label, backend, sec, best))
+            print(
+                f"{rows_in:>9,d} {rows_used:>9,d}  {label:<7} {backend:<7} "
+                f"{sec * 1e6:>10.1f} {sec * 1e9 / rows_used:>8.1f} {best * 1e9 / rows_used:>8.1f}"
+                f"   (compile {compile_s:.0f} s)",
+                flush=True,
+            )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--sizes", nargs="+", default=["10k", "100k", "1M"], help="input rows: 10k 100k 1M or N"
+    )
+    parser.add_argument("--repeats", type=int, default=5, help="timed batches per measurement")
+    parser.add_argument(
+        "--min-time", type=float, default=0.3, help="seconds per timed batch (at least)"
+    )
+    parser.add_argument(
+        "--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="backends to time"
+    )
+    parser.add_argument(
+        "--fast", action="store_true", help="also time the fast Gaussian kernel (gaussian_kernel)"
+    )
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=UserWarning)
+    warnings.filterwarnings("ignore", category=FutureWarning)
+    print(
+        f"{'rows in':>9} {'rows used':>9}  {'graph':<7} {'backend':<7} "
+        f"{'us/eval':>10} {'ns/row':>8} {'min':>8}   "
+        f"(per evaluation and per used row: median and minimum of {args.repeats} batches)"
+    )
+    for size in args.sizes:
+        bench_size(
+            parse_size(size),
+            backends=tuple(args.backends),
+            fast=args.fast,
+            repeats=args.repeats,
+            min_time=args.min_time,
+        )
+
+
+if __name__ == "__main__":
+    main()

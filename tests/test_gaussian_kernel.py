@@ -1,0 +1,187 @@
+"""The fast Gaussian kernel gives the PyMC model's log density and gradient to 1e-9.
+
+Each test builds the model twice from one design: as :mod:`bayescred.model.build` writes it, and
+with its likelihood potential replaced by :func:`gaussian_worker_loglik`
+(:func:`use_kernel`: same free variables), and compares ``model.compile_logp()`` and
+``model.compile_dlogp()`` at random points. Most comparisons compile in PyTensor's Python mode
+(seconds); one compiles both in the numba backend, the one nutpie samples with.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import pytensor
+import pytensor.tensor as pt
+import pytest
+
+import bayescred as bc
+from bayescred.data.simulate import SimulatedPanel, simulate
+from bayescred.model.build import WORKER_LOGLIK, build_model
+from bayescred.model.design import ModelDesign, make_design
+from bayescred.model.gaussian_kernel import (
+    GaussianKernelData,
+    WorkerSums,
+    gaussian_worker_loglik,
+    use_kernel,
+)
+from bayescred.model.worker_likelihoods import worker_sums
+
+RTOL = 1e-9
+FAST_MODE = "FAST_COMPILE"
+
+
+@pytest.fixture(scope="module")
+def sim() -> SimulatedPanel:
+    """Paper preset, 120 workers x 8 periods."""
+    return simulate("paper", seed=5, n_workers=120, n_periods=8)
+
+
+def _design(sim: SimulatedPanel, **changes: Any) -> ModelDesign:
+    return make_design(bc.ModelSpec().with_changes(**changes), sim.frame)
+
+
+def _points(model: pm.Model, n: int, seed: int) -> list[dict[str, np.ndarray]]:
+    """The initial point and ``n - 1`` random points around it (unconstrained scale)."""
+    ip = model.initial_point()
+    rng = np.random.default_rng(seed)
+    points = [ip]
+    for _ in range(n - 1):
+        points.append({k: v + rng.normal(0.0, 0.7, size=np.shape(v)) for k, v in ip.items()})
+    return points
+
+
+def _assert_same_density(design: ModelDesign, *, mode: str = FAST_MODE, n_points: int = 4) -> None:
+    today = build_model(design)
+    fast = use_kernel(build_model(design), design)
+    assert [v.name for v in fast.free_RVs] == [v.name for v in today.free_RVs]
+    logp0, logp1 = today.compile_logp(mode=mode), fast.compile_logp(mode=mode)
+    dlogp0, dlogp1 = today.compile_dlogp(mode=mode), fast.compile_dlogp(mode=mode)
+    for point in _points(today, n_points, seed=11):
+        a, b = float(logp0(point)), float(logp1(point))
+        assert np.isfinite(a)
+        assert b == pytest.approx(a, rel=RTOL)
+        ga, gb = dlogp0(point), dlogp1(point)
+        np.testing.assert_allclose(gb, ga, rtol=RTOL, atol=RTOL * float(np.max(np.abs(ga))))
+
+
+def test_default_spec(sim: SimulatedPanel) -> None:
+    _assert_same_density(_design(sim))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"effect": {"curve": "linear"}},
+        {"effect": {"curve": "quadratic", "modifier": "log_linear"}},
+        {"effect": {"curve": "step"}},
+        {"effect": {"modifier": "none"}},
+        {"effect": {"pooling": {"beta": "partial", "lambda": "none", "gamma": "partial"}}},
+        {"effect": {"pooling": {"beta": "complete", "lambda": "complete", "gamma": "none"}}},
+        {"covariates": ["x1", "x2"]},
+        {"period_effects": False},
+        {"worker_effects": "random"},
+        {"worker_effects": "correlated", "covariates": ["x1"]},
+    ],
+    ids=lambda c: "-".join(f"{k}={v}" for k, v in c.items()),
+)
+def test_spec_variants(sim: SimulatedPanel, changes: dict[str, Any]) -> None:
+    _assert_same_density(_design(sim, **changes), n_points=3)
+
+
+@pytest.mark.filterwarnings("error:Numba will use object mode")
+def test_numba_backend_matches(sim: SimulatedPanel) -> None:
+    """nutpie compiles with PyTensor's numba backend: the registered numba loop gives the same
+    log density and gradient (one compiled function of both, against the reference model)."""
+    design = _design(sim, covariates=["x1"])
+    today = build_model(design)
+    fast = use_kernel(build_model(design), design)
+    logp = fast.logp()
+    grads: Any = pt.grad(logp, fast.value_vars)
+    grad = pt.concatenate([g.ravel() for g in grads])
+    fn = fast.compile_fn([logp, grad], inputs=fast.value_vars, mode="NUMBA")
+    logp0, dlogp0 = today.compile_logp(mode=FAST_MODE), today.compile_dlogp(mode=FAST_MODE)
+    for point in _points(today, 2, seed=3):
+        b, gb = fn(point)
+        a, ga = float(logp0(point)), dlogp0(point)
+        assert float(b) == pytest.approx(a, rel=RTOL)
+        np.testing.assert_allclose(gb, ga, rtol=RTOL, atol=RTOL * float(np.max(np.abs(ga))))
+
+
+@pytest.mark.parametrize("effects", ["within", "random"])
+def test_per_worker_loglik_matches_the_deterministic(sim: SimulatedPanel, effects: str) -> None:
+    design = _design(sim, worker_effects=effects)
+    model = build_model(design)
+    kernel = GaussianKernelData.from_design(design)
+    named = model.named_vars
+    extra = {}
+    if effects == "random":
+        extra = {"sigma_alpha": named["sigma_alpha"], "mu_alpha": named["mu_alpha"]}
+    per_worker = gaussian_worker_loglik(
+        kernel,
+        beta_group=named["beta_group"],
+        shape_group=named["lambda_group"],
+        gamma_group=named["gamma_group"],
+        tau=named["tau"],
+        sigma=named["sigma"],
+        worker_effects=effects,
+        per_worker=True,
+        **extra,
+    )
+    outs = model.replace_rvs_by_values([named[WORKER_LOGLIK], per_worker])
+    fn = model.compile_fn(outs, inputs=model.value_vars, mode=FAST_MODE, on_unused_input="ignore")
+    for point in _points(model, 3, seed=2):
+        today, fast = fn(point)
+        assert fast.shape == (design.panel.n_workers,)
+        np.testing.assert_allclose(fast, today, rtol=RTOL, atol=RTOL * np.max(np.abs(today)))
+
+
+def test_worker_sums_and_their_gradient_by_hand() -> None:
+    """``WorkerSums`` against numpy on a ragged panel; its gradient against finite differences."""
+    rng = np.random.default_rng(0)
+    t_i = rng.integers(1, 7, size=9)
+    codes = np.repeat(np.arange(t_i.size), t_i)
+    n = codes.size
+    E, M = rng.normal(size=3), rng.uniform(0.5, 2.0, size=4)
+    tau, delta = rng.normal(size=5), rng.normal(size=2)
+    k1, k2 = rng.integers(0, 3, size=n), rng.integers(0, 4, size=n)
+    t = rng.integers(0, 5, size=n)
+    X = rng.normal(size=(n, 2))
+    y = rng.normal(size=n) + 30.0 * rng.normal(size=t_i.size)[codes]  # big worker offsets
+    start = np.concatenate([[0], np.cumsum(t_i)])
+    d = y - (E[k1] * M[k2] + tau[t] + X @ delta)
+    mean, ssw = worker_sums(np, d, codes, t_i.astype(float))
+    data = [y, k1.astype(np.int32), k2.astype(np.int32), t.astype(np.int32), X, start]
+
+    params = [pt.dvector(name) for name in ("E", "M", "tau", "delta")]
+    sums: Any = WorkerSums(True, 2)(*params, *data)
+    dsum_v, ssw_v = sums
+    w1, w2 = rng.normal(size=t_i.size), rng.normal(size=t_i.size)
+    objective = (w1 * dsum_v).sum() + (w2 * ssw_v).sum()
+    param_grads: Any = pt.grad(objective, params)
+    fn = pytensor.function(params, [dsum_v, ssw_v, objective, *param_grads])
+    got_dsum, got_ssw, _, *grads = fn(E, M, tau, delta)
+    np.testing.assert_allclose(got_dsum, mean * t_i, rtol=1e-12)
+    np.testing.assert_allclose(got_ssw, ssw, rtol=1e-10)
+    values = [E, M, tau, delta]
+    for j, g in enumerate(grads):
+        for k in range(values[j].size):
+            h = 1e-6
+            plus = [v.copy() for v in values]
+            minus = [v.copy() for v in values]
+            plus[j][k] += h
+            minus[j][k] -= h
+            numeric = (fn(*plus)[2] - fn(*minus)[2]) / (2 * h)
+            assert g[k] == pytest.approx(numeric, rel=1e-5, abs=1e-6)
+
+
+def test_tables_are_small_and_rows_sorted_by_worker(sim: SimulatedPanel) -> None:
+    design = _design(sim)
+    kernel = GaussianKernelData.from_design(design)
+    p = design.panel
+    assert kernel.curve_n.size == np.unique(np.c_[p.group_codes, p.credentials], axis=0).shape[0]
+    assert kernel.modifier_z.size == np.unique(design.z).size
+    assert np.all(np.diff(p.worker_codes[kernel.order]) >= 0)
+    assert np.array_equal(np.diff(kernel.start), p.periods_per_worker())
