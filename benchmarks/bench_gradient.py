@@ -36,8 +36,9 @@ from pytensor.graph import clone_replace, rewrite_graph
 import bayescred as bc
 from bayescred.data.simulate import simulate
 from bayescred.model.build import build_model
-from bayescred.model.design import ModelDesign, make_design
+from bayescred.model.design import ModelDesign
 from bayescred.model.gaussian_kernel import use_kernel
+from bayescred.model.make import make_design
 
 N_PERIODS = 20
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}

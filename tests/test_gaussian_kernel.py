@@ -19,15 +19,17 @@ import pytest
 
 import bayescred as bc
 from bayescred.data.simulate import SimulatedPanel, simulate
-from bayescred.model.build import WORKER_LOGLIK, build_model
-from bayescred.model.design import ModelDesign, make_design
+from bayescred.maths.worker_likelihoods import worker_sums
+from bayescred.model.build import build_model
+from bayescred.model.design import ModelDesign
 from bayescred.model.gaussian_kernel import (
     GaussianKernelData,
     WorkerSums,
     gaussian_worker_loglik,
     use_kernel,
 )
-from bayescred.model.worker_likelihoods import worker_sums
+from bayescred.model.make import make_design
+from bayescred.model.terms import WORKER_LOGLIK
 
 RTOL = 1e-9
 FAST_MODE = "FAST_COMPILE"

@@ -1,6 +1,6 @@
 """A fast log-density of the Gaussian models with worker intercepts integrated out.
 
-The default model's likelihood (see :mod:`bayescred.model.worker_likelihoods`) needs, for each
+The default model's likelihood (see :mod:`bayescred.maths.worker_likelihoods`) needs, for each
 worker ``i`` with ``T_i`` rows, the sum ``D_i = sum_t d_it`` and the within sum of squares
 ``SSW_i = sum_t (d_it - D_i / T_i)^2`` of the residuals ``d = y - m``, where on each row::
 
@@ -47,7 +47,7 @@ The within log density is then (``N`` used rows, ``W`` workers)::
 
     log p = -(N - W)/2 (log(2 pi) + 2 log sigma) - 1/2 sum_i log T_i - SSW / (2 sigma^2)
 
-and the random-intercept one is :func:`~bayescred.model.worker_likelihoods.random_loglik` on
+and the random-intercept one is :func:`~bayescred.maths.worker_likelihoods.random_loglik` on
 ``(D_i, SSW_i)`` (per worker vectors, a tenth of the rows).
 
 The compiled loops run inside PyTensor's numba backend (the one nutpie compiles the model with)
@@ -70,8 +70,8 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from bayescred.model.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, credential_curve
-from bayescred.model.worker_likelihoods import LOG_2PI
+from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, credential_curve
+from bayescred.maths.worker_likelihoods import LOG_2PI
 
 if TYPE_CHECKING:
     import pymc as pm
