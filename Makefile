@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.bayescred-installed
 OUT    ?= out
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-slow lint bench venv clean
+.PHONY: demo test test-slow lint bench bench-sampling venv clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,9 @@ lint: $(STAMP)
 	$(PY) scripts/build_notebooks.py --check
 
 bench: $(STAMP)
+	$(PY) benchmarks/bench_gradient.py --fast
+
+bench-sampling: $(STAMP)
 	$(PY) benchmarks/bench_within_vs_latent.py
 
 clean:
