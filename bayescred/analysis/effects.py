@@ -84,6 +84,12 @@ class EffectResult:
     notes: tuple[str, ...] = field(default=())
     margins: pd.DataFrame | None = None
     margin_draws: xr.DataArray | None = None
+    #: Hurdle models: what the expected value is of, and what each margin means, in words.
+    margin_words: tuple[str, str, str] = (
+        "earnings",
+        "the chance of earning anything in a period",
+        "higher earnings in the periods with any",
+    )
 
     def sentence(self, row: int = 0) -> str:
         """A plain-language sentence for one profile, fit for a report."""
@@ -101,14 +107,14 @@ class EffectResult:
         if self.margins is not None:
             rows = self.margins[self.margins["profile"] == row].set_index("margin")
             m = {k: rows.loc[k].astype(float) for k in ("extensive", "intensive")}
+            what, extensive, intensive = self.margin_words
             return (
-                f"For {who}, {step} changes expected earnings by {r['pct_median']:+.1f}% "
+                f"For {who}, {step} changes expected {what} by {r['pct_median']:+.1f}% "
                 f"(posterior median; {pct}% HDI {r['pct_hdi_low']:+.1f}% to "
-                f"{r['pct_hdi_high']:+.1f}%): {m['extensive']['pct_median']:+.1f}% from the "
-                "chance of earning anything in a period (probability of a gain "
-                f"{m['extensive']['prob_positive']:.2f}) and "
-                f"{m['intensive']['pct_median']:+.1f}% from higher earnings in the periods "
-                f"with any (probability of a gain {m['intensive']['prob_positive']:.2f})."
+                f"{r['pct_hdi_high']:+.1f}%): {m['extensive']['pct_median']:+.1f}% from "
+                f"{extensive} (probability of a gain {m['extensive']['prob_positive']:.2f}) and "
+                f"{m['intensive']['pct_median']:+.1f}% from {intensive} (probability of a gain "
+                f"{m['intensive']['prob_positive']:.2f})."
             )
         if "pp_median" in r:
             return (

@@ -90,7 +90,7 @@ def hurdle_profile_effects(
     new_group: NewGroup = "raise",
     random_seed: int | None = None,
 ) -> EffectResult:
-    """Change in expected earnings from ``credentials`` to ``to`` for each profile, by margin.
+    """Change in the expected outcome from ``credentials`` to ``to`` for each profile, by margin.
 
     Returns an :class:`EffectResult` whose ``table`` holds the total (log change, ``pct_*``,
     ``gain_*`` in the outcome's currency) and whose ``margins`` splits it into the extensive and
@@ -185,11 +185,13 @@ def hurdle_profile_effects(
         percent=pct_da,
         hdi_prob=hdi_prob,
         notes=(
-            "Expected earnings of a worker with this profile in an average period, averaged "
-            "over the worker intercepts' distribution; log changes add up over the margins.",
+            f"Expected {design.spec.outcome.words} of a worker with this profile in an average "
+            "period, averaged over the worker intercepts' distribution; log changes add up over "
+            "the margins.",
         ),
         margins=margins,
         margin_draws=margin_da,
+        margin_words=(design.spec.outcome.words, *family.margin_words(design.spec.outcome.words)),
     )
 
 
@@ -207,7 +209,7 @@ def hurdle_average_effect(
     hdi_prob: float = 0.9,
     chunk_rows: int = 2_000,
 ) -> pd.DataFrame:
-    """Average over the observed rows of the next credential's effect on expected earnings.
+    """Average over the observed rows of the next credential's effect on the expected outcome.
 
     Per draw and row: the extensive change ``log p(n+1) - log p(n)`` at the row's own extensive
     predictor (worker intercept rebuilt from the stored offsets, period and covariate terms) and

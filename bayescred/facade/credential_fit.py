@@ -256,7 +256,7 @@ class CredentialFit:
             Bernoulli models add the change in probability for a typical worker with the
             profile (``pp_*`` columns, percentage points; see
             :mod:`bayescred.analysis.binary_effects`).
-            For hurdle models the effect is on expected earnings, and ``.margins`` splits it
+            For hurdle models the effect is on the expected outcome, and ``.margins`` splits it
             into the extensive margin (more periods with earnings) and the intensive margin
             (more per such period); see :mod:`bayescred.analysis.hurdle_effects`.
         """

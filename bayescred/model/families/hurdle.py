@@ -188,6 +188,13 @@ class HurdleFamily(Family):
     def summary_parts(self, spec: ModelSpec) -> tuple[tuple[Naming, EffectSpec], ...]:
         return ((POSITIVE, spec.effect), (EXTENSIVE, spec.extensive_effect))
 
+    def margin_words(self, outcome: str) -> tuple[str, str]:
+        """What the extensive and the intensive margin mean, in words (effect sentences)."""
+        return (
+            f"the chance of any {outcome} in a period",
+            f"more {outcome} in the periods with any",
+        )
+
     # ------------------------------------------------------------------ display
     def display(self, y: np.ndarray) -> tuple[np.ndarray, str]:
         """Zeros form a spike at 0 and positive values a density on ``log(1 + y)``."""

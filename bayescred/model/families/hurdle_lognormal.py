@@ -36,6 +36,17 @@ class HurdleLognormal(HurdleFamily):
     def positive_column(self, column: str) -> str:
         return f"log_{column}"
 
+    def margin_words(self, outcome: str) -> tuple[str, str]:
+        if outcome == "earnings":
+            return (
+                "the chance of earning anything in a period",
+                "higher earnings in the periods with any",
+            )
+        return (
+            f"the chance of any {outcome} in a period",
+            f"a higher {outcome} in the periods with any",
+        )
+
     def positive_log_mean(
         self,
         eta: np.ndarray,

@@ -119,6 +119,12 @@ class HurdleNegativeBinomial(HurdleFamily):
     def positive_column(self, column: str) -> str:
         return column
 
+    def margin_words(self, outcome: str) -> tuple[str, str]:
+        return (
+            f"the chance of a positive {outcome} in a period",
+            f"a higher {outcome} in the periods with any",
+        )
+
     def positive_log_mean(
         self,
         eta: np.ndarray,
