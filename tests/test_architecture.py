@@ -104,3 +104,19 @@ def test_every_allowed_likelihood_has_a_family() -> None:
     for name, family in FAMILIES.items():
         assert isinstance(family, Family) and family.name == name
         assert get_family(name) is family
+
+
+def test_public_names_are_not_shadowed_by_modules() -> None:
+    """A public function never shares its name with a module of its package (importing the
+    module would replace the function by the module on the package)."""
+    import importlib
+
+    import bayescred.data
+    import bayescred.data.validation
+    import bayescred.reporting.html
+
+    for package in (bayescred, bayescred.data):
+        for name in package.__all__:
+            value = getattr(package, name)
+            assert not isinstance(value, type(importlib)) or name == "datasets", name
+    assert callable(bayescred.report) and callable(bayescred.data.validate)

@@ -22,6 +22,7 @@ import pytest
 from bayescred import CredentialFit, ModelSpec
 from bayescred.cli import commands as cli_commands
 from bayescred.cli import main
+from bayescred.cli import settings as cli_settings
 from bayescred.cli import text as cli_text
 
 #: Each command and options its --help must list.
@@ -178,7 +179,7 @@ def test_top_level_help_lists_commands(capsys: pytest.CaptureFixture[str]) -> No
 def test_demo_defaults_are_the_documented_budget(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = call(capsys, "demo", "--help")
     assert code == 0
-    assert f"(default: {cli_commands.DEMO_DRAWS})" in out
+    assert f"(default: {cli_settings.DEMO_DRAWS})" in out
     assert "(default: out)" in out
 
 
@@ -444,9 +445,24 @@ def test_demo_flow_prints_report_path_last(
     code, out, err = call(capsys, "demo", "--out", str(out_dir), "--draws", "10")
     assert code == 0, err
     assert seen["spec"] == "default" and seen["draws"] == 10
-    assert seen["chains"] == cli_commands.DEMO_CHAINS
+    assert seen["chains"] == cli_settings.DEMO_CHAINS
     assert seen["rows"] > 10_000  # the embedded panel
     assert (out_dir / "fit.nc").is_file()
     assert (out_dir / "report.html").is_file()
     assert "SIMULATED" in out and "Verdict:" in out and "log points" in out
     assert out.strip().splitlines()[-1] == str(out_dir / "report.html")
+
+
+def test_help_imports_no_numerical_stack() -> None:
+    """``bayescred --help`` parses arguments only: PyMC, ArviZ, pandas and xarray load when a
+    command runs (so the help is instant)."""
+    code = (
+        "import sys, contextlib, io\n"
+        "from bayescred.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['--help']) == 0 and main(['fit', '--help']) == 0\n"
+        "heavy = [m for m in ('pymc', 'pytensor', 'arviz', 'pandas', 'xarray') if m in sys.modules]\n"
+        "print(','.join(heavy))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""

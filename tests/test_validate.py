@@ -1,4 +1,4 @@
-"""Tests of :func:`bayescred.data.validate`: every data rule, its message, and the Panel built."""
+"""Tests of :func:`bayescred.data.validation`: every data rule, its message, and the Panel built."""
 
 from __future__ import annotations
 

@@ -41,6 +41,7 @@ from bayescred.cli.files import (
     write_table,
 )
 from bayescred.cli.output import CLIError, note, out
+from bayescred.cli.settings import DEMO_SPEC
 from bayescred.cli.text import (
     format_average_effect,
     format_data_summary,
@@ -48,13 +49,6 @@ from bayescred.cli.text import (
     format_effect_table,
     format_parameter_summary,
 )
-
-#: Sampler settings of ``bayescred demo`` (each can be overridden on the command line).
-DEMO_DRAWS = 1000
-DEMO_TUNE = 1000
-DEMO_CHAINS = 4
-DEMO_SEED = 1
-DEMO_SPEC = "default"
 
 
 def fit_with_progress(

@@ -28,7 +28,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, TextIO
 
-from bayescred.cli import commands as cmd
+from bayescred.cli import settings
+from bayescred.cli.output import CLIError
 from bayescred.errors import BayescredError, DataError
 
 PROG = "bayescred"
@@ -91,28 +92,28 @@ def _add_sampling_options(
     g.add_argument(
         "--draws",
         type=_positive_int,
-        default=cmd.DEMO_DRAWS if demo else None,
+        default=settings.DEMO_DRAWS if demo else None,
         metavar="N",
         help="posterior draws per chain" + default,
     )
     g.add_argument(
         "--tune",
         type=_nonnegative_int,
-        default=cmd.DEMO_TUNE if demo else None,
+        default=settings.DEMO_TUNE if demo else None,
         metavar="N",
         help="tuning steps per chain" + default,
     )
     g.add_argument(
         "--chains",
         type=_positive_int,
-        default=cmd.DEMO_CHAINS if demo else None,
+        default=settings.DEMO_CHAINS if demo else None,
         metavar="N",
         help="number of chains" + default,
     )
     g.add_argument(
         "--seed",
         type=_int,
-        default=cmd.DEMO_SEED if demo else None,
+        default=settings.DEMO_SEED if demo else None,
         metavar="S",
         help="random seed of the sampler" + (default if demo else " (default: none)"),
     )
@@ -127,6 +128,20 @@ def _hdi_option(p: argparse.ArgumentParser) -> None:
         metavar="PROB",
         help="mass of the highest-density intervals (default: %(default)s)",
     )
+
+
+def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
+    """The command ``name`` of :mod:`bayescred.cli.commands`, imported when it runs: the parser
+    (and ``--help``) needs none of the numerical stack."""
+
+    def run(args: argparse.Namespace) -> int:
+        from bayescred.cli import commands
+
+        func: Callable[[argparse.Namespace], int] = getattr(commands, name)
+        return func(args)
+
+    run.__name__ = name
+    return run
 
 
 def _bundled_specs() -> list[str]:
@@ -162,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     # demo
     p = add(
         "demo",
-        cmd.cmd_demo,
+        _lazy("cmd_demo"),
         "fit the default model to the embedded panel, save it and write a report",
         "Fit the default model (models/default.toml) to the embedded platform panel "
         "(simulated data), print the data summary, the parameters, the convergence verdict and "
@@ -183,7 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "simulate",
-        cmd.cmd_simulate,
+        _lazy("cmd_simulate"),
         "write a simulated panel",
         "Simulate a worker-period panel from the model's data-generating process and write it "
         "as CSV or Parquet (by the file name's suffix).",
@@ -219,7 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     # check-data
     p = add(
         "check-data",
-        cmd.cmd_check_data,
+        _lazy("cmd_check_data"),
         "validate a data file against a spec",
         "Check a CSV or Parquet panel against a spec's columns, outcome and covariates. Prints a "
         "description of the panel and exits 0; if the data break rules, prints every broken "
@@ -238,7 +253,7 @@ def build_parser() -> argparse.ArgumentParser:
     # fit
     p = add(
         "fit",
-        cmd.cmd_fit,
+        _lazy("cmd_fit"),
         "fit a spec to a data file and save the fit",
         "Fit a model to a CSV or Parquet panel and save the fit to one file. Sampling progress "
         "is shown when stderr is a terminal.",
@@ -270,7 +285,7 @@ def build_parser() -> argparse.ArgumentParser:
     # summary
     p = add(
         "summary",
-        cmd.cmd_summary,
+        _lazy("cmd_summary"),
         "parameters, diagnostics and verdict of a saved fit",
         "Print a saved fit's parameter summary, convergence diagnostics with the verdict, and "
         "the rows of the data the model did not use.",
@@ -281,7 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     # predict
     p = add(
         "predict",
-        cmd.cmd_predict,
+        _lazy("cmd_predict"),
         "effect of more credentials for worker profiles",
         "Posterior of the effect of one more credential (or of going to --to credentials) for "
         "one worker profile (--group, --credentials, --track-record) or for every row of a "
@@ -318,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     # compare
     p = add(
         "compare",
-        cmd.cmd_compare,
+        _lazy("cmd_compare"),
         "LOO comparison of saved fits",
         "Compare saved fits by approximate leave-one-out cross-validation (PSIS-LOO).",
     )
@@ -330,7 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
     # report
     p = add(
         "report",
-        cmd.cmd_report,
+        _lazy("cmd_report"),
         "write the HTML report of a saved fit",
         "Write the HTML report of a saved fit and print its path.",
     )
@@ -406,7 +421,7 @@ def _run(func: Callable[[argparse.Namespace], int], args: Any) -> int:
     except DataError as err:
         # several broken rules, one block each: print the whole message
         return _error(str(err), sys.stderr)
-    except (cmd.CLIError, BayescredError, ValueError, OSError) as err:
+    except (CLIError, BayescredError, ValueError, OSError) as err:
         if isinstance(err, OSError) and err.filename is not None and err.strerror:
             message = f"{err.filename}: {err.strerror}"
         else:

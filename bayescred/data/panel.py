@@ -12,7 +12,7 @@ from bayescred.columns import ColumnMap, OutcomeKind
 
 @dataclass(frozen=True)
 class Panel:
-    """A worker-period panel that passed :func:`bayescred.data.validate`.
+    """A worker-period panel that passed :func:`bayescred.data.validation`.
 
     Rows are sorted by worker then period. Every per-row array has one entry per row of
     :attr:`frame`; integer codes index into the matching ``*_labels``.

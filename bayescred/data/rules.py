@@ -1,10 +1,10 @@
 """The data rules of a worker-period panel and the one format their messages share.
 
-:func:`bayescred.data.validate` calls these in a fixed order. Per-column rules (a value is
+:func:`bayescred.data.validation` calls these in a fixed order. Per-column rules (a value is
 missing, not numeric, infinite, not a whole number, out of range, not a date or whole
 period) are checks of a lazily validated :mod:`pandera` schema; the panel rules pandera
 cannot express ((worker, period) unique, credentials non-decreasing within a worker, two
-workers with two periods) are written by hand in :mod:`bayescred.data.validate`. Every broken
+workers with two periods) are written by hand in :mod:`bayescred.data.validation`. Every broken
 rule becomes a
 :class:`Violation`, and :func:`raise_violations` formats all of them with
 :func:`format_violation` into a single :class:`~bayescred.errors.DataError`.

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bayescred.data.panel import Panel
-from bayescred.data.validate import validate
+from bayescred.data.validation import validate
 from bayescred.maths.curves import TrackRecordScale
 from bayescred.spec import ModelSpec, PriorSpec
 
