@@ -183,3 +183,25 @@ def test_numpy_predictor_matches_the_pymc_model(tiny_fit: bc.CredentialFit) -> N
     for i in range(5):
         mine = within_loglik(np, p.y - m[i], p.worker_codes, counts, sigma[i])
         np.testing.assert_allclose(mine, ll[WORKER_LOGLIK].values[0, i], rtol=1e-9, atol=1e-9)
+
+
+def test_average_effect_does_not_depend_on_the_chunking(tiny_fit: bc.CredentialFit) -> None:
+    """Rows are averaged in chunks sized to the draws (bounded memory); any chunking gives the
+    same numbers."""
+    from bayescred.analysis import effects
+
+    d = tiny_fit.design
+    p = d.panel
+    args = (
+        tiny_fit.posterior,
+        tiny_fit.spec,
+        p.group_codes,
+        p.credentials,
+        d.z,
+        [str(g) for g in p.group_labels],
+    )
+    default = effects.average_effect(*args, by="group")
+    tiny = effects.average_effect(*args, by="group", chunk_rows=7)
+    cols = ["mean", "median", "hdi_low", "hdi_high", "prob_positive", "pct_mean"]
+    np.testing.assert_allclose(default[cols], tiny[cols], rtol=1e-12, atol=1e-14)
+    assert effects.rows_per_chunk(4000) == 250 and effects.rows_per_chunk(10**9) == 1

@@ -26,6 +26,13 @@ from bayescred.model.families import get_family
 from bayescred.spec import ModelSpec
 
 NewGroup = Literal["raise", "population"]
+#: Draws x rows held at once by the averages over observed rows (a temporary is 8 MB).
+CHUNK_ELEMENTS = 1_000_000
+
+
+def rows_per_chunk(n_draws: int, elements: int = CHUNK_ELEMENTS) -> int:
+    """Rows per chunk so that a draws x rows temporary holds about ``elements`` values."""
+    return max(1, elements // max(int(n_draws), 1))
 
 
 def is_log_scale(spec: ModelSpec) -> bool:
@@ -364,11 +371,12 @@ def average_effect(
     *,
     by: Literal["group"] | None = None,
     hdi_prob: float = 0.9,
-    chunk_rows: int = 20_000,
+    chunk_rows: int | None = None,
 ) -> pd.DataFrame:
     """Average next-credential effect over observed profiles, per draw, then summarised.
 
-    Rows are processed in chunks, so memory is O(draws x chunk_rows).
+    Rows are processed in chunks of ``chunk_rows`` (default: :data:`CHUNK_ELEMENTS` draws x
+    rows at once), so memory is O(draws x chunk_rows): a few temporaries of 8 MB each.
     """
     params = effect_draws(posterior, spec)
     n_draws = params.n_draws
@@ -377,6 +385,8 @@ def average_effect(
     total = np.zeros((n_draws, n_scopes))
     total_pct = np.zeros((n_draws, n_scopes))
     counts = np.bincount(scope, minlength=n_scopes).astype(float)
+    if chunk_rows is None:
+        chunk_rows = rows_per_chunk(n_draws)
     for sl in chunks(len(groups), chunk_rows):
         n = credentials[sl].astype(float)
         eff = credential_effect(spec, params, groups[sl], n, n + 1.0, z[sl])

@@ -43,6 +43,7 @@ from bayescred.analysis.effects import (
     EffectResult,
     NewGroup,
     profile_group_parameters,
+    rows_per_chunk,
     summarise_draws,
 )
 from bayescred.analysis.levels import (
@@ -207,7 +208,7 @@ def hurdle_average_effect(
     *,
     by: Literal["group"] | None = None,
     hdi_prob: float = 0.9,
-    chunk_rows: int = 2_000,
+    chunk_rows: int | None = None,
 ) -> pd.DataFrame:
     """Average over the observed rows of the next credential's effect on the expected outcome.
 
@@ -240,6 +241,8 @@ def hurdle_average_effect(
     sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
     pct_sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
     z = ext.z
+    if chunk_rows is None:
+        chunk_rows = rows_per_chunk(n_draws)
     for rows in chunks(p.n_rows, chunk_rows):
         n = p.credentials[rows].astype(float)
         g = p.group_codes[rows]
