@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+import xarray as xr
 
 import bayescred as bc
 from bayescred.analysis.diagnostics import Diagnostics
@@ -125,3 +126,27 @@ def test_fit_methods_delegate_to_checks_and_loo(tiny_fit: bc.CredentialFit) -> N
     )
     table = bc.compare({"a": tiny_fit, "b": tiny_fit})
     assert set(table.index) == {"a", "b"}
+
+
+@pytest.mark.parametrize(
+    ("used", "advice"),
+    [
+        (0.8, "raise target_accept from 0.8 to 0.95"),
+        (0.95, "raise target_accept from 0.95 to 0.99"),
+        (0.99, "target_accept is already 0.99"),
+    ],
+)
+def test_divergence_advice_never_repeats_the_setting_used(
+    tiny_fit: bc.CredentialFit, used: float, advice: str
+) -> None:
+    from bayescred.analysis.diagnostics import diagnose
+
+    tree = tiny_fit.tree.copy()
+    stats = tree["sample_stats"].to_dataset()
+    diverging = stats["diverging"].copy(data=np.zeros(stats["diverging"].shape, dtype=bool))
+    diverging[0, 0] = True
+    tree["sample_stats"] = xr.DataTree(stats.assign(diverging=diverging))
+    tree.attrs["target_accept"] = used
+    problems = " ".join(diagnose(tree).problems)
+    assert advice in problems
+    assert tiny_fit.tree.attrs["target_accept"] == tiny_fit.spec.sampling.target_accept

@@ -94,10 +94,7 @@ def diagnose(tree: xr.DataTree, var_names: list[str] | None = None) -> Diagnosti
     need_ess = MIN_ESS_PER_CHAIN * chains
     problems = []
     if divergences:
-        problems.append(
-            f"{divergences} divergent transitions: raise target_accept (e.g. 0.95) or simplify "
-            "the pooling (pooling of lambda or gamma = 'complete')."
-        )
+        problems.append(f"{divergences} divergent transitions: {_divergence_advice(tree)}")
     if chains > 1 and max_rhat > MAX_RHAT:
         problems.append(f"max R-hat {max_rhat:.3f} > {MAX_RHAT}: run more tune and draws.")
     if min(ess_bulk, ess_tail) < need_ess:
@@ -117,6 +114,20 @@ def diagnose(tree: xr.DataTree, var_names: list[str] | None = None) -> Diagnosti
         draws=draws,
         problems=tuple(problems),
     )
+
+
+def _divergence_advice(tree: xr.DataTree) -> str:
+    """What to try against divergences, never the target_accept the fit already used."""
+    used = tree.attrs.get("target_accept")
+    simplify = "simplify the pooling (pooling of lambda or gamma = 'complete')"
+    if used is None:
+        return f"raise target_accept (e.g. 0.95) or {simplify}."
+    used = float(used)
+    if used < 0.95:
+        return f"raise target_accept from {used:g} to 0.95, or {simplify}."
+    if used < 0.99:
+        return f"raise target_accept from {used:g} to 0.99 (slower), or {simplify}."
+    return f"target_accept is already {used:g}: {simplify}, or use fewer, larger groups."
 
 
 def warn_if_not_converged(diagnostics: Diagnostics) -> None:

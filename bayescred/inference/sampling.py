@@ -92,7 +92,9 @@ def run_sampler(
         )
     elapsed = time.perf_counter() - start
     assert isinstance(tree, xr.DataTree)
-    return attach_design(tree, design, sampler=sampler, wall_time=elapsed)
+    out = attach_design(tree, design, sampler=sampler, wall_time=elapsed)
+    out.attrs["target_accept"] = float(target_accept)
+    return out
 
 
 def effect_initial_values(model: pm.Model, design: ModelDesign) -> dict[str, Any]:
