@@ -381,3 +381,26 @@ def test_style_is_scoped_and_colour_blind_safe(plots: FitPlots) -> None:
         and "population" not in (line.get_gid() or "")
     }
     assert colours == {"#0072b2", "#d55e00", "#009e73", "#cc79a7"}  # Okabe-Ito
+
+
+def test_plots_draw_on_the_callers_axes(plots: FitPlots, effect_fig: Figure) -> None:
+    """effect_curve, track_record and groups draw into a figure of the user's own and return
+    it; the numbers drawn are those of the plot's own figure."""
+    fig = Figure(figsize=(10, 8))
+    grid = fig.subplots(2, 2)
+    assert plots.effect_curve(ax=(grid[0, 0], grid[1, 0])) is fig
+    assert plots.track_record(ax=grid[0, 1]) is fig
+    assert plots.groups(ax=grid[1, 1]) is fig
+    assert len(fig.axes) >= 4 and not fig.texts  # no suptitle added to the caller's figure
+    own = line_xy(effect_fig, "next:population")
+    drawn = [
+        a
+        for a in grid[1, 0].get_children()
+        if getattr(a, "get_gid", None) and a.get_gid() == "next:population"
+    ]
+    assert drawn
+    x, y = drawn[0].get_data()
+    np.testing.assert_allclose(np.asarray(x, float), own[0])
+    np.testing.assert_allclose(np.asarray(y, float), own[1])
+    with pytest.raises(ValueError, match="2 matplotlib Axes"):
+        plots.effect_curve(ax=grid[0, 0])

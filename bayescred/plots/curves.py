@@ -8,6 +8,7 @@ summarised only at the end. Artists carry a ``gid`` (``"cumulative:A"``, ``"next
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -178,13 +179,17 @@ def effect_curve_figure(
     max_credentials: int,
     track_record: float,
     hdi_prob: float,
+    ax: Axes | Sequence[Axes] | None = None,
 ) -> Figure:
-    """Two stacked panels over the count: cumulative effect and the next credential's effect."""
+    """Two stacked panels over the count: cumulative effect and the next credential's effect.
+
+    ``ax``: two matplotlib Axes to draw the panels on (cumulative, next), e.g. part of a figure
+    of the user's own; None makes a new figure.
+    """
     n = np.arange(max(int(max_credentials), 1) + 1, dtype=float)
     z = float(scale.z(track_record))
     with style.style_context():
-        fig = Figure(figsize=(style.FIGURE_WIDTH, 7.0), layout="constrained")
-        ax_cum, ax_next = fig.subplots(2, 1, sharex=True)
+        fig, (ax_cum, ax_next), own = style.target_axes(ax, 2, (style.FIGURE_WIDTH, 7.0))
         shown = scopes(posterior, spec, groups)
         for scope in shown:
             cum, nxt = count_bands(spec, scope, n, z, hdi_prob)
@@ -202,17 +207,17 @@ def effect_curve_figure(
         ax_next.set_xticks(n if n.size <= 21 else np.unique(np.linspace(0, n[-1], 11).round()))
         ax_cum.tick_params(labelbottom=True)
         ref = " (reference)" if np.isclose(track_record, scale.reference) else ""
-        fig.suptitle(
-            f"Returns to credentials at a track record of {track_record:g}{ref}",
-            x=0.02,
-            ha="left",
-        )
-        fig.legend(
-            handles=_legend_handles(shown, hdi_prob),
-            loc="outside lower center",
-            ncol=min(len(shown) + 2, 4),
-        )
-    return fig
+        handles = _legend_handles(shown, hdi_prob)
+        if own:
+            fig.suptitle(
+                f"Returns to credentials at a track record of {track_record:g}{ref}",
+                x=0.02,
+                ha="left",
+            )
+            fig.legend(handles=handles, loc="outside lower center", ncol=min(len(shown) + 2, 4))
+        else:
+            ax_cum.legend(handles=handles, fontsize="small")
+    return style.root_figure(fig)
 
 
 def track_record_figure(
@@ -225,6 +230,7 @@ def track_record_figure(
     group: str | None,
     credentials: int,
     hdi_prob: float,
+    ax: Axes | None = None,
 ) -> Figure:
     """The next credential's effect against track record on a ``log(1 + r)`` axis.
 
@@ -232,15 +238,15 @@ def track_record_figure(
     the reference track record as a thin line and, where the posterior puts at least half its
     mass on an interior peak (``peak`` from
     :func:`bayescred.analysis.curve_points.peak_track_record`),
-    the posterior median peak as a dashed line.
+    the posterior median peak as a dashed line. ``ax``: a matplotlib Axes to draw on (None
+    makes a new figure).
     """
     observed = np.asarray(observed, dtype=float)
     upper = max(float(np.max(observed, initial=0.0)), scale.reference, 1.0)
     grid = np.expm1(np.linspace(0.0, np.log1p(upper), 200))
     grid[0] = 0.0
     with style.style_context():
-        fig = Figure(figsize=(style.FIGURE_WIDTH, 4.4), layout="constrained")
-        ax = fig.subplots()
+        fig, (ax,), own = style.target_axes(ax, 1, (style.FIGURE_WIDTH, 4.4))
         ax.set_xscale("function", functions=(np.log1p, np.expm1))
         if group is None:
             scope = scopes(posterior, spec, None)[0]
@@ -289,14 +295,17 @@ def track_record_figure(
         ax.set_ylabel(style.effect_label(spec))
         style.add_percent_axis(ax, spec)
         held = f"{credentials} credential{'s' if credentials != 1 else ''} held"
-        fig.suptitle("Effect of the next credential by track record", x=0.02, ha="left")
         ax.set_title(f"{legend_name(scope)}, {held}", loc="left", fontweight="normal")
         handles, _ = ax.get_legend_handles_labels()
         handles.insert(
             2, Patch(color=scope.colour, alpha=style.BAND_ALPHA * 2, label=f"{hdi_prob:.0%} HDI")
         )
-        fig.legend(handles=handles, loc="outside lower center", ncol=2)
-    return fig
+        if own:
+            fig.suptitle("Effect of the next credential by track record", x=0.02, ha="left")
+            fig.legend(handles=handles, loc="outside lower center", ncol=2)
+        else:
+            ax.legend(handles=handles, fontsize="small")
+    return style.root_figure(fig)
 
 
 def _mark_peak(ax: Axes, peak: pd.DataFrame, label: str) -> None:

@@ -8,6 +8,7 @@ from typing import Protocol
 import arviz_plots as azp
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bayescred.analysis import curve_points
@@ -85,6 +86,7 @@ class FitPlots:
         track_record: float | None = None,
         hdi_prob: float = 0.9,
         part: HurdlePart | None = None,
+        ax: Axes | Sequence[Axes] | None = None,
     ) -> Figure:
         """Effect of credentials against the number held, per group and for the population.
 
@@ -105,6 +107,9 @@ class FitPlots:
         part
             Hurdle models: ``"intensive"`` (default; the amount in periods with any) or
             ``"extensive"`` (whether there is any, on the logit scale).
+        ax
+            Two matplotlib Axes (cumulative, next) to draw on, e.g. in a figure of your own;
+            None makes a new figure. The figure holding them is returned.
         """
         posterior, spec = self._part(part)
         design = self._fit.design
@@ -118,6 +123,7 @@ class FitPlots:
             max_credentials=max_credentials,
             track_record=design.track_scale.reference if track_record is None else track_record,
             hdi_prob=hdi_prob,
+            ax=ax,
         )
 
     def track_record(
@@ -127,6 +133,7 @@ class FitPlots:
         credentials: int = 0,
         hdi_prob: float = 0.9,
         part: HurdlePart | None = None,
+        ax: Axes | None = None,
     ) -> Figure:
         """The next credential's effect against track record, with the data's range marked.
 
@@ -141,6 +148,8 @@ class FitPlots:
         part
             Hurdle models: ``"intensive"`` (default; the amount in periods with any) or
             ``"extensive"`` (whether there is any, on the logit scale).
+        ax
+            A matplotlib Axes to draw on; None makes a new figure.
         """
         posterior, spec = self._part(part)
         design = self._fit.design
@@ -157,9 +166,12 @@ class FitPlots:
             group=group,
             credentials=int(credentials),
             hdi_prob=hdi_prob,
+            ax=ax,
         )
 
-    def groups(self, *, hdi_prob: float = 0.9, part: HurdlePart | None = None) -> Figure:
+    def groups(
+        self, *, hdi_prob: float = 0.9, part: HurdlePart | None = None, ax: Axes | None = None
+    ) -> Figure:
         """Forest of the groups' first-credential effects with the population mean.
 
         Parameters
@@ -169,9 +181,11 @@ class FitPlots:
         part
             Hurdle models: ``"intensive"`` (default; the amount in periods with any) or
             ``"extensive"`` (whether there is any, on the logit scale).
+        ax
+            A matplotlib Axes to draw on; None makes a new figure.
         """
         posterior, spec = self._part(part)
-        return parameters.groups_figure(posterior, spec, hdi_prob=hdi_prob)
+        return parameters.groups_figure(posterior, spec, hdi_prob=hdi_prob, ax=ax)
 
     def trace(self, *, var_names: Sequence[str] | None = None) -> azp.PlotCollection:
         """Trace and per-chain density of the population parameters (arviz-plots).

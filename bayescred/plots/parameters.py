@@ -9,6 +9,7 @@ from typing import Any
 import arviz_plots as azp
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bayescred.analysis.effects import summarise_draws
@@ -30,22 +31,23 @@ def population_parameters(posterior: xr.Dataset) -> list[str]:
     ]
 
 
-def groups_figure(posterior: xr.Dataset, spec: ModelSpec, *, hdi_prob: float) -> Figure:
+def groups_figure(
+    posterior: xr.Dataset, spec: ModelSpec, *, hdi_prob: float, ax: Axes | None = None
+) -> Figure:
     """Forest of the groups' first-credential effects ``beta_group`` with the population mean.
 
     Each group is a posterior median (point, ``gid="median:<group>"``) with its HDI (line,
     ``gid="hdi:<group>"``); the population mean ``mu_beta`` is a dashed line at its posterior
-    median (``gid="mu_beta"``) over a shaded HDI (``gid="mu_beta-hdi"``).
+    median (``gid="mu_beta"``) over a shaded HDI (``gid="mu_beta-hdi"``). ``ax``: a
+    matplotlib Axes to draw on (None makes a new figure).
     """
     labels = [str(g) for g in posterior["group"].values]
     beta = stack_draws(posterior["beta_group"].transpose("chain", "draw", "group"))
     s = summarise_draws(beta, hdi_prob)
     mu = summarise_draws(stack_draws(posterior["mu_beta"])[:, None], hdi_prob)
     with style.style_context():
-        fig = Figure(
-            figsize=(style.FIGURE_WIDTH, max(2.8, 1.6 + 0.42 * len(labels))), layout="constrained"
-        )
-        ax = fig.subplots()
+        size = (style.FIGURE_WIDTH, max(2.8, 1.6 + 0.42 * len(labels)))
+        fig, (ax,), own = style.target_axes(ax, 1, size)
         y = np.arange(len(labels))[::-1].astype(float)
         ax.axvspan(
             float(mu["hdi_low"][0]),
@@ -99,8 +101,11 @@ def groups_figure(posterior: xr.Dataset, spec: ModelSpec, *, hdi_prob: float) ->
         ax.set_xlabel(f"effect of the first credential, {style.effect_label(spec)}")
         style.add_percent_axis(ax, spec, axis="x")
         ax.set_title("Effect of the first credential, by group", loc="left")
-        fig.legend(loc="outside lower center", ncol=3)
-    return fig
+        if own:
+            fig.legend(loc="outside lower center", ncol=3)
+        else:
+            ax.legend(fontsize="small")
+    return style.root_figure(fig)
 
 
 def _arviz_kwargs(n_panels: int, per_row: float, cols: int) -> dict[str, Any]:

@@ -8,7 +8,7 @@ changed.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +16,7 @@ import matplotlib as mpl
 import numpy as np
 from cycler import cycler
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure, SubFigure
 from numpy.typing import ArrayLike
 
 from bayescred.analysis.effects import is_log_scale
@@ -93,6 +94,34 @@ def style_context() -> Iterator[None]:
 def group_colour(index: int) -> str:
     """The palette colour of the ``index``-th group."""
     return GROUP_COLOURS[index % len(GROUP_COLOURS)]
+
+
+def target_axes(
+    ax: Axes | Sequence[Axes] | None, n: int, figsize: tuple[float, float]
+) -> tuple[Figure | SubFigure, list[Axes], bool]:
+    """The axes a figure function draws on: the caller's, or ``n`` new stacked ones.
+
+    Returns the figure (or subfigure) holding them, the axes, and whether the figure is the
+    function's own (then it may add a title and a legend outside the axes; on the caller's
+    axes the legend goes inside the first axes and the figure is left alone).
+    """
+    if ax is None:
+        own = Figure(figsize=figsize, layout="constrained")
+        made: Any = own.subplots(n, 1, sharex=True) if n > 1 else own.subplots()
+        return own, [a for a in np.atleast_1d(made)], True
+    axes_list: list[Any] = [ax] if isinstance(ax, Axes) else list(ax)
+    if len(axes_list) != n or not all(isinstance(a, Axes) for a in axes_list):
+        raise ValueError(f"ax must be {'a matplotlib Axes' if n == 1 else f'{n} matplotlib Axes'}")
+    holder = axes_list[0].figure
+    assert holder is not None
+    return holder, axes_list, False
+
+
+def root_figure(fig: Figure | SubFigure) -> Figure:
+    """The top-level figure of a figure or subfigure (what the plot functions return)."""
+    root = fig.get_figure(root=True) if isinstance(fig, SubFigure) else fig
+    assert isinstance(root, Figure)
+    return root
 
 
 def outcome_label(spec: ModelSpec) -> str:
