@@ -26,7 +26,8 @@ Formats
     are stored as NetCDF character arrays (UTF-8), not HDF5 variable-length strings (see
     *Integrity*).
 ``.zarr``
-    A Zarr store (a folder), when the optional ``zarr`` package is installed.
+    A Zarr store (a folder), when the optional ``zarr`` package is installed
+    (``pip install 'bayescred[zarr]'``).
 
 Object dtypes
 -------------
@@ -438,7 +439,7 @@ def _write_zarr(tree: xr.DataTree, target: Path) -> None:
     if importlib.util.find_spec("zarr") is None:
         raise FitFileError(
             f"cannot save a fit to {str(target)!r}: Zarr output needs the zarr package "
-            "(pip install zarr), or save to a .nc file"
+            "(pip install 'bayescred[zarr]'), or save to a .nc file"
         )
     if target.exists() and not _is_zarr_store(target):
         raise FitFileError(
@@ -617,7 +618,10 @@ def _read_tree(source: Path) -> xr.DataTree:
         if not _is_zarr_store(source):
             raise FitFileError(f"{where!r} is a folder, not a bayescred fit file or Zarr store")
         if importlib.util.find_spec("zarr") is None:
-            raise FitFileError(f"{where!r} is a Zarr store, and reading it needs the zarr package")
+            raise FitFileError(
+                f"{where!r} is a Zarr store, and reading it needs the zarr package: "
+                "pip install 'bayescred[zarr]'"
+            )
         engine: str = "zarr"
         kwargs: dict[str, Any] = {"consolidated": False}
     else:
