@@ -8,20 +8,27 @@ A saved fit is one file holding the fit's whole :class:`xarray.DataTree`: every 
 ``bayescred_versions``, ``sampler``, ``sampling_wall_time_s``), plus two written here:
 
 ``bayescred_format``
-    The file layout version, :data:`FORMAT_VERSION` (``"1"``). A file with a higher version was
-    written by a newer bayescred and is refused.
+    The file layout version, :data:`FORMAT_VERSION` (``"2"``). A file with a higher version was
+    written by a newer bayescred and is refused; see *Format versions* for older ones.
 ``bayescred_schema``
     JSON: the spec's column mapping, the outcome and its kind, the likelihood, the covariates,
     and the dims and dtypes of every variable of every group as stored. :func:`load_tree` checks
     the file against it.
+``bayescred_checksums``
+    JSON: SHA-256 checksums of everything the fit is made of (see *Integrity*). It describes
+    the file, not the fit: :func:`load_fit` verifies it and leaves it out of the loaded tree,
+    and :func:`save_fit` computes it afresh.
 
 Formats
 -------
 ``.nc`` (or ``.nc4``)
     NetCDF-4 (HDF5), written with ``engine="h5netcdf"`` when h5py is installed and with
-    ``engine="netcdf4"`` otherwise; either engine reads the other's files.
+    ``engine="netcdf4"`` otherwise; either engine reads the other's files. String variables
+    are stored as NetCDF character arrays (UTF-8), not HDF5 variable-length strings (see
+    *Integrity*).
 ``.zarr``
-    A Zarr store (a folder), when the optional ``zarr`` package is installed.
+    A Zarr store (a folder), when the optional ``zarr`` package is installed
+    (``pip install 'bayescred[zarr]'``).
 
 Object dtypes
 -------------
@@ -38,6 +45,62 @@ such as ``group`` as objects) is converted:
 Attributes that NetCDF cannot store are converted too: ``bool`` to ``int``, dicts and mixed
 lists to JSON text; ``None`` attributes are left out.
 
+Integrity
+---------
+A saved fit protects its contents with SHA-256 checksums, computed when it is saved and
+verified when it is loaded, so a file whose bytes were damaged (a bad disk sector, a broken
+copy, a truncated download) is refused with :class:`~bayescred.errors.FitFileError` within
+seconds instead of giving wrong numbers or hanging:
+
+* every variable (data variables and coordinates) of every group has a checksum over its name,
+  dims, shape, dtype, attributes and values in a canonical byte form that does not depend on
+  the format (NetCDF or Zarr) or the engine that read it: numbers little-endian with one NaN
+  bit pattern, strings as UTF-32 of the longest string's width, datetimes as int64
+  nanoseconds;
+* every group's attributes have one checksum, the root attributes (all but
+  ``bayescred_checksums`` itself, the provenance record ``bayescred_versions`` included) too,
+  so an attribute edited with a NetCDF or Zarr tool after saving is refused like damage;
+* the table carries the checksum of its own canonical JSON, so an edited or damaged table is
+  refused as such, and it lists every group and variable with its shape, so a missing, added
+  or resized variable is refused before any data are read.
+
+:func:`load_fit` reads the whole file into memory, runs the checks that give the most specific
+message first (format, spec hash, schema) and then verifies every checksum. Three measures
+guard the reading itself against damage that the HDF5 library does not survive in reasonable
+time, none of them a timeout:
+
+* before HDF5 opens a NetCDF file, every global heap collection in it (where HDF5 keeps string
+  attributes and NetCDF-4's dimension lists; it has no checksum of its own) is walked as HDF5
+  walks it, and a collection that does not add up is refused: HDF5 2.0 loops forever on an
+  object whose size was zeroed;
+* string variables are written as character arrays: an HDF5 variable-length string keeps a
+  pointer in the data, and a damaged pointer claims a string of up to 4 GiB that HDF5
+  allocates before it finds the pointer wrong (seconds per string);
+* the shape of every variable is compared with the table before any value is read, so a
+  damaged shape (in a Zarr ``zarr.json``, say) never makes the reader allocate a huge array.
+
+HDF5 checks the object headers, fractal heaps and version-2 B-trees that h5netcdf writes with
+its own checksums and refuses damaged ones at once; damage to the superblock or to raw data
+fails HDF5's own checks or the SHA-256 ones. ``tests/test_io_integrity.py`` damages saved
+files at many positions and checks that every damaged copy is refused within seconds or, where
+the damage hit bytes nothing reads (free space, padding), loads exactly the saved data.
+
+HDF5's Fletcher-32 filter is not used: it needs chunked storage, whose chunk index in the
+format h5netcdf writes by default is a version-1 B-tree without checksums (one more structure
+to trust), and it would cover numeric variables only, while the SHA-256 table covers strings,
+attributes and Zarr stores alike. :func:`save_fit` reads the written file back and verifies
+it before moving it into place, so a fit that would not load is never saved.
+
+Format versions
+---------------
+``"2"`` (current) adds ``bayescred_checksums``. A file in format ``"1"`` (no checksums,
+written before checksums existed) still loads, with a :class:`UserWarning` saying that its data
+cannot be checked for damage; every other check (spec hash, schema) still applies. Save the
+loaded fit again to get a format-2 file: its checksums then vouch for the data as read at that
+moment. A format-1 file that carries a ``bayescred_checksums`` attribute is refused as damaged
+(its format attribute was changed). To refuse format-1 files outright, turn the warning into an
+error (``warnings.filterwarnings("error", message=".*fit format 1")``).
+
 Safety
 ------
 Writing is atomic: the fit is written to a temporary file in the target's folder, flushed to
@@ -52,16 +115,20 @@ and no code path here (nor the xarray backends it calls) uses :mod:`pickle`.
 from __future__ import annotations
 
 import contextlib
+import gc
+import hashlib
 import importlib.metadata
 import importlib.util
 import json
 import math
+import mmap
 import os
 import re
 import shutil
+import sys
 import uuid
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -81,7 +148,11 @@ class HasTree(Protocol):
 __all__ = ["FORMAT_VERSION", "load_tree", "save_fit"]
 
 #: Layout version written to ``bayescred_format``; files with a higher version are refused.
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"
+#: The oldest layout version :func:`load_fit` reads (with a warning when it has no checksums).
+OLDEST_FORMAT = "1"
+#: The first layout version with ``bayescred_checksums``.
+CHECKSUM_FORMAT = "2"
 
 NETCDF_SUFFIXES = (".nc", ".nc4")
 ZARR_SUFFIXES = (".zarr",)
@@ -96,6 +167,11 @@ REQUIRED_ATTRS = (
     "bayescred_versions",
     "bayescred_schema",
 )
+#: Root attribute holding the checksum table (format 2 and later).
+CHECKSUM_ATTR = "bayescred_checksums"
+#: Root attributes outside the root-attribute checksum: the table itself (it has its own).
+UNCHECKED_ROOT_ATTRS = (CHECKSUM_ATTR,)
+CHECKSUM_ALGORITHM = "sha256"
 JSON_ATTRS = (
     "bayescred_spec",
     "bayescred_priors",
@@ -107,6 +183,9 @@ JSON_ATTRS = (
 REQUIRED_GROUPS = ("posterior", "constant_data", "observed_data")
 
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+#: Start of an HDF5 global heap collection: signature "GCOL", version 1, three reserved bytes.
+_GCOL_START = b"GCOL\x01\x00\x00\x00"
+_GCOL_MIN_SIZE = 4096  # HDF5 never makes a smaller collection (H5HG_MINSIZE)
 
 
 # ---------------------------------------------------------------------------------- save
@@ -199,6 +278,7 @@ def _storable_tree(tree: xr.DataTree, target: Path) -> xr.DataTree:
     out.attrs = _storable_attrs(tree.attrs)
     out.attrs["bayescred_format"] = FORMAT_VERSION
     out.attrs["bayescred_schema"] = json.dumps(_schema(out), sort_keys=True)
+    out.attrs[CHECKSUM_ATTR] = json.dumps(_checksum_table(out), sort_keys=True)
     return out
 
 
@@ -339,16 +419,34 @@ def _write_netcdf(tree: xr.DataTree, target: Path) -> None:
     _atomic(
         target,
         tmp,
-        lambda: tree.to_netcdf(tmp, mode="w", engine=engine),
+        lambda: tree.to_netcdf(tmp, mode="w", engine=engine, encoding=_char_encoding(tree)),
+        verify=lambda: _verify_written(tmp, target, tree),
         reserve_file=True,
     )
+
+
+def _char_encoding(tree: xr.DataTree) -> dict[str, dict[str, dict[str, str]]]:
+    """Store every string variable as a NetCDF character array (``dtype="S1"``, UTF-8).
+
+    The default, HDF5 variable-length strings, keeps a pointer per string in the data; a
+    damaged pointer claims a string of up to 4 GiB, which HDF5 allocates before it finds the
+    pointer wrong (seconds to minutes per string). Character arrays hold the bytes themselves,
+    so damage changes a string, which the checksums then catch.
+    """
+    encoding: dict[str, dict[str, dict[str, str]]] = {}
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        names = [str(k) for k, v in ds.variables.items() if v.dtype.kind in "US"]
+        if names:
+            encoding[node.path] = {name: {"dtype": "S1"} for name in names}
+    return encoding
 
 
 def _write_zarr(tree: xr.DataTree, target: Path) -> None:
     if importlib.util.find_spec("zarr") is None:
         raise FitFileError(
             f"cannot save a fit to {str(target)!r}: Zarr output needs the zarr package "
-            "(pip install zarr), or save to a .nc file"
+            "(pip install 'bayescred[zarr]'), or save to a .nc file"
         )
     if target.exists() and not _is_zarr_store(target):
         raise FitFileError(
@@ -356,13 +454,35 @@ def _write_zarr(tree: xr.DataTree, target: Path) -> None:
             "already there (it is left untouched)"
         )
     tmp = _temporary_sibling(target, "tmp")
-    _atomic(target, tmp, lambda: tree.to_zarr(tmp, mode="w-", consolidated=False))
+    _atomic(
+        target,
+        tmp,
+        lambda: tree.to_zarr(tmp, mode="w-", consolidated=False),
+        verify=lambda: _verify_written(tmp, target, tree),
+    )
+
+
+def _verify_written(tmp: Path, target: Path, tree: xr.DataTree) -> None:
+    """Read the freshly written ``tmp`` back and check it against the checksums of ``tree``."""
+    try:
+        _verify_checksums(_read_tree(tmp), tree.attrs[CHECKSUM_ATTR], str(tmp))
+    except FitFileError as err:
+        raise FitFileError(
+            f"could not write a fit to {str(target)!r}: the written file did not read back "
+            f"as saved ({err})"
+        ) from err
 
 
 def _atomic(
-    target: Path, tmp: Path, write: Callable[[], object], *, reserve_file: bool = False
+    target: Path,
+    tmp: Path,
+    write: Callable[[], object],
+    *,
+    verify: Callable[[], None] | None = None,
+    reserve_file: bool = False,
 ) -> None:
-    """Run ``write`` (it writes ``tmp``), move ``tmp`` over ``target``; clean up on failure."""
+    """Run ``write`` (it writes ``tmp``) and ``verify``, move ``tmp`` over ``target``; clean up
+    on failure."""
     old: Path | None = None
     try:
         if reserve_file:
@@ -372,6 +492,8 @@ def _atomic(
             write()
         except Exception as err:
             raise FitFileError(f"could not write a fit to {str(target)!r}: {err}") from err
+        if verify is not None:
+            verify()
         if tmp.is_dir():
             for f in tmp.rglob("*"):
                 if f.is_file():
@@ -420,14 +542,16 @@ def load_tree(path: str | Path) -> xr.DataTree:
     Raises
     ------
     FitFileError
-        If ``path`` does not exist, is not NetCDF-4/HDF5 (or Zarr), is damaged or truncated, is
-        not a bayescred fit, was written in a newer format, or its spec does not match the
-        stored hash or its contents do not match the stored schema.
+        If ``path`` does not exist, is not NetCDF-4/HDF5 (or Zarr), is damaged or truncated
+        (any variable, attribute or the checksum table no longer matches its checksum), is not
+        a bayescred fit, was written in a newer format, or its spec does not match the stored
+        hash or its contents do not match the stored schema.
 
     Warns
     -----
     UserWarning
-        When the fit was written by a bayescred of another major or minor version.
+        When the fit was written by a bayescred of another major or minor version, or in fit
+        format 1, which has no checksums (see the module docstring).
 
     Examples
     --------
@@ -450,12 +574,21 @@ def load_tree(path: str | Path) -> xr.DataTree:
             f"{where!r} was written in bayescred fit format {fmt}, newer than the format "
             f"{FORMAT_VERSION} this bayescred reads: upgrade bayescred to load it"
         )
-    missing = [a for a in REQUIRED_ATTRS if a not in attrs]
+    checked = int(fmt) >= int(CHECKSUM_FORMAT)
+    if not checked and int(fmt) < int(OLDEST_FORMAT):
+        raise FitFileError(f"{where!r} has an unreadable bayescred_format attribute {fmt!r}")
+    if not checked and CHECKSUM_ATTR in attrs:
+        raise FitFileError(
+            f"{where!r} is damaged: it says fit format {fmt}, which has no checksums, but it "
+            f"carries a {CHECKSUM_ATTR} attribute (its format attribute was changed)"
+        )
+    required = (*REQUIRED_ATTRS, CHECKSUM_ATTR) if checked else REQUIRED_ATTRS
+    missing = [a for a in required if a not in attrs]
     if missing:
         raise FitFileError(
             f"{where!r} is an incomplete bayescred fit: it lacks {', '.join(missing)}"
         )
-    for name in JSON_ATTRS:
+    for name in (*JSON_ATTRS, CHECKSUM_ATTR) if checked else JSON_ATTRS:
         try:
             json.loads(attrs[name])
         except (TypeError, ValueError):
@@ -469,6 +602,17 @@ def load_tree(path: str | Path) -> xr.DataTree:
             f"{where!r} is an incomplete bayescred fit: it lacks group(s) {', '.join(missing)}"
         )
     _check_schema(tree, json.loads(attrs["bayescred_schema"]), where)
+    if checked:
+        _verify_checksums(tree, attrs[CHECKSUM_ATTR], where)
+        del tree.attrs[CHECKSUM_ATTR]
+    else:
+        warnings.warn(
+            f"{where!r} was saved in bayescred fit format {fmt}, which has no checksums, so "
+            "damage to its data cannot be detected; save the loaded fit again "
+            "(fit.save(path)) to add them",
+            UserWarning,
+            stacklevel=2,
+        )
     _warn_version(json.loads(attrs["bayescred_versions"]), where)
     return tree
 
@@ -482,27 +626,79 @@ def _read_tree(source: Path) -> xr.DataTree:
         if not _is_zarr_store(source):
             raise FitFileError(f"{where!r} is a folder, not a bayescred fit file or Zarr store")
         if importlib.util.find_spec("zarr") is None:
-            raise FitFileError(f"{where!r} is a Zarr store, and reading it needs the zarr package")
-        engine, kwargs = "zarr", {"consolidated": False}
+            raise FitFileError(
+                f"{where!r} is a Zarr store, and reading it needs the zarr package: "
+                "pip install 'bayescred[zarr]'"
+            )
+        engine: str = "zarr"
+        kwargs: dict[str, Any] = {"consolidated": False}
     else:
         head = _read_head(source)
-        if not _looks_like_hdf5(source, head):
+        superblock = _hdf5_superblock(source, head)
+        if superblock is None:
             kind = (
                 "a classic (version 3) NetCDF file"
                 if head.startswith(b"CDF")
                 else "not a NetCDF-4/HDF5 file"
             )
             raise FitFileError(f"{where!r} is {kind}, so it cannot be a bayescred fit")
+        _check_global_heaps(source, superblock)
         engine, kwargs = _netcdf_engine(), {}
+    failure = ""
+    with _h5netcdf_teardown_silenced():
+        try:
+            with xr.open_datatree(source, engine=engine, **kwargs) as lazy:
+                _check_shapes(lazy, where)
+                tree = lazy.load()
+        except FitFileError:
+            raise
+        except Exception as err:
+            failure = " ".join(str(err).split()) or type(err).__name__
+        if failure:
+            gc.collect()  # what the failed open left behind goes now, silenced
+    if failure:
+        raise FitFileError(f"{where!r} could not be read (damaged or truncated?): {failure}")
+    return _tidy(tree)
+
+
+@contextlib.contextmanager
+def _h5netcdf_teardown_silenced() -> Iterator[None]:
+    """Silence the error h5netcdf's ``File.__del__`` raises on a file it failed to open.
+
+    Python prints such errors as "Exception ignored in ..." with a traceback on stderr,
+    whenever the object is collected: for the command line, around its one-line error.
+    """
+    original = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not str(getattr(unraisable.object, "__module__", "")).startswith("h5netcdf"):
+            original(unraisable)
+
+    sys.unraisablehook = hook
     try:
-        tree = xr.load_datatree(source, engine=engine, **kwargs)
-    except Exception as err:
-        raise FitFileError(f"{where!r} could not be read (damaged or truncated?): {err}") from err
+        yield
+    finally:
+        sys.unraisablehook = original
+
+
+def _tidy(tree: xr.DataTree) -> xr.DataTree:
+    """Plain Python attributes, no encodings, and strings (NetCDF character arrays and
+    variable-length strings load as Python objects) as NumPy ``str`` arrays again."""
+    groups: dict[str, xr.Dataset] = {}
     for node in tree.subtree:
-        node.attrs = _plain_attrs(node.attrs)
-        for var in node.variables.values():
-            var.encoding = {}
-    return tree
+        ds = node.to_dataset(inherit=False)
+        variables: dict[str, xr.Variable] = {}
+        for name, var in ds.variables.items():
+            values = var.values
+            if values.dtype == object and all(isinstance(x, str) for x in values.ravel()):
+                values = np.array(values.ravel().tolist(), dtype=str).reshape(values.shape)
+            variables[str(name)] = xr.Variable(var.dims, values, attrs=dict(var.attrs))
+        coords = {k: v for k, v in variables.items() if k in ds.coords}
+        data = {k: v for k, v in variables.items() if k not in ds.coords}
+        groups[node.path] = xr.Dataset(data, coords=coords, attrs=_plain_attrs(ds.attrs))
+    out = xr.DataTree.from_dict(groups)
+    out.attrs = _plain_attrs(tree.attrs)
+    return out
 
 
 def _read_head(source: Path) -> bytes:
@@ -513,19 +709,91 @@ def _read_head(source: Path) -> bytes:
         raise FitFileError(f"{str(source)!r} could not be opened: {err.strerror or err}") from err
 
 
-def _looks_like_hdf5(source: Path, head: bytes) -> bool:
-    """HDF5 signature at offset 0, or at 512, 1024, 2048... after a user block."""
+def _hdf5_superblock(source: Path, head: bytes) -> int | None:
+    """Offset of the HDF5 signature: 0, or 512, 1024, 2048... after a user block; else None."""
     if head == _HDF5_SIGNATURE:
-        return True
+        return 0
     size = source.stat().st_size
     offset = 512
     with source.open("rb") as fh:
         while offset + 8 <= size:
             fh.seek(offset)
             if fh.read(8) == _HDF5_SIGNATURE:
-                return True
+                return offset
             offset *= 2
-    return False
+    return None
+
+
+def _check_global_heaps(source: Path, superblock: int) -> None:
+    """Refuse a NetCDF-4/HDF5 file with a global heap collection that does not add up.
+
+    A global heap collection (signature ``GCOL``) holds variable-length data: string
+    attributes, the dimension lists of NetCDF-4 and (in format-1 files) string variables.
+    Unlike the rest of the
+    metadata HDF5 reads, it has no checksum, and HDF5 walks its objects trusting their sizes:
+    a zeroed object (size 0) makes it loop forever. This walks every collection the same way
+    (object header: index, reference count, reserved, size; data padded to 8 bytes; object 0
+    is the free space and counts its own header) and refuses the file unless each walk ends
+    exactly at the collection's end. A collection whose signature was damaged is not found
+    here, and HDF5 itself refuses it.
+    """
+    where = str(source)
+    try:
+        with source.open("rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as buf:
+            problem = _global_heaps_problem(buf, superblock)
+    except (OSError, ValueError) as err:  # ValueError: an empty file cannot be mapped
+        raise FitFileError(f"{where!r} could not be read (damaged or truncated?): {err}") from err
+    if problem:
+        raise FitFileError(f"{where!r} is damaged: {problem}")
+
+
+def _global_heaps_problem(buf: mmap.mmap, superblock: int) -> str:
+    """What is wrong with the first bad global heap collection in ``buf`` ("" if none)."""
+    version = buf[superblock + 8] if len(buf) > superblock + 14 else -1
+    if version in (0, 1):
+        length_size = buf[superblock + 14]
+    elif version in (2, 3):
+        length_size = buf[superblock + 10]
+    else:
+        return ""  # an unknown superblock: HDF5 itself decides
+    if length_size not in (2, 4, 8):
+        return "its HDF5 superblock has an unreadable size of lengths"
+    pos = buf.find(_GCOL_START)
+    while pos >= 0:
+        problem = _global_heap_problem(buf, pos, length_size)
+        if problem:
+            return f"the HDF5 global heap at byte {pos} {problem}"
+        pos = buf.find(_GCOL_START, pos + 1)
+    return ""
+
+
+def _global_heap_problem(buf: mmap.mmap, start: int, length_size: int) -> str:
+    """What is wrong with the global heap collection at ``start`` ("" if nothing)."""
+    header = 8 + length_size  # signature, version, reserved, collection size
+    if start + header > len(buf):
+        return "is cut off"
+    size = int.from_bytes(buf[start + 8 : start + header], "little")
+    end = start + size
+    if size < _GCOL_MIN_SIZE or end > len(buf):
+        return f"claims an impossible size ({size} bytes)"
+    object_header = 8 + length_size  # index, reference count, reserved, object size
+    pos = start + _align8(header)
+    while pos < end:
+        if pos + object_header > end:
+            return ""  # a tail too small for an object header is free space
+        index = int.from_bytes(buf[pos : pos + 2], "little")
+        size = int.from_bytes(buf[pos + 8 : pos + object_header], "little")
+        need = size if index == 0 else object_header + _align8(size)
+        if index == 0 and need < object_header:
+            return f"has a free-space object of {size} bytes at byte {pos}"
+        if pos + need > end:
+            return f"has an object at byte {pos} that runs past the collection's end"
+        pos += need
+    return ""
+
+
+def _align8(n: int) -> int:
+    return (n + 7) // 8 * 8
 
 
 def _plain_attrs(attrs: Mapping[Any, Any]) -> dict[str, Any]:
@@ -600,3 +868,207 @@ def _warn_version(versions: Mapping[str, Any], where: str) -> None:
             UserWarning,
             stacklevel=3,
         )
+
+
+# ---------------------------------------------------------------------------------- checksums
+def _checksum_table(tree: xr.DataTree) -> dict[str, Any]:
+    """SHA-256 of every group's attributes and of every variable, and of the table itself."""
+    groups: dict[str, Any] = {}
+    for node in tree.subtree:
+        ds = node.to_dataset(inherit=False)
+        attrs = dict(node.attrs)
+        if node.is_root:
+            attrs = {k: v for k, v in attrs.items() if k not in UNCHECKED_ROOT_ATTRS}
+        groups[node.path] = {
+            "attrs": _attrs_digest(attrs),
+            "variables": {
+                str(name): {"shape": list(var.shape), "sha256": _variable_digest(str(name), var)}
+                for name, var in ds.variables.items()
+            },
+        }
+    table: dict[str, Any] = {"algorithm": CHECKSUM_ALGORITHM, "groups": groups}
+    table["table_sha256"] = _table_digest(table)
+    return table
+
+
+def _table_digest(table: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in table.items() if k != "table_sha256"}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _parse_table(text: Any, where: str) -> dict[str, Any]:
+    """The checksum table of a file, after checking that it is intact."""
+    try:
+        table = json.loads(text)
+    except (TypeError, ValueError):
+        raise FitFileError(
+            f"{where!r} is damaged: attribute {CHECKSUM_ATTR} is not valid JSON"
+        ) from None
+    if (
+        not isinstance(table, dict)
+        or table.get("algorithm") != CHECKSUM_ALGORITHM
+        or not isinstance(table.get("groups"), dict)
+        or table.get("table_sha256") != _table_digest(table)
+        or not all(
+            isinstance(g, dict) and isinstance(g.get("variables"), dict)
+            for g in table["groups"].values()
+        )
+    ):
+        raise FitFileError(
+            f"{where!r} is damaged: its checksum table ({CHECKSUM_ATTR}) was edited or "
+            "damaged, so its contents cannot be checked"
+        )
+    return table
+
+
+def _check_shapes(tree: xr.DataTree, where: str) -> None:
+    """Before any value is read: the groups, variables and shapes the checksum table lists.
+
+    Files without a table (format 1, or not a fit at all) pass; :func:`load_fit` deals with
+    them.
+    """
+    if CHECKSUM_ATTR not in tree.attrs:
+        return
+    table = _parse_table(tree.attrs[CHECKSUM_ATTR], where)
+    _check_layout(tree, table, where)
+
+
+def _check_layout(tree: xr.DataTree, table: Mapping[str, Any], where: str) -> None:
+    """The tree has exactly the groups and variables of the table (and their shapes)."""
+    found = {node.path for node in tree.subtree}
+    listed = set(table["groups"])
+    if found != listed:
+        extra, lost = sorted(found - listed), sorted(listed - found)
+        raise FitFileError(
+            f"{where!r} is damaged: its groups do not match its checksum table"
+            + (f" (missing: {', '.join(lost)})" if lost else "")
+            + (f" (not listed: {', '.join(extra)})" if extra else "")
+        )
+    for node in tree.subtree:
+        variables = node.to_dataset(inherit=False).variables
+        expected = table["groups"][node.path]["variables"]
+        if set(variables) != set(expected):
+            names = sorted(set(variables) ^ set(expected), key=str)
+            raise FitFileError(
+                f"{where!r} is damaged: the variables of group {node.path!r} do not match its "
+                f"checksum table ({', '.join(map(str, names))})"
+            )
+        for name, var in variables.items():
+            if list(var.shape) != expected[name].get("shape"):
+                raise FitFileError(
+                    f"{where!r} is damaged: variable {node.path.rstrip('/')}/{name} has shape "
+                    f"{list(var.shape)}, but its checksum table says {expected[name].get('shape')}"
+                )
+
+
+def _verify_checksums(tree: xr.DataTree, text: str, where: str) -> None:
+    """Raise :class:`FitFileError` unless everything in ``tree`` matches the checksum table
+    ``text`` (the JSON of a ``bayescred_checksums`` attribute)."""
+    table = _parse_table(text, where)
+    _check_layout(tree, table, where)
+    bad: list[str] = []
+    for node in tree.subtree:
+        entry = table["groups"][node.path]
+        attrs = dict(node.attrs)
+        if node.is_root:
+            attrs = {k: v for k, v in attrs.items() if k not in UNCHECKED_ROOT_ATTRS}
+        if _attrs_digest(attrs) != entry.get("attrs"):
+            bad.append("root attributes" if node.is_root else f"{node.path} attributes")
+        for name, var in node.to_dataset(inherit=False).variables.items():
+            try:
+                digest = _variable_digest(str(name), var)
+            except ValueError:
+                digest = ""
+            if digest != entry["variables"][name].get("sha256"):
+                bad.append(f"{node.path.rstrip('/')}/{name}")
+    if bad:
+        shown = ", ".join(bad[:5]) + (f" and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise FitFileError(
+            f"{where!r} is damaged: {len(bad)} part(s) no longer match the checksums written "
+            f"when it was saved ({shown}); restore the file from a copy or fit again"
+        )
+
+
+def _attrs_digest(attrs: Mapping[Any, Any]) -> str:
+    canonical = {str(k): _canonical_attr(v) for k, v in attrs.items()}
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _canonical_attr(value: Any) -> Any:
+    """An attribute as JSON-able data that NetCDF and Zarr round trips leave unchanged.
+
+    NetCDF returns a one-element list as a scalar and numbers as NumPy scalars or arrays, so a
+    one-element list and its element, and a NumPy number and the Python number, are the same.
+    """
+    if isinstance(value, bytes | np.bytes_):
+        return bytes(value).decode("utf-8", "surrogateescape")
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, bool | np.bool_):
+        return int(value)
+    if isinstance(value, int | np.integer):
+        return int(value)
+    if isinstance(value, float | np.floating):
+        return float(value)
+    if isinstance(value, np.ndarray | list | tuple):
+        items = np.asarray(value).ravel().tolist() if isinstance(value, np.ndarray) else value
+        canonical = [_canonical_attr(x) for x in items]
+        return canonical[0] if len(canonical) == 1 else canonical
+    if isinstance(value, Mapping):
+        return {str(k): _canonical_attr(v) for k, v in value.items()}
+    return str(value)
+
+
+def _variable_digest(name: str, var: xr.Variable) -> str:
+    """SHA-256 of a variable's name, dims, shape, dtype, attributes and canonical values."""
+    header = {
+        "name": name,
+        "dims": [str(d) for d in var.dims],
+        "shape": list(var.shape),
+        "dtype": _dtype_label(var.dtype),
+        "attrs": {str(k): _canonical_attr(v) for k, v in var.attrs.items()},
+    }
+    digest = hashlib.sha256(json.dumps(header, sort_keys=True).encode("utf-8") + b"\n")
+    for block in _canonical_blocks(np.asarray(var.values)):
+        digest.update(block)
+    return digest.hexdigest()
+
+
+def _canonical_blocks(values: np.ndarray, block: int = 1 << 24) -> Iterator[memoryview]:
+    """The values as bytes that do not depend on the format or engine that stored them.
+
+    Numbers little-endian with every NaN as the same NaN; booleans as one byte; datetimes and
+    timedeltas as int64 nanoseconds; strings (fixed-width, objects or bytes) as UTF-32 at the
+    width of the longest one. Raises ``ValueError`` for anything else (Python objects).
+    """
+    kind = values.dtype.kind
+    if kind in "OS":
+        flat = values.ravel().tolist()
+        if all(isinstance(x, bytes) for x in flat):
+            flat = [x.decode("utf-8", "surrogateescape") for x in flat]
+        if not all(isinstance(x, str) for x in flat):
+            raise ValueError(f"values of dtype {values.dtype} cannot be checked")
+        values = np.array(flat, dtype=str).reshape(values.shape)
+        kind = "U"
+    if kind == "U":
+        width = int(np.strings.str_len(values).max()) if values.size else 0
+        canonical = values.astype(f"<U{max(width, 1)}")
+    elif kind == "M":
+        canonical = values.astype("datetime64[ns]").view("<i8")
+    elif kind == "m":
+        canonical = values.astype("timedelta64[ns]").view("<i8")
+    elif kind == "b":
+        canonical = values.astype(np.uint8)
+    elif kind in "iufc":
+        if kind in "fc":
+            nan = np.isnan(values)
+            if nan.any():
+                values = np.where(nan, np.nan, values).astype(values.dtype)
+        canonical = values.astype(values.dtype.newbyteorder("<"), copy=False)
+    else:
+        raise ValueError(f"values of dtype {values.dtype} cannot be checked")
+    raw = np.ascontiguousarray(canonical).reshape(-1).view(np.uint8)
+    for start in range(0, raw.size, block):
+        yield memoryview(raw[start : start + block])
