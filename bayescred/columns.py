@@ -19,7 +19,7 @@ DEFAULT_OUTCOME_KINDS: dict[str, OutcomeKind] = {
 
 
 class ColumnMap(BaseModel):
-    """Names of the panel's columns for each role (defaults of DESIGN section 2).
+    """Names of the panel's columns for each role (defaults of ``docs/design.md`` section 2).
 
     Examples
     --------

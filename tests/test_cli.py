@@ -466,3 +466,20 @@ def test_help_imports_no_numerical_stack() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_parquet_without_pyarrow_names_the_extra(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *a: None if name in ("pyarrow", "fastparquet") else real(name, *a),
+    )
+    code, _, err = call(capsys, "check-data", str(tmp_path / "panel.parquet"))
+    assert_bad_input(code, err, "pip install 'bayescred[parquet]'")
+    code, _, err = call(capsys, "simulate", "--out", str(tmp_path / "panel.parquet"))
+    assert_bad_input(code, err, "pip install 'bayescred[parquet]'")

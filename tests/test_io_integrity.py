@@ -27,9 +27,9 @@ import pytest
 import xarray as xr
 
 from bayescred.errors import FitFileError
-from bayescred.fit import io as fit_io
-from bayescred.fit.io import CHECKSUM_ATTR, FORMAT_VERSION, load_fit, save_fit
-from bayescred.fit.result import CredentialFit
+from bayescred.facade import CredentialFit, load_fit
+from bayescred.inference import io as fit_io
+from bayescred.inference.io import CHECKSUM_ATTR, FORMAT_VERSION, save_fit
 
 #: A damaged file must be refused (or found identical) within this many seconds.
 SECONDS = 5.0
@@ -40,7 +40,7 @@ N_POSITIONS = 40
 LOADER = r"""
 import json, sys, time, warnings
 from bayescred.errors import FitFileError
-from bayescred.fit.io import load_fit
+from bayescred.facade import load_fit
 reference = load_fit(sys.argv[1]).tree
 for line in sys.stdin:
     case = json.loads(line)

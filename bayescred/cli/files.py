@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,12 @@ def check_data_suffix(path: str | Path, what: str = "data file") -> Path:
         raise CLIError(
             f"{what} {str(p)!r}: unsupported file type {p.suffix or '(no suffix)'!r}; "
             f"use {', '.join(DATA_SUFFIXES)}"
+        )
+    if suffix(p) == ".parquet" and not any(
+        importlib.util.find_spec(engine) for engine in ("pyarrow", "fastparquet")
+    ):
+        raise CLIError(
+            f"{what} {str(p)!r}: .parquet files need pyarrow: pip install 'bayescred[parquet]'"
         )
     return p
 

@@ -1,10 +1,10 @@
 """Settings of the panel simulator and the named presets (``paper``).
 
 :class:`SimulationSettings` holds every switch of the data-generating process described in
-DESIGN section 3; :func:`bayescred.data.simulate.simulate` turns settings and a seed into a
-panel. The ``paper`` preset (:func:`paper_preset`) is calibrated to the findings of Kässi &
-Lehdonvirta (J. Human Resources 59(4), 2024); the calibration figures are listed in its
-docstring and checked by ``tests/test_simulate.py``.
+``docs/design.md`` section 3; :func:`bayescred.data.simulate.simulate` turns settings and a
+seed into a panel. The ``paper`` preset (:func:`paper_preset`) is calibrated to the findings
+of Kässi & Lehdonvirta (J. Human Resources 59(4), 2024); the calibration figures are listed
+in its docstring and checked by ``tests/test_simulate.py``.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class GroupTruth:
 
 @dataclass(frozen=True)
 class SimulationSettings:
-    """Every switch of the simulated data-generating process (DESIGN section 3).
+    """Every switch of the simulated data-generating process (``docs/design.md`` section 3).
 
     Change a switch with :func:`dataclasses.replace`; values are checked on construction.
 

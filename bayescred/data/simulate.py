@@ -1,6 +1,6 @@
 """Simulate worker-period panels from the credential model's data-generating process.
 
-The process follows DESIGN section 3; every switch is a field of
+The process follows ``docs/design.md`` section 3; every switch is a field of
 :class:`~bayescred.data.presets.SimulationSettings`. Credential curves, next-credential gains
 and track-record modifiers are evaluated with :mod:`bayescred.maths.curves` (``xp = numpy``),
 the same formulas the PyMC model uses, and the track record is standardised with

@@ -62,7 +62,7 @@ def validate(
     columns
         Column name per role: a :class:`ColumnMap`, a dict such as
         ``{"worker": "freelancer_id"}`` (roles not given keep their defaults), or None for
-        the defaults of DESIGN section 2.
+        the defaults of ``docs/design.md`` section 2.
     outcome
         Name of the outcome column, or None to validate the panel without one.
     outcome_kind

@@ -16,7 +16,7 @@ A saved fit is one file holding the fit's whole :class:`xarray.DataTree`: every 
     the file against it.
 ``bayescred_checksums``
     JSON: SHA-256 checksums of everything the fit is made of (see *Integrity*). It describes
-    the file, not the fit: :func:`load_fit` verifies it and leaves it out of the loaded tree,
+    the file, not the fit: :func:`load_tree` verifies it and leaves it out of the loaded tree,
     and :func:`save_fit` computes it afresh.
 
 Formats
@@ -64,7 +64,7 @@ seconds instead of giving wrong numbers or hanging:
   refused as such, and it lists every group and variable with its shape, so a missing, added
   or resized variable is refused before any data are read.
 
-:func:`load_fit` reads the whole file into memory, runs the checks that give the most specific
+:func:`load_tree` reads the whole file into memory, runs the checks that give the most specific
 message first (format, spec hash, schema) and then verifies every checksum. Three measures
 guard the reading itself against damage that the HDF5 library does not survive in reasonable
 time, none of them a timeout:
@@ -149,7 +149,7 @@ __all__ = ["FORMAT_VERSION", "load_tree", "save_fit"]
 
 #: Layout version written to ``bayescred_format``; files with a higher version are refused.
 FORMAT_VERSION = "2"
-#: The oldest layout version :func:`load_fit` reads (with a warning when it has no checksums).
+#: The oldest layout version :func:`load_tree` reads (with a warning when it has no checksums).
 OLDEST_FORMAT = "1"
 #: The first layout version with ``bayescred_checksums``.
 CHECKSUM_FORMAT = "2"
@@ -925,7 +925,7 @@ def _parse_table(text: Any, where: str) -> dict[str, Any]:
 def _check_shapes(tree: xr.DataTree, where: str) -> None:
     """Before any value is read: the groups, variables and shapes the checksum table lists.
 
-    Files without a table (format 1, or not a fit at all) pass; :func:`load_fit` deals with
+    Files without a table (format 1, or not a fit at all) pass; :func:`load_tree` deals with
     them.
     """
     if CHECKSUM_ATTR not in tree.attrs:
