@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bayescred.data import Panel, validate
     from bayescred.facade import CredentialFit, CredentialModel
     from bayescred.facade import load_fit as load
+    from bayescred.reporting.etable import etable
     from bayescred.reporting.html import report
     from bayescred.spec import ModelSpec, load_spec
 
@@ -38,6 +39,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "Panel": ("bayescred.data", "Panel"),
     "compare": ("bayescred.analysis.loo", "compare"),
     "datasets": ("bayescred.datasets", None),
+    "etable": ("bayescred.reporting.etable", "etable"),
     "load": ("bayescred.facade", "load_fit"),
     "load_spec": ("bayescred.spec", "load_spec"),
     "report": ("bayescred.reporting.html", "report"),
@@ -57,6 +59,7 @@ __all__ = [
     "__version__",
     "compare",
     "datasets",
+    "etable",
     "load",
     "load_spec",
     "report",
