@@ -28,6 +28,7 @@ import xarray as xr
 
 from bayescred.errors import FitFileError
 from bayescred.facade import CredentialFit, load_fit
+from bayescred.inference import integrity
 from bayescred.inference import io as fit_io
 from bayescred.inference.io import CHECKSUM_ATTR, FORMAT_VERSION, save_fit
 
@@ -349,7 +350,7 @@ def test_edited_values_attributes_and_table_are_refused(saved_nc: Path, tmp_path
     entry["sha256"] = "0" * 64
     with pytest.raises(FitFileError, match="checksum table .* was edited or damaged"):
         load_fit(edited(lambda f: f.attrs.__setitem__(CHECKSUM_ATTR, json.dumps(table))))
-    table["table_sha256"] = fit_io._table_digest(table)  # a consistent but false table
+    table["table_sha256"] = integrity.table_digest(table)  # a consistent but false table
     with pytest.raises(FitFileError, match=r"no longer match .*\(/posterior/mu_beta\)"):
         load_fit(edited(lambda f: f.attrs.__setitem__(CHECKSUM_ATTR, json.dumps(table))))
     with pytest.raises(FitFileError, match=f"lacks {CHECKSUM_ATTR}"):
