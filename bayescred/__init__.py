@@ -15,11 +15,13 @@ from bayescred.data import ColumnMap, Panel, validate
 from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecError
 from bayescred.facade import CredentialFit, CredentialModel
 from bayescred.facade import load_fit as load
+from bayescred.inference.compiled import CompiledModelCache
 from bayescred.reporting.html import report
 from bayescred.spec import ModelSpec, load_spec
 
 __all__ = [
     "ColumnMap",
+    "CompiledModelCache",
     "ConvergenceWarning",
     "CredentialFit",
     "CredentialModel",
