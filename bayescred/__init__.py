@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from bayescred.data import Panel, validate
     from bayescred.facade import CredentialFit, CredentialModel
     from bayescred.facade import load_fit as load
+    from bayescred.inference.compiled import CompiledModelCache
     from bayescred.reporting.etable import etable
     from bayescred.reporting.html import report
     from bayescred.spec import ModelSpec, load_spec
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 #: Public name -> (module, attribute in it; None for the module itself).
 _LAZY: dict[str, tuple[str, str | None]] = {
     "ColumnMap": ("bayescred.columns", "ColumnMap"),
+    "CompiledModelCache": ("bayescred.inference.compiled", "CompiledModelCache"),
     "CredentialFit": ("bayescred.facade", "CredentialFit"),
     "CredentialModel": ("bayescred.facade", "CredentialModel"),
     "ModelSpec": ("bayescred.spec", "ModelSpec"),
@@ -48,6 +50,7 @@ _LAZY: dict[str, tuple[str, str | None]] = {
 
 __all__ = [
     "ColumnMap",
+    "CompiledModelCache",
     "ConvergenceWarning",
     "CredentialFit",
     "CredentialModel",

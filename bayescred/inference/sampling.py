@@ -10,8 +10,11 @@ from typing import Any, Literal
 import numpy as np
 import pymc as pm
 import xarray as xr
+from pymc.backends.arviz import patch_nutpie_idata
+from pymc.util import get_random_generator
 
 from bayescred.errors import SpecError
+from bayescred.inference.compiled import CompiledModelCache
 from bayescred.model.build import stored_variables
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
@@ -54,8 +57,28 @@ def run_sampler(
     progressbar: bool,
     target_accept: float,
     low_rank_mass_matrix: bool = True,
+    cache: CompiledModelCache | None = None,
 ) -> xr.DataTree:
-    """Sample ``model`` with NUTS and return the DataTree described in :func:`attach_design`."""
+    """Sample ``model`` with NUTS and return the DataTree described in :func:`attach_design`.
+
+    Parameters
+    ----------
+    model, design
+        The PyMC model and the design it was built from.
+    draws, tune, chains
+        Kept draws, tuning steps and chains (``min(chains, 4)`` run in parallel).
+    random_seed
+        Seed of the draws (``None``: fresh entropy). The same seed gives the same draws
+        whether the compiled model comes from ``cache`` or is compiled afresh.
+    sampler
+        ``nutpie`` (compiled through :mod:`bayescred.inference.compiled`), ``pymc`` or
+        ``numpyro`` (through ``pm.sample``, never cached).
+    progressbar, target_accept, low_rank_mass_matrix
+        Sampler settings (the low-rank mass matrix adaptation is nutpie's).
+    cache
+        Compiled models to reuse (nutpie only): a model with the same graph up to its data,
+        shapes included, is not compiled again. ``None`` compiles for this fit only.
+    """
     if sampler not in ("nutpie", "pymc", "numpyro"):
         raise SpecError(f"unknown sampler {sampler!r}; allowed: nutpie, pymc, numpyro")
     if sampler == "numpyro":
@@ -71,30 +94,90 @@ def run_sampler(
         # low-rank mass-matrix update triples the ESS per second of the group means here
         nuts["adaptation"] = "low_rank"
     init = effect_initial_values(model, design)
-    jitter = {rv for rv in model.free_RVs if rv.name not in init}
-    extra: dict[str, Any] = {"initvals": init}
-    if sampler == "nutpie":
-        extra["compile_kwargs"] = {"jitter_rvs": jitter}
     start = time.perf_counter()
-    with model:
-        tree = pm.sample(
+    if sampler == "nutpie":
+        tree = sample_nutpie(
+            model,
+            var_names=stored_variables(model, design),
+            initial_values=init,
+            cache=CompiledModelCache(maxsize=0) if cache is None else cache,
             draws=draws,
             tune=tune,
             chains=chains,
-            cores=min(chains, 4),
             random_seed=random_seed,
-            nuts_sampler=sampler,
             progressbar=progressbar,
-            var_names=stored_variables(model, design),
-            compute_convergence_checks=False,
             nuts=nuts,
-            **extra,
         )
+    else:
+        with model:
+            tree = pm.sample(
+                draws=draws,
+                tune=tune,
+                chains=chains,
+                cores=min(chains, 4),
+                random_seed=random_seed,
+                nuts_sampler=sampler,
+                progressbar=progressbar,
+                var_names=stored_variables(model, design),
+                compute_convergence_checks=False,
+                nuts=nuts,
+                initvals=init,
+            )
     elapsed = time.perf_counter() - start
     assert isinstance(tree, xr.DataTree)
     out = attach_design(tree, design, sampler=sampler, wall_time=elapsed)
     out.attrs["target_accept"] = float(target_accept)
     return out
+
+
+def nutpie_seed(random_seed: int | None, chains: int) -> int:
+    """The seed nutpie gets from ``pm.sample(random_seed=..., chains=...)``.
+
+    PyMC spawns one generator per chain from ``random_seed`` and passes the first one's draw
+    to nutpie; the same rule keeps a seed's draws what they were under ``pm.sample``.
+    """
+    rngs = get_random_generator(random_seed).spawn(chains)
+    return int(rngs[0].integers(2**30))
+
+
+def sample_nutpie(
+    model: pm.Model,
+    *,
+    var_names: list[str],
+    initial_values: dict[str, Any],
+    cache: CompiledModelCache,
+    draws: int,
+    tune: int,
+    chains: int,
+    random_seed: int | None,
+    progressbar: bool,
+    nuts: dict[str, Any],
+) -> xr.DataTree:
+    """Sample ``model`` with nutpie, compiling it only when ``cache`` has no model like it.
+
+    Does what ``pm.sample(nuts_sampler="nutpie", initvals=initial_values, var_names=...,
+    compile_kwargs={"jitter_rvs": <the other free variables>})`` does (same seed rule, same
+    ``tune >= 1``, same data groups and posterior attributes), with the compilation step
+    looked up in ``cache`` (:class:`~bayescred.inference.compiled.CompiledModelCache`).
+    """
+    import nutpie
+
+    entry, _ = cache.entry(model, var_names=var_names, initial_values=initial_values)
+    compiled = entry.for_model(model, initial_values)
+    start = time.time()
+    tree = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=max(tune, 1),  # nuts-rs needs a tuning step (pm.sample does the same)
+        chains=chains,
+        cores=min(chains, 4),
+        seed=nutpie_seed(random_seed, chains),
+        save_warmup=False,
+        progress_bar=progressbar,
+        **nuts,
+    )
+    patch_nutpie_idata(tree, model, sampling_time=time.time() - start)
+    return tree
 
 
 def effect_initial_values(model: pm.Model, design: ModelDesign) -> dict[str, Any]:
@@ -134,9 +217,20 @@ def _part_initial_values(model: pm.Model, part: Part) -> dict[str, Any]:
         if naming(name) in free:
             mean = design.priors[name].mu
             values[naming(name)] = np.full(
-                model[naming(name)].eval().shape, 0.0 if mean is None else mean
+                variable_shape(model, naming(name)), 0.0 if mean is None else mean
             )
     return values
+
+
+def variable_shape(model: pm.Model, name: str) -> tuple[int, ...]:
+    """Shape of variable ``name`` from its dims (no graph evaluation, which compiles)."""
+    dims = model.named_vars_to_dims.get(name)
+    if dims:
+        return tuple(len(model.coords[d]) for d in dims)
+    var = model[name]
+    if var.type.ndim == 0:
+        return ()
+    return tuple(var.shape.eval())  # pragma: no cover - every non-scalar variable has dims
 
 
 def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:

@@ -5,14 +5,27 @@ Precedence: a prior written in the spec wins; otherwise the family's default is 
 family gives: the outcome's sd for Gaussian outcomes (so the defaults are weakly informative
 on the scale of the standardised data), a unit scale on a link scale (log, logit). The
 resolved priors are stored with every fit.
+
+A prior's parameters enter the PyMC model as entries of one float64 shared vector per model
+(:data:`PRIOR_PARAMETERS`, :func:`prior_parameter`), not as constants: the defaults depend on
+the data (the outcome's mean and sd, the covariates' sds), and a compiled model is reused for
+new data of the same shape only when nothing data-dependent is baked into its graph (see
+:mod:`bayescred.inference.compiled`). The vector is not registered as model data, so it appears
+in neither ``model.to_graphviz()`` nor a fit's ``constant_data``. (As constants, parameters
+that float32 represents exactly, such as ``sigma = 10``, were float32 and the prior's
+normalising constant was computed in float32; it is now float64 throughout, which moves the
+log density by a constant of the order of 1e-7 and its gradient only by rounding.)
 """
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 import pymc as pm
+import pytensor
+from pytensor.compile.sharedvalue import SharedVariable
 
 from bayescred.spec import PriorSpec
 
@@ -50,9 +63,49 @@ def linear_predictor_priors(
     return priors
 
 
+#: Name of the shared vector holding the prior parameters of a model.
+PRIOR_PARAMETERS = "prior_parameters"
+
+_TABLES: weakref.WeakKeyDictionary[pm.Model, tuple[SharedVariable, list[str]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def prior_parameter(variable: str, parameter: str, value: float) -> Any:
+    """A prior's parameter: one entry of the model's shared vector :data:`PRIOR_PARAMETERS`.
+
+    The entry is named ``{variable}.{parameter}`` (:func:`prior_parameter_names`). Its value can
+    change without rebuilding or recompiling the model, and the log density is the same
+    function of it as of a constant. One vector rather than a shared scalar per parameter:
+    every shared variable is an argument of the compiled log density, and numba's compile
+    time grows with their number.
+    """
+    model = pm.modelcontext(None)
+    table = _TABLES.get(model)
+    if table is None:
+        vector = pytensor.shared(np.zeros(0), name=PRIOR_PARAMETERS)
+        assert isinstance(vector, SharedVariable)
+        table = (vector, [])
+        _TABLES[model] = table
+    vector, names = table
+    vector.set_value(np.append(vector.get_value(), float(value)))
+    names.append(f"{variable}.{parameter}")
+    entries: Any = vector  # a shared tensor (the stubs know only SharedVariable)
+    return entries[len(names) - 1]
+
+
+def prior_parameter_names(model: pm.Model) -> list[str]:
+    """The names of the entries of ``model``'s prior-parameter vector, in order."""
+    table = _TABLES.get(model)
+    return [] if table is None else list(table[1])
+
+
 def prior_distribution(name: str, prior: PriorSpec, **kwargs: Any) -> Any:
-    """Create the PyMC random variable ``name`` with the given prior inside the model context."""
-    a = prior.parameters()
+    """Create the PyMC random variable ``name`` with the given prior inside the model context.
+
+    The prior's parameters are shared variables (:func:`prior_parameter`).
+    """
+    a = {k: prior_parameter(name, k, v) for k, v in prior.parameters().items()}
     match prior.dist:
         case "normal":
             return pm.Normal(name, mu=a["mu"], sigma=a["sigma"], **kwargs)

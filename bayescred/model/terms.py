@@ -28,7 +28,7 @@ from bayescred.maths.curves import (
 )
 from bayescred.model.design import ModelDesign
 from bayescred.model.parts import PLAIN, Naming, Part
-from bayescred.model.priors import prior_distribution
+from bayescred.model.priors import prior_distribution, prior_parameter
 
 
 def model_coords(design: ModelDesign, naming: Naming = PLAIN) -> dict[str, Any]:
@@ -187,7 +187,7 @@ def linear_predictor(part: Part) -> tuple[dict[str, Any], Any]:
     mean = credential_term(design, data, n)
     if spec.period_effects and p.n_periods > 1:
         if "tau" in spec.priors:  # fixed-scale prior: period fixed effects when wide
-            sigma_tau = spec.priors["tau"].parameters()["sigma"]
+            sigma_tau = prior_parameter(n("tau"), "sigma", spec.priors["tau"].parameters()["sigma"])
         else:
             sigma_tau = prior_distribution(n("sigma_tau"), design.priors["sigma_tau"])
         if part.family.noncentred_period_effects:

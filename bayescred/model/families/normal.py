@@ -22,6 +22,9 @@ from bayescred.model.priors import linear_predictor_priors, prior_distribution
 from bayescred.model.terms import OUTCOME_VAR, WORKER_LOGLIK, intercept_mean, latent_intercepts
 from bayescred.spec import ModelSpec, PriorSpec
 
+#: Name of the rows-per-worker data of the closed-form likelihoods (data, not a constant, so
+#: that a compiled model can be reused for a new panel of the same shape).
+PERIODS_PER_WORKER = "periods_per_worker"
 #: Worker effects whose intercepts the Gaussian likelihood integrates out in closed form.
 CLOSED_FORM_EFFECTS: tuple[str, ...] = ("within", "random", "correlated")
 
@@ -59,7 +62,9 @@ class Normal(Family):
             eta = latent_intercepts(design, data, mean, n)
             self.observe(part, eta, data["y"], sigma)
             return
-        counts = pt.as_tensor(design.panel.periods_per_worker().astype(float))
+        counts = pm.Data(
+            n(PERIODS_PER_WORKER), design.panel.periods_per_worker().astype(float), dims=n.worker
+        )
         d = data["y"] - mean
         if effects == "within":
             ll = within_loglik(pt, d, data["worker_idx"], counts, sigma)
