@@ -311,6 +311,48 @@ class ModelSpec(_Strict):
             raise ValueError("covariates must not repeat a column")
         return self
 
+    # ------------------------------------------------------------------ display
+    def describe(self) -> list[tuple[str, str]]:
+        """(label, value) rows: what the spec sets, in words (``repr`` and Jupyter)."""
+        eff, pool = self.effect, self.effect.pooling
+        rows = [
+            ("outcome", f"{self.outcome.column} ({self.outcome.likelihood} likelihood)"),
+            ("credential effect", f"{eff.curve} curve, {eff.modifier} track-record modifier"),
+            ("pooling", f"beta {pool.beta}, lambda {pool.lambda_}, gamma {pool.gamma}"),
+        ]
+        if self.extensive is not None:
+            ext = self.extensive
+            rows.append(("extensive part", f"{ext.curve} curve, {ext.modifier} modifier"))
+        s = self.sampling
+        rows += [
+            ("worker effects", self.worker_effects),
+            ("period effects", "yes" if self.period_effects else "no"),
+            ("covariates", ", ".join(self.covariates) or "none"),
+            ("priors set in the spec", ", ".join(sorted(self.priors)) or "none (defaults)"),
+            (
+                "sampling",
+                f"{s.sampler}, {s.chains} chains x {s.draws} draws after {s.tune} tuning steps, "
+                f"target_accept {s.target_accept:g}",
+            ),
+        ]
+        return rows
+
+    def __repr__(self) -> str:
+        head = f"ModelSpec {self.name!r}" + (f": {self.description}" if self.description else "")
+        return "\n".join([head, *(f"  {label}: {value}" for label, value in self.describe())])
+
+    def _repr_html_(self) -> str:
+        import html
+
+        e = html.escape
+        rows = "".join(
+            f"<tr><th style='text-align:left'>{e(k)}</th><td>{e(v)}</td></tr>"
+            for k, v in self.describe()
+        )
+        description = f"<p>{e(self.description)}</p>" if self.description else ""
+        title = f"<h3>ModelSpec <code>{e(self.name)}</code></h3>"
+        return f"<div>{title}{description}<table>{rows}</table></div>"
+
     # ------------------------------------------------------------------ TOML
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ModelSpec:

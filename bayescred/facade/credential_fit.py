@@ -130,16 +130,21 @@ class CredentialFit:
         """One-sentence convergence verdict."""
         return self._diagnostics.verdict
 
+    @cached_property
+    def _text(self) -> str:
+        from bayescred.facade.display import fit_text
+
+        return fit_text(self)
+
     def __repr__(self) -> str:
-        info = self.design_info
-        post = self.tree["posterior"]
-        return (
-            f"<CredentialFit {self.spec.name!r}: outcome {info['outcome']!r}, "
-            f"{self.spec.outcome.likelihood} likelihood, {self.spec.worker_effects} worker "
-            "effects, "
-            f"{self.spec.effect.curve} curve; {info['rows_used']} rows of {info['workers_used']} "
-            f"workers; {post.sizes['chain']} chains x {post.sizes['draw']} draws>"
-        )
+        """The spec, the data used, the verdict, the headline effect and the population
+        parameters, as text (the same as the HTML view in Jupyter)."""
+        return self._text
+
+    def _repr_html_(self) -> str:
+        from bayescred.facade.display import fit_html
+
+        return fit_html(self)
 
     def parameter_names(self) -> list[str]:
         """Names of the parameters :meth:`summary` reports."""
