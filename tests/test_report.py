@@ -9,7 +9,6 @@ import importlib
 import io
 import json
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import matplotlib.image as mpimg
 import pandas as pd
 import pytest
+from browser import chromium, chromium_args
 
 import bayescred as bc
 from bayescred.reporting.html import SECTIONS, default_profiles, report
@@ -178,30 +178,6 @@ def test_missing_checks_leave_a_note(
 
 
 # ------------------------------------------------------------------ headless Chromium
-def _chromium() -> str:
-    for name in ("chromium", "chromium-browser", "google-chrome", "/usr/bin/chromium"):
-        found = shutil.which(name)
-        if found:
-            return found
-    pytest.skip("Chromium is not installed (apt-get install chromium); browser render skipped")
-
-
-def _chromium_args(binary: str, profile: Path) -> list[str]:
-    return [
-        binary,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-    ]
-
-
 IMAGE_PROBE = """<script>
 window.addEventListener("load", function () {
   var images = Array.prototype.slice.call(document.images);
@@ -218,11 +194,11 @@ window.addEventListener("load", function () {
 def test_report_renders_in_headless_chromium(
     report_path: Path, parsed: ReportParser, tmp_path: Path
 ) -> None:
-    binary = _chromium()
+    binary = chromium()
     shot = tmp_path / "report.png"
     run = subprocess.run(
         [
-            *_chromium_args(binary, tmp_path / "profile-shot"),
+            *chromium_args(binary, tmp_path / "profile-shot"),
             "--window-size=1280,4000",
             "--force-device-scale-factor=1",
             "--hide-scrollbars",
@@ -250,7 +226,7 @@ def test_report_renders_in_headless_chromium(
     )
     run = subprocess.run(
         [
-            *_chromium_args(binary, tmp_path / "profile-dom"),
+            *chromium_args(binary, tmp_path / "profile-dom"),
             "--virtual-time-budget=10000",
             "--dump-dom",
             probe.resolve().as_uri(),

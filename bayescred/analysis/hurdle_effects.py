@@ -48,6 +48,7 @@ from bayescred.analysis.effects import (
 )
 from bayescred.analysis.levels import (
     draw_parameters,
+    intercept_level,
     posterior_intercepts,
     profile_level,
     sd_or_none,
@@ -57,6 +58,7 @@ from bayescred.analysis.predictor import (
     credential_effect,
     effect_draws,
     mean_without_intercepts,
+    stack_draws,
 )
 from bayescred.maths.quadrature import marginal_probability
 from bayescred.model.design import ModelDesign
@@ -230,9 +232,7 @@ def hurdle_average_effect(
     int_params = effect_draws(int_post, pos.design.spec)
     params = draw_parameters(int_post, pos.family.parameters)
     int_eta = (
-        _every_row_intensive(family, pos, int_post, design)
-        if (family.change_depends_on_level)
-        else None
+        _every_row_intensive(pos, int_post, design) if (family.change_depends_on_level) else None
     )
     labels = [str(g) for g in p.group_labels]
     n_scopes = len(labels) if by == "group" else 1
@@ -282,7 +282,7 @@ def hurdle_average_effect(
 
 
 def _every_row_intensive(
-    family: HurdleFamily, pos: Part, int_post: xr.Dataset, design: ModelDesign
+    pos: Part, int_post: xr.Dataset, design: ModelDesign
 ) -> Callable[[slice], np.ndarray]:
     """The intensive predictor (intercepts included) of every row, per draw, by row chunk.
 
@@ -295,10 +295,10 @@ def _every_row_intensive(
     n_draws = int_post.sizes["chain"] * int_post.sizes["draw"]
     draws = np.arange(n_draws)
     kept = np.unique(p.worker_codes[pos.rows]) if pos.rows is not None else np.arange(p.n_workers)
-    mean = np.asarray(int_post["mu_alpha"].values).reshape(-1)[:, None] * np.ones(p.n_workers)
-    if "psi" in int_post:
-        psi = np.asarray(int_post["psi"].values).reshape(n_draws, -1)
-        mean = mean + psi @ every_row.mundlak_matrix().T
+    psi = stack_draws(int_post["psi"]) if "psi" in int_post else None
+    worker_means = every_row.mundlak_matrix() if psi is not None else None
+    at_mean = intercept_level(stack_draws(int_post["mu_alpha"]), psi, worker_means)
+    mean = np.broadcast_to(at_mean, (n_draws, p.n_workers)).copy()
     if pos.design.spec.worker_effects != "none":
         mean[:, kept] = posterior_intercepts(int_post, pos.design)
 

@@ -21,6 +21,20 @@ from bayescred.analysis.predictor import stack_draws
 from bayescred.model.design import ModelDesign
 
 
+def intercept_level(
+    mu_alpha: np.ndarray | float,
+    psi: np.ndarray | None = None,
+    worker_means: np.ndarray | None = None,
+) -> np.ndarray:
+    """The intercepts' mean ``mu_alpha [+ psi @ worker_means']`` with a trailing worker axis
+    (of length 1 without Mundlak terms); leading draw dims as in
+    :func:`intercepts_from_offsets`."""
+    level = np.asarray(mu_alpha, dtype=float)[..., None]
+    if psi is not None and worker_means is not None:
+        level = level + np.asarray(psi) @ worker_means.T
+    return np.asarray(level)
+
+
 def intercepts_from_offsets(
     mu_alpha: np.ndarray | float,
     sigma_alpha: np.ndarray | float,
@@ -33,9 +47,7 @@ def intercepts_from_offsets(
     Arrays may carry leading draw dims (``mu_alpha`` ``(draws,)``, ``psi`` ``(draws, k)``,
     ``alpha_offset`` ``(draws, workers)``) or be one draw's values.
     """
-    level = np.asarray(mu_alpha, dtype=float)[..., None]
-    if psi is not None and worker_means is not None:
-        level = level + np.asarray(psi) @ worker_means.T
+    level = intercept_level(mu_alpha, psi, worker_means)
     return np.asarray(level + np.asarray(sigma_alpha, dtype=float)[..., None] * alpha_offset)
 
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 import arviz as az
 import numpy as np
@@ -34,6 +34,7 @@ import xarray as xr
 
 from bayescred.analysis.predictor import chunks, mean_without_intercepts
 from bayescred.analysis.replicate import Replicator, posterior_replicator
+from bayescred.inference.io import HasTree
 from bayescred.inference.reconstruct import design_from_tree
 from bayescred.model.build import build_model
 from bayescred.model.families import family_of
@@ -44,12 +45,6 @@ from bayescred.model.terms import OUTCOME_VAR, WORKER_LOGLIK
 CHUNK_ELEMENTS = 1_000_000
 
 
-class HasTree(Protocol):
-    """Anything holding a fit's DataTree as ``.tree`` (a :class:`~bayescred.CredentialFit`)."""
-
-    tree: xr.DataTree
-
-
 def _worker_loglik_draw(
     rep: Replicator, j: int, y: np.ndarray, m: np.ndarray, counts: np.ndarray
 ) -> np.ndarray:
@@ -58,7 +53,7 @@ def _worker_loglik_draw(
     codes = design.panel.worker_codes
     d = y - m
     effects = design.spec.worker_effects
-    params = {**rep.draw_parameters(j), **{k: v[j] for k, v in rep.flat.items()}}
+    params = {k: v[j] for k, v in rep.flat.items()}
     if family.closed_form(effects):
         assert isinstance(family, Normal)
         mean = rep.intercept_mean(j) if effects != "within" else 0.0

@@ -34,6 +34,20 @@ PARAMETER_DESCRIPTIONS: dict[str, str] = {
 }
 
 SAMPLE_DIMS = ("chain", "draw")
+#: Suffix of the per-group parameters (``beta_group``); the others are population-level.
+GROUP_LEVEL_SUFFIX = "_group"
+
+
+def group_level(table: pd.DataFrame) -> pd.Series:
+    """Whether each row of a :func:`summary_table` is a per-group element."""
+    return table["parameter"].str.endswith(GROUP_LEVEL_SUFFIX)
+
+
+def element_names(table: pd.DataFrame) -> pd.Series:
+    """Each row's element as one name: ``mu_beta``, ``gamma[z]``, ``beta_group[A]``."""
+    labels = table["label"].astype(str)
+    names = table["parameter"].astype(str)
+    return names.where(labels == "", names + "[" + labels + "]")
 
 
 def parameter_descriptions(

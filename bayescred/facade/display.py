@@ -7,9 +7,11 @@ the headline average effect of one more credential and the population parameters
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+from bayescred.analysis.summary import element_names, group_level
 
 if TYPE_CHECKING:
     from bayescred.facade.credential_fit import CredentialFit
@@ -59,12 +61,8 @@ def headline(fit: CredentialFit) -> list[str]:
 def population_parameters(fit: CredentialFit) -> pd.DataFrame:
     """The summary's population-level rows (no per-group elements)."""
     table = fit.summary()
-    keep = ~table["parameter"].str.endswith("_group")
-    return table.loc[keep, ["parameter", "label", *PARAMETER_COLUMNS]].reset_index(drop=True)
-
-
-def _name(row: Any) -> str:
-    return f"{row['parameter']}[{row['label']}]" if row["label"] else str(row["parameter"])
+    table = table[~group_level(table)].reset_index(drop=True)
+    return table.assign(name=element_names(table))[["name", *PARAMETER_COLUMNS]]
 
 
 def fit_text(fit: CredentialFit) -> str:
@@ -78,7 +76,7 @@ def fit_text(fit: CredentialFit) -> str:
     lines.append("  population parameters (mean, sd, HDI, bulk ESS, R-hat):")
     for _, r in params.iterrows():
         lines.append(
-            f"    {_name(r):<28} {r['mean']:+.4g}  {r['sd']:.3g}  "
+            f"    {r['name']:<28} {r['mean']:+.4g}  {r['sd']:.3g}  "
             f"[{r['hdi_low']:+.4g}, {r['hdi_high']:+.4g}]  {r['ess_bulk']:.0f}  {r['r_hat']:.3f}"
         )
     return "\n".join(lines)
@@ -99,7 +97,7 @@ def fit_html(fit: CredentialFit) -> str:
     head = "".join(f"<th>{e(c)}</th>" for c in ("parameter", *PARAMETER_COLUMNS))
     body = "".join(
         "<tr>"
-        + f"<td style='text-align:left'>{e(_name(r))}</td>"
+        + f"<td style='text-align:left'>{e(r['name'])}</td>"
         + "".join(
             f"<td>{r[c]:.4g}</td>" if c != "ess_bulk" else f"<td>{r[c]:.0f}</td>"
             for c in PARAMETER_COLUMNS

@@ -14,12 +14,11 @@ from matplotlib.figure import Figure
 
 from bayescred.analysis.effects import summarise_draws
 from bayescred.analysis.predictor import stack_draws
-from bayescred.analysis.summary import PARAMETER_DESCRIPTIONS
+from bayescred.analysis.summary import GROUP_LEVEL_SUFFIX, PARAMETER_DESCRIPTIONS
 from bayescred.plots import style
 from bayescred.spec import ModelSpec
 
 #: Group-level parameters (left out of the trace and rank plots by default).
-GROUP_LEVEL_SUFFIX = "_group"
 
 
 def population_parameters(posterior: xr.Dataset) -> list[str]:

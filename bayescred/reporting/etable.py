@@ -32,6 +32,7 @@ import pandas as pd
 
 from bayescred.analysis.diagnostics import MAX_RHAT, MIN_BFMI, MIN_ESS_PER_CHAIN
 from bayescred.analysis.loo import check_same_data
+from bayescred.analysis.summary import element_names, group_level
 from bayescred.facade.credential_fit import CredentialFit
 from bayescred.reporting.template import esc
 
@@ -382,14 +383,11 @@ def _parameter_rows(
     """Each model's summary rows to show, keyed ``name`` or ``name[label]`` (``row`` column)."""
     keyed = {}
     for model, table in summaries.items():
-        t = table.copy()
-        labels = t["label"].astype(str)
-        t["row"] = np.where(labels == "", t["parameter"], t["parameter"] + "[" + labels + "]")
-        keyed[model] = t
+        keyed[model] = table.assign(row=element_names(table))
     if parameters == "all":
         return keyed
     if parameters is None:
-        return {m: t[~t["parameter"].str.endswith("_group")] for m, t in keyed.items()}
+        return {m: t[~group_level(t)] for m, t in keyed.items()}
     wanted = [parameters] if isinstance(parameters, str) else list(parameters)
     if not all(isinstance(p, str) for p in wanted):
         raise TypeError("parameters= takes parameter names (strings), 'all' or None")

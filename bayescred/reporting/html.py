@@ -20,6 +20,7 @@ from arviz_plots import PlotCollection
 from matplotlib.figure import Figure
 
 from bayescred.analysis.effects import is_log_scale
+from bayescred.analysis.summary import group_level
 from bayescred.plots import FitPlots, style
 from bayescred.reporting.template import CSS, PAGE, esc, html_table, paragraph
 
@@ -213,17 +214,17 @@ def _diagnostics(fit: CredentialFit, plots: FitPlots) -> str:
 
 def _parameters(fit: CredentialFit, plots: FitPlots) -> str:
     table = fit.summary()
-    group_level = table["parameter"].str.endswith("_group")
+    is_group = group_level(table)
     cols = ["parameter", "label", "description", "mean", "sd", "hdi_low", "hdi_high"]
     cols += ["ess_bulk", "ess_tail", "r_hat"]
     pct = round(float(table.attrs.get("hdi_prob", 0.9)) * 100)
     parts = [
         "<h3>Population parameters</h3>",
-        html_table(table[~group_level], columns=cols, caption=f"Posterior summaries ({pct}% HDI)"),
+        html_table(table[~is_group], columns=cols, caption=f"Posterior summaries ({pct}% HDI)"),
         "<h3>Group parameters</h3>",
     ]
-    if group_level.any():
-        parts.append(html_table(table[group_level], columns=cols, caption=f"By group ({pct}% HDI)"))
+    if is_group.any():
+        parts.append(html_table(table[is_group], columns=cols, caption=f"By group ({pct}% HDI)"))
     else:
         parts.append(paragraph("Every group shares the population values (complete pooling)."))
     parts.append(
