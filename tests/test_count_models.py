@@ -203,9 +203,9 @@ def test_negative_binomial_check_and_log_likelihood(nb_fit: Any) -> None:
     assert not overall.loc[["mean", "zero_share"], "flag"].any()
     ll = fit.log_likelihood()
     sizes = fit.posterior.sizes
-    assert ll[OUTCOME_VAR].shape == (sizes["chain"], sizes["draw"], fit.design.panel.n_workers)
-    assert np.all(np.isfinite(ll[OUTCOME_VAR].values))
-    assert np.all(ll[OUTCOME_VAR].values <= 0)  # log probabilities of discrete outcomes
+    assert ll["y"].shape == (sizes["chain"], sizes["draw"], fit.design.panel.n_workers)
+    assert np.all(np.isfinite(ll["y"].values))
+    assert np.all(ll["y"].values <= 0)  # log probabilities of discrete outcomes
 
 
 def test_poisson_fit_to_overdispersed_counts_flags_the_zeros() -> None:

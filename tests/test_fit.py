@@ -120,10 +120,8 @@ def test_fit_methods_delegate_to_checks_and_loo(tiny_fit: bc.CredentialFit) -> N
     direct = checks.check(tiny_fit.tree, max_draws=20, random_seed=3)
     pd.testing.assert_frame_equal(mine, direct)
     ll = tiny_fit.log_likelihood()
-    assert ll["outcome"].dims == ("chain", "draw", "worker")
-    np.testing.assert_allclose(
-        ll["outcome"].values, loo.log_likelihood(tiny_fit.tree)["outcome"].values
-    )
+    assert ll["y"].dims == ("chain", "draw", "worker")
+    np.testing.assert_allclose(ll["y"].values, loo.log_likelihood(tiny_fit.tree)["y"].values)
     table = bc.compare({"a": tiny_fit, "b": tiny_fit})
     assert set(table.index) == {"a", "b"}
 

@@ -370,7 +370,7 @@ def test_posterior_check_covers_the_share_of_zeros(hurdle_fit: bc.CredentialFit)
 
 
 def test_log_likelihood_sums_the_parts(hurdle_fit: bc.CredentialFit) -> None:
-    ll = hurdle_fit.log_likelihood()["outcome"]
+    ll = hurdle_fit.log_likelihood()["y"]
     workers = hurdle_fit.design.panel.n_workers
     assert ll.shape[-1] == workers and np.isfinite(ll.values).all()
     # a worker with no earnings in any period contributes only the extensive part: the log

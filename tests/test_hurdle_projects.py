@@ -200,7 +200,7 @@ def test_checks_and_log_likelihood(tiny_fit: bc.CredentialFit) -> None:
     table = tiny_fit.check(max_draws=10, random_seed=0)
     assert "zero_share" in set(table["statistic"])
     assert table["p_value"].between(0, 1).all()
-    ll = tiny_fit.log_likelihood()["outcome"]
+    ll = tiny_fit.log_likelihood()["y"]
     assert ll.dims == ("chain", "draw", "worker")
     assert np.isfinite(ll.values).all() and (ll.values < 0).all()
 

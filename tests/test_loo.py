@@ -28,17 +28,17 @@ def quiet_loo(fit: bc.CredentialFit | xr.DataTree) -> Any:
 def test_log_likelihood_matches_the_model_deterministic(tiny_fit: bc.CredentialFit) -> None:
     ll = log_likelihood(tiny_fit.tree)
     ref = worker_loglik_pymc(tiny_fit.tree)["worker_loglik"]
-    assert ll["outcome"].dims == ("chain", "draw", "worker")
+    assert ll["y"].dims == ("chain", "draw", "worker")
     assert list(ll["worker"].values) == list(
         tiny_fit.tree["constant_data"].to_dataset()["worker"].values
     )
     np.testing.assert_allclose(
-        ll["outcome"].values, ref.transpose("chain", "draw", "worker").values, rtol=0, atol=1e-8
+        ll["y"].values, ref.transpose("chain", "draw", "worker").values, rtol=0, atol=1e-8
     )
     assert ll.attrs["unit"] == "worker" and ll.attrs["scale"] == "within-worker deviations"
     # evaluated in blocks of draws and rows: the blocking does not change the values
     small = log_likelihood(tiny_fit.tree, chunk_elements=100)
-    np.testing.assert_allclose(small["outcome"].values, ll["outcome"].values, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(small["y"].values, ll["y"].values, rtol=0, atol=1e-10)
 
 
 def test_random_effects_log_likelihood_matches_the_model(tiny_fit: bc.CredentialFit) -> None:
@@ -53,7 +53,7 @@ def test_random_effects_log_likelihood_matches_the_model(tiny_fit: bc.Credential
     ll = log_likelihood(tree)
     assert ll.attrs["scale"] == "outcome"
     ref = worker_loglik_pymc(tree)["worker_loglik"].transpose("chain", "draw", "worker")
-    np.testing.assert_allclose(ll["outcome"].values, ref.values, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(ll["y"].values, ref.values, rtol=0, atol=1e-8)
 
 
 def test_latent_log_likelihood_sums_row_densities_within_worker(tiny_fit: bc.CredentialFit) -> None:
@@ -69,7 +69,7 @@ def test_latent_log_likelihood_sums_row_densities_within_worker(tiny_fit: bc.Cre
     rows = rows["log_likelihood"]["outcome"] if isinstance(rows, xr.DataTree) else rows["outcome"]
     codes = xr.DataArray(tree["constant_data"].to_dataset()["worker_idx"].values, dims="obs")
     expected = rows.groupby(codes.rename("worker_code")).sum().transpose("chain", "draw", ...)
-    got = log_likelihood(tree)["outcome"]
+    got = log_likelihood(tree)["y"]
     np.testing.assert_allclose(got.values, expected.values, rtol=0, atol=1e-8)
 
 

@@ -17,7 +17,15 @@ no per-row density.
   move the intercept from its posterior to its prior and the Pareto k values are often high;
   ``worker_effects = "none"`` has no such problem.
 
-Memory is O(draws x workers) for the result plus O(chunk) for the work.
+Models whose likelihood has a density per row given the intercepts (latent intercepts,
+``worker_effects = "none"``) can also give it per row (``unit="row"``, dims ``obs``; for
+ArviZ's LOO-PIT and the like); leave-one-worker-out LOO sums those rows within worker.
+
+:func:`loo` and :func:`compare` use a fit's stored ``log_likelihood`` group when it has one
+(:meth:`bayescred.CredentialFit.add_groups`) and compute it otherwise.
+
+Memory is O(draws x workers) for the result plus O(chunk) for the work (``unit="row"``:
+O(draws x rows)).
 """
 
 from __future__ import annotations
@@ -28,21 +36,48 @@ from typing import Any, Literal
 
 import arviz as az
 import numpy as np
-import pandas as pd
 import pymc as pm
 import xarray as xr
 
+from bayescred.analysis.comparison import ComparisonTable
 from bayescred.analysis.predictor import chunks, mean_without_intercepts
 from bayescred.analysis.replicate import Replicator, posterior_replicator
 from bayescred.inference.io import HasTree
 from bayescred.inference.reconstruct import design_from_tree
 from bayescred.model.build import build_model
+from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.families.normal import Normal
-from bayescred.model.terms import OUTCOME_VAR, WORKER_LOGLIK
+from bayescred.model.terms import OBSERVED_VAR, WORKER_LOGLIK
 
 #: Elements of draws x rows evaluated at once.
 CHUNK_ELEMENTS = 1_000_000
+
+
+Unit = Literal["worker", "row"]
+
+
+def has_row_density(design: ModelDesign) -> bool:
+    """Whether the model's likelihood has a density per row (given the draw's intercepts).
+
+    Latent-intercept parts and ``worker_effects = "none"`` do; closed-form Gaussian parts
+    (``within``, ``random``, ``correlated``) integrate the intercepts out, so only the worker's
+    rows jointly have a density. A two-part model needs both parts to have one.
+    """
+    effects = design.spec.worker_effects
+    return not any(part.family.closed_form(effects) for part in family_of(design).parts(design))
+
+
+def _row_loglik_draw(rep: Replicator, j: int, y: np.ndarray, m: np.ndarray) -> np.ndarray:
+    """Per-row log density of draw ``j`` given its intercepts (not for closed-form parts)."""
+    family = rep.family
+    params = {k: v[j] for k, v in rep.flat.items()}
+    alpha = rep.intercepts(j, m, np.random.default_rng(0))  # stored intercepts: no randomness
+    a = alpha[rep.design.panel.worker_codes] if isinstance(alpha, np.ndarray) else alpha
+    if family.additive:
+        assert isinstance(family, Normal)
+        return np.asarray(family.residual_logpdf(y - m - a, params))
+    return np.asarray(family.row_logpdf(y, m + a, params))
 
 
 def _worker_loglik_draw(
@@ -51,79 +86,134 @@ def _worker_loglik_draw(
     """Per-worker log-likelihood of draw ``j`` (``m``: its predictor without intercepts)."""
     design, family = rep.design, rep.family
     codes = design.panel.worker_codes
-    d = y - m
     effects = design.spec.worker_effects
-    params = {k: v[j] for k, v in rep.flat.items()}
     if family.closed_form(effects):
         assert isinstance(family, Normal)
+        params = {k: v[j] for k, v in rep.flat.items()}
         mean = rep.intercept_mean(j) if effects != "within" else 0.0
-        return family.worker_loglik(d, codes, counts, effects, params, mean)
-    alpha = rep.intercepts(j, m, np.random.default_rng(0))  # stored intercepts: no randomness
-    a = alpha[codes] if isinstance(alpha, np.ndarray) else alpha
-    if family.additive:
-        assert isinstance(family, Normal)
-        lp = family.residual_logpdf(d - a, params)
-    else:
-        lp = family.row_logpdf(y, m + a, params)
+        return family.worker_loglik(y - m, codes, counts, effects, params, mean)
+    lp = _row_loglik_draw(rep, j, y, m)
     return np.bincount(codes, weights=lp, minlength=len(counts))
 
 
-def _worker_loglik(rep: Replicator, n_draws: int, chunk_elements: int) -> np.ndarray:
-    """Per-worker log-likelihood ``(draws, workers)`` of one single-part replicator's design."""
+def _loglik(rep: Replicator, n_draws: int, chunk_elements: int, unit: Unit) -> np.ndarray:
+    """Log-likelihood ``(draws, workers)`` or ``(draws, rows)`` of one single-part replicator."""
     design, p = rep.design, rep.design.panel
     y, counts = np.asarray(p.y, dtype=float), p.periods_per_worker().astype(float)
-    out = np.empty((n_draws, p.n_workers))
+    out = np.empty((n_draws, p.n_workers if unit == "worker" else p.n_rows))
     for draws in chunks(n_draws, max(1, chunk_elements // max(p.n_rows, 1))):
         sel = np.arange(draws.start, draws.stop)
         m = np.empty((len(sel), p.n_rows))
         for rows in chunks(p.n_rows, max(1, chunk_elements // len(sel))):
             m[:, rows] = mean_without_intercepts(rep.params, design, sel, rows)
         for i, j in enumerate(sel):
-            out[j] = _worker_loglik_draw(rep, int(j), y, m[i], counts)
+            if unit == "worker":
+                out[j] = _worker_loglik_draw(rep, int(j), y, m[i], counts)
+            else:
+                out[j] = _row_loglik_draw(rep, int(j), y, m[i])
         del m
     return out
 
 
-def log_likelihood(fit_tree: xr.DataTree, *, chunk_elements: int = CHUNK_ELEMENTS) -> xr.Dataset:
-    """Per-worker log-likelihood of every posterior draw (see the module docstring).
+def log_likelihood(
+    fit_tree: xr.DataTree, *, unit: Unit = "worker", chunk_elements: int = CHUNK_ELEMENTS
+) -> xr.Dataset:
+    """Pointwise log-likelihood of every posterior draw (see the module docstring).
 
     Parameters
     ----------
     fit_tree
         A fit's DataTree (loaded fits work too).
+    unit
+        ``"worker"`` (default): ``log p(y_i | theta)`` of all rows of each worker jointly, the
+        unit of leave-one-worker-out LOO, available for every model. ``"row"``: the density of
+        each row given the draw's intercepts, for models that have one
+        (:func:`has_row_density`: latent intercepts or ``worker_effects = "none"``); it is
+        ``draws x rows`` numbers, so mind the memory on large panels. Summed within worker the
+        rows give the worker unit exactly.
     chunk_elements
         Draws x rows evaluated at once (blocks of draws, or one draw when its rows exceed it).
 
     Returns
     -------
     xarray.Dataset
-        Variable ``outcome`` with dims ``(chain, draw, worker)``, ready to be a
-        ``log_likelihood`` group; ``attrs["unit"] = "worker"`` and ``attrs["scale"]`` say what
-        density it is.
+        Variable ``y`` (named as in ``observed_data``, as ArviZ expects) with dims
+        ``(chain, draw, worker)`` or ``(chain, draw, obs)``, ready to be a ``log_likelihood``
+        group; ``attrs["unit"]`` and ``attrs["scale"]`` say what density it is.
 
-    A hurdle model's worker log-likelihood is the sum of its parts' (the extensive part's
-    given the stored intercepts, the intensive part's with its intercepts integrated out).
+    Raises
+    ------
+    ValueError
+        For ``unit="row"`` when the likelihood has no per-row density, or an unknown unit.
+
+    A hurdle model's log-likelihood is the sum of its parts' (the extensive part's given the
+    stored intercepts, the intensive part's with its intercepts integrated out unless they are
+    latent); a row without an amount only has the extensive part's.
     """
+    if unit not in ("worker", "row"):
+        raise ValueError(f"unit must be 'worker' or 'row', not {unit!r}")
     posterior = fit_tree["posterior"].to_dataset()
     sizes = posterior.sizes
     n_draws = sizes["chain"] * sizes["draw"]
     rep, _ = posterior_replicator(fit_tree, max_draws=n_draws, chunk_rows=chunk_elements)
     design, p = rep.design, rep.design.panel
+    if unit == "row" and not has_row_density(design):
+        raise ValueError(
+            f"worker_effects = {design.spec.worker_effects!r} with this likelihood integrates "
+            "the worker intercepts out: only a worker's rows jointly have a density, so the "
+            "log-likelihood exists per worker only (unit='worker')"
+        )
     if isinstance(rep, Replicator):
-        out = _worker_loglik(rep, n_draws, chunk_elements)
-    else:  # two parts: their likelihoods multiply; workers without amounts only have one
-        out = _worker_loglik(rep.extensive, n_draws, chunk_elements)
-        out[:, rep.kept_workers] += _worker_loglik(rep.intensive, n_draws, chunk_elements)
+        out = _loglik(rep, n_draws, chunk_elements, unit)
+    else:  # two parts: their likelihoods multiply; rows/workers without amounts only have one
+        out = _loglik(rep.extensive, n_draws, chunk_elements, unit)
+        assert rep.intensive.part.rows is not None
+        where = rep.kept_workers if unit == "worker" else np.flatnonzero(rep.intensive.part.rows)
+        out[:, where] += _loglik(rep.intensive, n_draws, chunk_elements, unit)
     scale = "within-worker deviations" if design.spec.worker_effects == "within" else "outcome"
+    if unit == "worker":
+        dim, labels = "worker", np.asarray(p.worker_labels)
+    else:
+        dim, labels = "obs", np.asarray(fit_tree["observed_data"]["obs"].values)
+    dims = ("chain", "draw", dim)
+    return xr.Dataset(
+        {OBSERVED_VAR: (dims, out.reshape(sizes["chain"], sizes["draw"], -1))},
+        coords={"chain": posterior["chain"].values, "draw": posterior["draw"].values, dim: labels},
+        attrs={"unit": unit, "scale": scale, "outcome": p.outcome},
+    )
+
+
+def stored_log_likelihood(fit_tree: xr.DataTree) -> xr.Dataset | None:
+    """The per-worker log-likelihood from the tree's ``log_likelihood`` group, if it has one.
+
+    A stored per-row group is summed within worker (exact: rows are independent given the
+    intercepts). ``None`` when there is no such group, or when it does not cover every
+    posterior draw (then it is not the fit's and is recomputed instead).
+    """
+    if "log_likelihood" not in fit_tree.children:
+        return None
+    group = fit_tree["log_likelihood"].to_dataset()
+    if OBSERVED_VAR not in group or group.attrs.get("unit") not in ("worker", "row"):
+        return None
+    post = fit_tree["posterior"].to_dataset()
+    ll = group[OBSERVED_VAR]
+    for dim in ("chain", "draw"):
+        if dim not in ll.dims or not np.array_equal(ll[dim].values, post[dim].values):
+            return None
+    if group.attrs["unit"] == "worker":
+        return group
+    codes = np.asarray(fit_tree["constant_data"]["worker_idx"].values)
+    labels = np.asarray(fit_tree["constant_data"]["worker"].values)
+    order = np.argsort(codes, kind="stable")
+    starts = np.searchsorted(codes[order], np.arange(len(labels)))
+    values = ll.transpose("chain", "draw", "obs").values
+    # every worker has rows, so the sorted rows split into one run per worker
+    summed = np.stack([np.add.reduceat(v[:, order], starts, axis=-1) for v in values])
     dims = ("chain", "draw", "worker")
     return xr.Dataset(
-        {OUTCOME_VAR: (dims, out.reshape(sizes["chain"], sizes["draw"], -1))},
-        coords={
-            "chain": posterior["chain"].values,
-            "draw": posterior["draw"].values,
-            "worker": np.asarray(p.worker_labels),
-        },
-        attrs={"unit": "worker", "scale": scale, "outcome": p.outcome},
+        {OBSERVED_VAR: (dims, summed)},
+        coords={"chain": ll["chain"].values, "draw": ll["draw"].values, "worker": labels},
+        attrs={**group.attrs, "unit": "worker"},
     )
 
 
@@ -154,11 +244,16 @@ def _tree_of(fit: HasTree | xr.DataTree) -> xr.DataTree:
 
 
 def loo_tree(fit_tree: xr.DataTree) -> xr.DataTree:
-    """A DataTree with the fit's posterior and per-worker ``log_likelihood`` (for ArviZ)."""
+    """A DataTree with the fit's posterior and per-worker ``log_likelihood`` (for ArviZ).
+
+    The tree's own ``log_likelihood`` group is used when it has one
+    (:func:`stored_log_likelihood`); otherwise it is computed by :func:`log_likelihood`.
+    """
+    stored = stored_log_likelihood(fit_tree)
     return xr.DataTree.from_dict(
         {
             "posterior": fit_tree["posterior"].to_dataset(),
-            "log_likelihood": log_likelihood(fit_tree),
+            "log_likelihood": log_likelihood(fit_tree) if stored is None else stored,
         }
     )
 
@@ -173,7 +268,7 @@ def loo(fit: HasTree | xr.DataTree, *, pointwise: bool = True) -> Any:
     pointwise
         Keep the per-worker ``elpd_i`` and ``pareto_k`` (needed by :func:`compare`).
     """
-    return az.loo(loo_tree(_tree_of(fit)), pointwise=pointwise, var_name=OUTCOME_VAR)
+    return az.loo(loo_tree(_tree_of(fit)), pointwise=pointwise, var_name=OBSERVED_VAR)
 
 
 def _data_signature(tree: xr.DataTree) -> dict[str, Any]:
@@ -219,7 +314,7 @@ def compare(
     *,
     method: Literal["stacking", "BB-pseudo-BMA", "pseudo-BMA"] = "stacking",
     round_to: int | Literal["auto", "none"] = "none",
-) -> pd.DataFrame:
+) -> ComparisonTable:
     """Compare fits by leave-one-worker-out PSIS-LOO (``arviz.compare``).
 
     Parameters
@@ -234,9 +329,12 @@ def compare(
 
     Returns
     -------
-    pandas.DataFrame
-        ArviZ's table, best model first: ``rank``, ``elpd`` (higher is better), ``p``,
-        ``elpd_diff`` and ``dse`` (its standard error), ``weight``, ``se``, ``p_worse``,
+    ComparisonTable
+        A :class:`pandas.DataFrame` that shows itself as a readable table with sentences in
+        Jupyter and in its ``repr`` (:mod:`bayescred.analysis.comparison`; ``to_string()``
+        gives the raw table). ArviZ's table, best model first: ``rank``, ``elpd`` (higher is
+        better), ``p``, ``elpd_diff`` and ``dse`` (its standard error), ``weight``, ``se``,
+        ``p_worse``,
         ``diag_diff`` and ``diag_elpd`` (warns of high Pareto k values); plus
         ``n_high_pareto_k``, the number of workers whose k exceeds ArviZ's threshold.
 
@@ -256,4 +354,15 @@ def compare(
         int((np.asarray(results[name].pareto_k) > results[name].good_k).sum())
         for name in table.index
     ]
-    return table
+    out = ComparisonTable(table)
+    first = results[str(table.index[0])]
+    out.attrs.update(
+        unit="worker",
+        n_units=int(first.n_data_points),
+        good_k=float(first.good_k),
+        log_likelihood={
+            name: "stored" if stored_log_likelihood(t) is not None else "computed"
+            for name, t in trees.items()
+        },
+    )
+    return out

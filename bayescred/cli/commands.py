@@ -248,6 +248,12 @@ def cmd_fit(args: argparse.Namespace) -> int:
         sampler=args.sampler,
         target_accept=args.target_accept,
     )
+    if args.groups:
+        groups = "all" if "all" in args.groups else args.groups
+        try:
+            fit.add_groups(groups, random_seed=args.seed)
+        except ValueError as err:
+            raise CLIError(str(err)) from None
     out(format_data_summary(fit))
     out(format_diagnostics(fit, table=False))
     path = save_fit_file(fit, target)

@@ -281,6 +281,15 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PROB",
         help="NUTS target acceptance rate (default: the spec's)",
     )
+    p.add_argument(
+        "--groups",
+        nargs="+",
+        choices=["all", "log_likelihood", "posterior_predictive", "prior", "prior_predictive"],
+        default=None,
+        metavar="GROUP",
+        help="ArviZ groups to add to the saved fit: all, or any of log_likelihood, "
+        "posterior_predictive, prior, prior_predictive (default: none)",
+    )
 
     # summary
     p = add(

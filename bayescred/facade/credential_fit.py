@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,7 +30,9 @@ class CredentialFit:
 
     Holds one :class:`xarray.DataTree` (``posterior``, ``sample_stats``, ``constant_data``,
     ``observed_data``; the spec, priors, design constants and package versions as JSON attributes)
-    and computes everything users take away from it over posterior draws.
+    and computes everything users take away from it over posterior draws. :meth:`add_groups`
+    adds ``log_likelihood``, ``posterior_predictive``, ``prior`` and ``prior_predictive``, which
+    make the tree a complete ArviZ object.
 
     Parameters
     ----------
@@ -206,10 +209,75 @@ class CredentialFit:
         return log_likelihood(self.tree)
 
     def loo(self) -> Any:
-        """PSIS-LOO (leave one worker out) of this fit, ArviZ's ``ELPDData``."""
+        """PSIS-LOO (leave one worker out) of this fit, ArviZ's ``ELPDData``.
+
+        Uses the tree's ``log_likelihood`` group when it has one (:meth:`add_groups`).
+        """
         from bayescred.analysis.loo import loo
 
         return loo(self)
+
+    def add_groups(
+        self,
+        groups: Iterable[str] | str | None = None,
+        *,
+        unit: Literal["worker", "row"] = "worker",
+        max_draws: int = 500,
+        prior_draws: int = 500,
+        random_seed: int | None = None,
+    ) -> CredentialFit:
+        """Add the ArviZ groups to :attr:`tree`, so that ArviZ works on it directly.
+
+        After it, ``az.loo(fit.tree)``, ``az.compare({"a": fit_a.tree, "b": fit_b.tree})`` and
+        arviz-plots' predictive checks (``azp.plot_ppc_dist(fit.tree)``) work on the tree,
+        :meth:`loo` and :func:`bayescred.compare` reuse the stored log-likelihood, and
+        :meth:`save` writes the groups with the fit (checksummed like the rest).
+
+        Parameters
+        ----------
+        groups
+            Names among ``log_likelihood``, ``posterior_predictive``, ``prior`` and
+            ``prior_predictive``; ``None`` or ``"all"`` (default): every group the model has
+            (no ``prior_predictive`` under ``within`` worker effects, whose intercept prior is
+            flat and improper). Existing groups of the same name are replaced.
+        unit
+            Of ``log_likelihood``: ``"worker"`` (default; all of a worker's rows jointly, the
+            unit of leave-one-worker-out LOO, ``dims (chain, draw, worker)``) or ``"row"``
+            (``(chain, draw, obs)``; only where the likelihood has a per-row density: latent
+            intercepts or ``worker_effects = "none"``; ``draws x rows`` numbers).
+        max_draws
+            ``posterior_predictive`` uses every ``k``-th draw of every chain, ``k`` the
+            smallest stride keeping at most this many draws (at least one per chain); its
+            ``chain``/``draw`` coordinates are those of the posterior draws used.
+        prior_draws
+            Draws in ``prior`` and ``prior_predictive``.
+        random_seed
+            Seed of the replicated outcomes and the prior draws.
+
+        Returns
+        -------
+        CredentialFit
+            This fit (its :attr:`tree` now holds the groups), for chaining.
+
+        Raises
+        ------
+        ValueError
+            For an unknown group name, ``prior_predictive`` under ``within`` worker effects,
+            or ``unit="row"`` for a likelihood without a per-row density.
+
+        See :mod:`bayescred.analysis.groups` for what each group holds.
+        """
+        from bayescred.analysis.groups import with_groups
+
+        self.tree = with_groups(
+            self.tree,
+            groups,
+            unit=unit,
+            max_draws=max_draws,
+            prior_draws=prior_draws,
+            random_seed=random_seed,
+        )
+        return self
 
     # ------------------------------------------------------------------ effects
     @cached_property

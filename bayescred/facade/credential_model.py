@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import pandas as pd
@@ -92,6 +93,7 @@ class CredentialModel:
         sampler: Sampler | None = None,
         target_accept: float | None = None,
         progressbar: bool = True,
+        groups: Iterable[str] | str = (),
     ) -> CredentialFit:
         """Validate ``data``, build the model and sample its posterior.
 
@@ -100,6 +102,11 @@ class CredentialModel:
         With the nutpie sampler the compiled model is taken from :attr:`cache` when an
         earlier fit compiled the same model (same spec, data of the same shape); the draws
         for a given ``random_seed`` are the same either way.
+
+        ``groups`` names ArviZ groups to add to the fit's tree right away (``"all"`` for
+        every one the model has; default none); they are made with
+        :meth:`CredentialFit.add_groups`'s defaults and ``random_seed``. Call that method
+        later for other settings.
 
         Returns
         -------
@@ -123,4 +130,6 @@ class CredentialModel:
         )
         fit = CredentialFit(tree)
         warn_if_not_converged(fit._diagnostics)
+        if groups:
+            fit.add_groups(groups, random_seed=random_seed)
         return fit

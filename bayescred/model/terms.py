@@ -227,5 +227,8 @@ def latent_intercepts(design: ModelDesign, data: dict[str, Any], mean: Any, nami
 
 #: Name of the per-worker log-likelihood deterministic (closed-form models).
 WORKER_LOGLIK = "worker_loglik"
-#: Name of the observed variable (latent-intercept models) and of the log-likelihood variable.
+#: Name of the observed variable of the PyMC model (latent-intercept models).
 OUTCOME_VAR = "outcome"
+#: Name of the outcome in a fit's ``observed_data`` group, and so (as ArviZ expects) in its
+#: ``log_likelihood``, ``posterior_predictive`` and ``prior_predictive`` groups.
+OBSERVED_VAR = "y"

@@ -1,0 +1,238 @@
+"""The ArviZ groups a fit can add to its DataTree: ``log_likelihood``, ``posterior_predictive``,
+``prior`` and ``prior_predictive`` (``observed_data`` is always there).
+
+With them ``fit.tree`` is a complete ArviZ object: ``az.loo(fit.tree)``,
+``az.compare({"a": fit_a.tree, "b": fit_b.tree})`` and arviz-plots' predictive checks
+(``azp.plot_ppc_dist(fit.tree)``, ``group="prior_predictive"`` too) work on it directly, and
+:func:`bayescred.compare` and :meth:`~bayescred.CredentialFit.loo` reuse the stored
+log-likelihood. Every group is named and shaped as ArviZ expects:
+
+``log_likelihood``
+    Variable ``y`` (the name of the outcome in ``observed_data``) over every posterior draw,
+    per worker ``(chain, draw, worker)`` by default, or per row ``(chain, draw, obs)`` where the
+    likelihood has a per-row density (:func:`bayescred.analysis.loo.log_likelihood`).
+``posterior_predictive``
+    Variable ``y`` ``(chain, draw, obs)`` in the outcome's units (levels; for a hurdle model the
+    outcome itself, zeros and amounts), on a thinned subset of the posterior draws: every
+    ``k``-th draw of every chain, ``k`` the smallest stride that keeps at most ``max_draws``
+    draws (at least one per chain). Its ``chain`` and ``draw`` coordinates are the posterior's
+    own labels of the draws used, so they are a true subset (``attrs["thinned_by"] = k``).
+    Outcomes are generated one draw at a time, in chunks of rows
+    (:mod:`bayescred.analysis.replicate`): memory is the group itself plus one draw's rows.
+``prior``
+    ``prior_draws`` draws ``(chain=1, draw)`` of every variable the posterior stores, from the
+    priors of the model rebuilt from the tree.
+``prior_predictive``
+    Variable ``y`` ``(chain=1, draw, obs)`` drawn given each prior draw. Not for ``within``
+    worker effects: their intercepts have a flat, improper prior, so the outcome's level has no
+    prior predictive (the prior predictive check, :meth:`~bayescred.CredentialFit.prior_check`,
+    works on within-worker deviations instead).
+
+Under ``within`` worker effects the posterior predictive levels carry worker intercepts drawn
+from their flat-prior conditional posterior (:mod:`bayescred.analysis.replicate`): compare
+within-worker deviations there (``fit.plot.ppc`` and ``fit.check`` do by default).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import pymc as pm
+import xarray as xr
+
+from bayescred.analysis.loo import CHUNK_ELEMENTS, Unit, log_likelihood
+from bayescred.analysis.replicate import AnyReplicator, effect_variables, make_replicator
+from bayescred.inference.reconstruct import design_from_tree
+from bayescred.model.build import build_model, stored_variables
+from bayescred.model.design import ModelDesign
+from bayescred.model.terms import OBSERVED_VAR
+
+#: The groups :func:`with_groups` can add, in the order it adds them.
+GROUPS: tuple[str, ...] = ("log_likelihood", "posterior_predictive", "prior", "prior_predictive")
+#: Default number of posterior draws in ``posterior_predictive``.
+MAX_PREDICTIVE_DRAWS = 500
+#: Default number of prior draws.
+PRIOR_DRAWS = 500
+
+
+def available_groups(design: ModelDesign) -> tuple[str, ...]:
+    """The groups a fit of ``design`` can have: all but ``prior_predictive`` under ``within``."""
+    if design.spec.worker_effects == "within":
+        return tuple(g for g in GROUPS if g != "prior_predictive")
+    return GROUPS
+
+
+def resolve_groups(design: ModelDesign, groups: Iterable[str] | str | None) -> tuple[str, ...]:
+    """The group names asked for, checked: ``None`` or ``"all"`` means every available one."""
+    if groups is None or groups == "all":
+        return available_groups(design)
+    names = (groups,) if isinstance(groups, str) else tuple(groups)
+    unknown = [g for g in names if g not in GROUPS]
+    if unknown:
+        raise ValueError(
+            f"unknown group(s) {', '.join(map(repr, unknown))}; choose from {', '.join(GROUPS)} "
+            "or 'all'"
+        )
+    if "prior_predictive" in names and "prior_predictive" not in available_groups(design):
+        raise ValueError(
+            "no prior_predictive group under worker_effects = 'within': the worker intercepts "
+            "have a flat, improper prior, so the outcome's level has no prior predictive; use "
+            "fit.prior_check() (within-worker deviations) instead"
+        )
+    return tuple(g for g in GROUPS if g in names)
+
+
+def thinning_stride(n_chains: int, n_draws: int, max_draws: int) -> int:
+    """The smallest ``k`` such that every ``k``-th draw of every chain is at most ``max_draws``
+    draws in all (``n_draws`` when even one draw per chain exceeds it)."""
+    if max_draws < 1:
+        raise ValueError(f"max_draws must be at least 1, not {max_draws}")
+    k = max(1, math.ceil(n_chains * n_draws / max_draws))
+    while k < n_draws and n_chains * math.ceil(n_draws / k) > max_draws:
+        k += 1
+    return min(k, max(n_draws, 1))
+
+
+def _predictive(rep: AnyReplicator, shape: tuple[int, int], obs: xr.DataArray, rng: Any) -> Any:
+    """Replicated outcomes of every draw of ``rep`` as ``(chain, draw, obs)`` values."""
+    out = np.empty((rep.n_draws, obs.size), dtype=float)
+    for j in range(rep.n_draws):
+        out[j] = rep.draw(j, rng)
+    if obs.dtype.kind in "iub":  # counts and binary outcomes: integers as observed
+        out = out.astype(obs.dtype)
+    return out.reshape(*shape, obs.size)
+
+
+def posterior_predictive(
+    fit_tree: xr.DataTree,
+    *,
+    max_draws: int = MAX_PREDICTIVE_DRAWS,
+    chunk_rows: int = 100_000,
+    random_seed: int | np.random.Generator | None = None,
+) -> xr.Dataset:
+    """The ``posterior_predictive`` group: outcomes replicated on thinned posterior draws.
+
+    Parameters
+    ----------
+    fit_tree
+        A fit's DataTree.
+    max_draws
+        At most this many draws in all (every ``k``-th of every chain; see the module
+        docstring), but at least one per chain.
+    chunk_rows
+        Rows generated at once within a draw.
+    random_seed
+        Seed or generator for the intercepts and the noise.
+
+    Returns
+    -------
+    xarray.Dataset
+        Variable ``y`` ``(chain, draw, obs)`` with the posterior's chain and draw labels.
+    """
+    design = design_from_tree(fit_tree)
+    posterior = fit_tree["posterior"].to_dataset()
+    stride = thinning_stride(posterior.sizes["chain"], posterior.sizes["draw"], max_draws)
+    names = [n for n in [*effect_variables(design), "alpha"] if n in posterior]
+    params = posterior[names].isel(draw=slice(None, None, stride))
+    rep = make_replicator(design, params, "posterior", "outcome", chunk_rows)
+    obs = fit_tree["observed_data"].to_dataset()[OBSERVED_VAR]
+    shape = (params.sizes["chain"], params.sizes["draw"])
+    values = _predictive(rep, shape, obs, np.random.default_rng(random_seed))
+    return xr.Dataset(
+        {OBSERVED_VAR: (("chain", "draw", "obs"), values)},
+        coords={
+            "chain": params["chain"].values,
+            "draw": params["draw"].values,
+            "obs": obs["obs"].values,
+        },
+        attrs={"thinned_by": stride, "scale": "outcome", "outcome": design.panel.outcome},
+    )
+
+
+def prior(design: ModelDesign, *, draws: int = PRIOR_DRAWS, random_seed: Any = None) -> xr.Dataset:
+    """The ``prior`` group: draws of every stored variable from the priors of ``design``'s
+    model, ``(chain=1, draw)``."""
+    if draws < 1:
+        raise ValueError(f"prior draws must be at least 1, not {draws}")
+    model = build_model(design)
+    names = stored_variables(model, design)
+    with warnings.catch_warnings():
+        # the closed-form likelihood is the model's only Potential, rightly left out here
+        warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
+        tree = pm.sample_prior_predictive(
+            draws=draws, model=model, var_names=names, random_seed=random_seed
+        )
+    return tree["prior"].to_dataset()
+
+
+def prior_predictive(
+    fit_tree: xr.DataTree,
+    prior_group: xr.Dataset,
+    *,
+    chunk_rows: int = 100_000,
+    random_seed: int | np.random.Generator | None = None,
+) -> xr.Dataset:
+    """The ``prior_predictive`` group: outcomes drawn given each draw of ``prior_group``.
+
+    Raises
+    ------
+    ValueError
+        Under ``within`` worker effects (flat intercept prior; see the module docstring).
+    """
+    design = design_from_tree(fit_tree)
+    resolve_groups(design, ["prior_predictive"])
+    names = [n for n in effect_variables(design) if n in prior_group]
+    rep = make_replicator(design, prior_group[names], "prior", "outcome", chunk_rows)
+    obs = fit_tree["observed_data"].to_dataset()[OBSERVED_VAR]
+    shape = (prior_group.sizes["chain"], prior_group.sizes["draw"])
+    values = _predictive(rep, shape, obs, np.random.default_rng(random_seed))
+    return xr.Dataset(
+        {OBSERVED_VAR: (("chain", "draw", "obs"), values)},
+        coords={
+            "chain": prior_group["chain"].values,
+            "draw": prior_group["draw"].values,
+            "obs": obs["obs"].values,
+        },
+        attrs={"scale": "outcome", "outcome": design.panel.outcome},
+    )
+
+
+def with_groups(
+    fit_tree: xr.DataTree,
+    groups: Iterable[str] | str | None = None,
+    *,
+    unit: Unit = "worker",
+    max_draws: int = MAX_PREDICTIVE_DRAWS,
+    prior_draws: int = PRIOR_DRAWS,
+    chunk_elements: int = CHUNK_ELEMENTS,
+    random_seed: int | None = None,
+) -> xr.DataTree:
+    """A copy of ``fit_tree`` with the ArviZ groups added (existing ones of the same name
+    replaced); see the module docstring and :meth:`bayescred.CredentialFit.add_groups`."""
+    design = design_from_tree(fit_tree)
+    names = resolve_groups(design, groups)
+    rng = np.random.default_rng(random_seed)
+    chunk_rows = max(1, min(chunk_elements, 100_000))
+    added: dict[str, xr.Dataset] = {}
+    if "log_likelihood" in names:
+        added["log_likelihood"] = log_likelihood(fit_tree, unit=unit, chunk_elements=chunk_elements)
+    if "posterior_predictive" in names:
+        added["posterior_predictive"] = posterior_predictive(
+            fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, random_seed=rng
+        )
+    if "prior" in names or "prior_predictive" in names:
+        prior_group = prior(design, draws=prior_draws, random_seed=rng)
+        if "prior" in names:
+            added["prior"] = prior_group
+        if "prior_predictive" in names:
+            added["prior_predictive"] = prior_predictive(
+                fit_tree, prior_group, chunk_rows=chunk_rows, random_seed=rng
+            )
+    out = fit_tree.copy()
+    for name, ds in added.items():
+        out[name] = xr.DataTree(ds)
+    return out
