@@ -7,6 +7,7 @@ import warnings
 from types import SimpleNamespace
 from typing import Any
 
+import arviz as az
 import numpy as np
 import pandas as pd
 import pymc as pm
@@ -380,6 +381,32 @@ def test_log_likelihood_sums_the_parts(hurdle_fit: bc.CredentialFit) -> None:
     never = np.setdiff1d(np.arange(workers), codes[y > 0])
     if never.size:
         assert (ll.values[..., never] <= 0).all()
+
+
+def test_arviz_groups_hold_the_outcome_itself(hurdle_fit: bc.CredentialFit) -> None:
+    """One outcome, two parts: the predictive groups hold amounts with zeros, as observed."""
+    fit = bc.CredentialFit(hurdle_fit.tree.copy())
+    fit.add_groups(max_draws=20, prior_draws=20, random_seed=4)
+    tree = fit.tree
+    y = np.asarray(tree["observed_data"]["y"].values)
+    pp = tree["posterior_predictive"]["y"]
+    assert pp.dims == ("chain", "draw", "obs") and pp.sizes["obs"] == y.size
+    replicated = pp.values
+    assert (replicated >= 0).all() and np.isfinite(replicated).all()
+    assert abs(float((replicated == 0).mean()) - float((y == 0).mean())) < 0.05
+    positive = replicated[replicated > 0]
+    assert np.log(positive).mean() == pytest.approx(np.log(y[y > 0]).mean(), abs=0.1)
+    prior_y = tree["prior_predictive"]["y"].values
+    assert (prior_y >= 0).all() and (prior_y == 0).any() and (prior_y > 0).any()
+    np.testing.assert_array_equal(
+        tree["log_likelihood"]["y"].values, hurdle_fit.log_likelihood()["y"].values
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        assert az.loo(tree).elpd == pytest.approx(hurdle_fit.loo().elpd, rel=1e-12)
+    # the intensive part integrates its intercepts out: no per-row density
+    with pytest.raises(ValueError, match="per worker only"):
+        fit.add_groups(["log_likelihood"], unit="row")
 
 
 def test_saved_fit_gives_the_same_effects(hurdle_fit: bc.CredentialFit, tmp_path: Any) -> None:

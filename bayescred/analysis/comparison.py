@@ -37,7 +37,7 @@ HEADERS: tuple[str, ...] = (
 
 def _number(x: Any, digits: int = 1) -> str:
     try:
-        value = float(x)
+        value = float(x) + 0.0  # no "-0.0"
     except (TypeError, ValueError):
         return "n/a"
     return "n/a" if math.isnan(value) else f"{value:.{digits}f}"
@@ -145,7 +145,7 @@ class ComparisonTable(pd.DataFrame):
         body = "".join(
             "<tr>"
             + f"<th style='text-align:left'>{e(row[0])}</th>"
-            + "".join(f"<td>{e(c)}</td>" for c in row[1:])
+            + "".join(f"<td style='text-align:right'>{e(c)}</td>" for c in row[1:])
             + "</tr>"
             for row in self._cells()
         )

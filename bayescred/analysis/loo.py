@@ -159,7 +159,7 @@ def log_likelihood(
     design, p = rep.design, rep.design.panel
     if unit == "row" and not has_row_density(design):
         raise ValueError(
-            f"worker_effects = {design.spec.worker_effects!r} with this likelihood integrates "
+            f"this model (worker_effects = {design.spec.worker_effects!r}) integrates "
             "the worker intercepts out: only a worker's rows jointly have a density, so the "
             "log-likelihood exists per worker only (unit='worker')"
         )

@@ -3,7 +3,8 @@
 
 A saved fit is one file holding the fit's whole :class:`xarray.DataTree`: every group
 (``posterior``, ``sample_stats``, ``constant_data``, ``observed_data`` and any
-``log_likelihood`` or ``posterior_predictive``) and the root attributes the fit needs
+``log_likelihood``, ``posterior_predictive``, ``prior`` or ``prior_predictive`` that
+``CredentialFit.add_groups`` added) and the root attributes the fit needs
 (``bayescred_spec``, ``bayescred_spec_hash``, ``bayescred_priors``, ``bayescred_design``,
 ``bayescred_versions``, ``sampler``, ``sampling_wall_time_s``), plus two written here:
 
