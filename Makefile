@@ -1,6 +1,7 @@
 # bayescred: two commands set everything up and run it.
 #   make demo   fit the default model on the embedded data and write the report
 #   make test   run the default (fast) test suite
+#   make docs   build the documentation site into site/ (offline; notebooks executed)
 # Each creates or updates the virtual environment in .venv first.
 
 VENV   := .venv
@@ -8,8 +9,14 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.bayescred-installed
 OUT    ?= out
 PYTEST_ARGS ?=
+DOCS_STAMP := $(VENV)/.bayescred-docs-installed
+# Run size of the notebooks executed by `make docs` (see notebooks/README.md)
+DOCS_NB_DRAWS   ?= 200
+DOCS_NB_TUNE    ?= 200
+DOCS_NB_CHAINS  ?= 2
+DOCS_NB_WORKERS ?= 300
 
-.PHONY: demo test test-slow lint bench bench-sampling venv clean
+.PHONY: demo test test-slow lint docs bench bench-sampling venv clean
 
 venv: $(STAMP)
 
@@ -42,6 +49,19 @@ lint: $(STAMP)
 	$(VENV)/bin/lint-imports
 	$(PY) scripts/build_notebooks.py --check
 
+$(DOCS_STAMP): $(STAMP)
+	"$(PY)" -m pip install --quiet -e ".[docs]"
+	touch "$(DOCS_STAMP)"
+
+# Strict: a broken link or anchor, a warning or a notebook error fails the build. The notebooks
+# run in the venv's python3 kernel with inline figures.
+docs: $(DOCS_STAMP)
+	BAYESCRED_NB_DRAWS=$(DOCS_NB_DRAWS) BAYESCRED_NB_TUNE=$(DOCS_NB_TUNE) \
+	BAYESCRED_NB_CHAINS=$(DOCS_NB_CHAINS) BAYESCRED_NB_WORKERS=$(DOCS_NB_WORKERS) \
+	MPLBACKEND=module://matplotlib_inline.backend_inline NO_MKDOCS_2_WARNING=1 \
+	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" \
+	$(VENV)/bin/mkdocs build --strict
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_gradient.py --fast
 
@@ -49,4 +69,4 @@ bench-sampling: $(STAMP)
 	$(PY) benchmarks/bench_within_vs_latent.py
 
 clean:
-	rm -rf $(VENV) $(OUT) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(OUT) site .pytest_cache .mypy_cache .ruff_cache

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 OutcomeKind = Literal["real", "nonnegative", "count", "binary"]
 
@@ -29,8 +29,13 @@ class ColumnMap(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    worker: str = "worker_id"
-    period: str = "period"
-    group: str = "group"
-    credentials: str = "credentials"
-    track_record: str = "track_record"
+    worker: str = Field(default="worker_id", description="worker id")
+    period: str = Field(default="period", description="period (integer or date), unique per worker")
+    group: str = Field(default="group", description="the group whose effects are pooled")
+    credentials: str = Field(
+        default="credentials", description="credentials held at the start of the period"
+    )
+    track_record: str = Field(
+        default="track_record",
+        description="track record, e.g. projects completed before the period",
+    )

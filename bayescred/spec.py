@@ -87,13 +87,20 @@ class PriorSpec(_Strict):
     Values are on the parameter's own scale (absolute, never rescaled by the data).
     """
 
-    dist: DistName
-    mu: float | None = None
-    sigma: Annotated[float, Field(gt=0)] | None = None
-    nu: Annotated[float, Field(gt=0)] | None = None
-    lam: Annotated[float, Field(gt=0)] | None = None
-    alpha: Annotated[float, Field(gt=0)] | None = None
-    beta: Annotated[float, Field(gt=0)] | None = None
+    dist: DistName = Field(description="the distribution; it fixes which parameters are given")
+    mu: float | None = Field(default=None, description="location (normal, student_t, lognormal)")
+    sigma: Annotated[float, Field(gt=0)] | None = Field(
+        default=None,
+        description="scale (normal, half_normal, student_t, half_student_t, lognormal)",
+    )
+    nu: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="degrees of freedom (student_t, half_student_t)"
+    )
+    lam: Annotated[float, Field(gt=0)] | None = Field(
+        default=None, description="rate (exponential)"
+    )
+    alpha: Annotated[float, Field(gt=0)] | None = Field(default=None, description="shape (gamma)")
+    beta: Annotated[float, Field(gt=0)] | None = Field(default=None, description="rate (gamma)")
 
     @model_validator(mode="after")
     def _parameters_match_distribution(self) -> Self:
@@ -119,8 +126,13 @@ class PriorSpec(_Strict):
 class OutcomeSpec(_Strict):
     """The outcome column and its likelihood."""
 
-    column: str = "log_project_value"
-    likelihood: Likelihood = "normal"
+    column: str = Field(
+        default="log_project_value",
+        description="the outcome column; rows with a missing value are set aside and counted",
+    )
+    likelihood: Likelihood = Field(
+        default="normal", description="the outcome's likelihood family (docs/design.md section 5)"
+    )
     kind: OutcomeKind | None = Field(
         default=None,
         description="data rule for the outcome; inferred from the column name if unset",
@@ -155,17 +167,29 @@ class PoolingSpec(_Strict):
     ``complete``: one value shared by every group.
     """
 
-    beta: Pooling = "partial"
-    lambda_: Pooling = Field(default="partial", alias="lambda")
-    gamma: Pooling = "complete"
+    beta: Pooling = Field(default="partial", description="the first credential's effect by group")
+    lambda_: Pooling = Field(
+        default="partial",
+        alias="lambda",
+        description="the curve's shape by group (geometric decay rate, quadratic curvature)",
+    )
+    gamma: Pooling = Field(default="complete", description="the track-record modifier by group")
 
 
 class EffectSpec(_Strict):
     """The credential effect: its curve over the count, its track-record modifier, its pooling."""
 
-    curve: Literal["geometric", "linear", "quadratic", "step"] = "geometric"
-    modifier: Literal["log_quadratic", "log_linear", "none"] = "log_quadratic"
-    pooling: PoolingSpec = PoolingSpec()
+    curve: Literal["geometric", "linear", "quadratic", "step"] = Field(
+        default="geometric",
+        description="the effect's curve over the credential count (docs/design.md section 3.1)",
+    )
+    modifier: Literal["log_quadratic", "log_linear", "none"] = Field(
+        default="log_quadratic",
+        description="how the effect varies with track record (docs/design.md section 3.2)",
+    )
+    pooling: PoolingSpec = Field(
+        default=PoolingSpec(), description="how each effect parameter varies by group"
+    )
 
 
 #: Priors the extensive part of a hurdle model takes (it has no residual sd or dispersion).
@@ -183,7 +207,10 @@ class ExtensiveSpec(EffectSpec):
     :mod:`bayescred.model.parts`).
     """
 
-    priors: dict[str, PriorSpec] = Field(default_factory=dict)
+    priors: dict[str, PriorSpec] = Field(
+        default_factory=dict,
+        description="priors of the extensive part by parameter name; unset ones take defaults",
+    )
 
     @model_validator(mode="after")
     def _known_priors(self) -> Self:
@@ -199,18 +226,32 @@ class ExtensiveSpec(EffectSpec):
 class TrackRecordSpec(_Strict):
     """How track records are standardised: ``z = (log1p(r) - log1p(reference)) / scale``."""
 
-    reference: Literal["median"] | Annotated[float, Field(ge=0)] = "median"
-    scale: Literal["sd"] | Annotated[float, Field(gt=0)] = "sd"
+    reference: Literal["median"] | Annotated[float, Field(ge=0)] = Field(
+        default="median",
+        description="track record at which the modifier is 1: the median of the rows, or a number",
+    )
+    scale: Literal["sd"] | Annotated[float, Field(gt=0)] = Field(
+        default="sd",
+        description="divisor of the standardised track record: the sd of log1p(r), or a number",
+    )
 
 
 class SamplingSpec(_Strict):
     """Default sampler settings (each can be overridden in ``fit``)."""
 
-    sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
-    draws: Annotated[int, Field(ge=1)] = 1000
-    tune: Annotated[int, Field(ge=0)] = 1000
-    chains: Annotated[int, Field(ge=1)] = 4
-    target_accept: Annotated[float, Field(gt=0, lt=1)] = 0.95
+    sampler: Literal["nutpie", "pymc", "numpyro"] = Field(
+        default="nutpie", description="the NUTS implementation (numpyro needs the jax extra)"
+    )
+    draws: Annotated[int, Field(ge=1)] = Field(
+        default=1000, description="posterior draws per chain"
+    )
+    tune: Annotated[int, Field(ge=0)] = Field(
+        default=1000, description="warm-up (tuning) iterations per chain, discarded"
+    )
+    chains: Annotated[int, Field(ge=1)] = Field(default=4, description="independent chains")
+    target_accept: Annotated[float, Field(gt=0, lt=1)] = Field(
+        default=0.95, description="NUTS target acceptance rate (higher: smaller steps)"
+    )
     low_rank_mass_matrix: bool = Field(
         default=True,
         description="nutpie only: adapt a low-rank mass matrix (faster for correlated posteriors)",
@@ -229,11 +270,18 @@ class ModelSpec(_Strict):
     True
     """
 
-    name: str = "default"
-    description: str = ""
-    outcome: OutcomeSpec = OutcomeSpec()
-    columns: ColumnMap = ColumnMap()
-    effect: EffectSpec = EffectSpec()
+    name: str = Field(default="default", description="a short name, shown in tables and reports")
+    description: str = Field(default="", description="what the model is, in a sentence")
+    outcome: OutcomeSpec = Field(
+        default=OutcomeSpec(), description="the outcome column and its likelihood"
+    )
+    columns: ColumnMap = Field(
+        default=ColumnMap(), description="the panel's column name for each role"
+    )
+    effect: EffectSpec = Field(
+        default=EffectSpec(),
+        description="the credential effect: curve, track-record modifier and pooling",
+    )
     extensive: ExtensiveSpec | None = Field(
         default=None,
         description=(
@@ -241,15 +289,24 @@ class ModelSpec(_Strict):
             "and priors; [effect] then describes the amount. Unset: a copy of [effect]."
         ),
     )
-    track_record: TrackRecordSpec = TrackRecordSpec()
+    track_record: TrackRecordSpec = Field(
+        default=TrackRecordSpec(), description="how track records are standardised"
+    )
     worker_effects: WorkerEffects = Field(
         default="within",
         description="default: 'within' for normal outcomes, 'correlated' for the others",
     )
-    period_effects: bool = True
-    covariates: tuple[str, ...] = ()
-    priors: dict[str, PriorSpec] = Field(default_factory=dict)
-    sampling: SamplingSpec = SamplingSpec()
+    period_effects: bool = Field(
+        default=True, description="zero-sum period effects tau[t] (docs/design.md section 3.5)"
+    )
+    covariates: tuple[str, ...] = Field(
+        default=(), description="numeric columns entering the outcome linearly (coefficients delta)"
+    )
+    priors: dict[str, PriorSpec] = Field(
+        default_factory=dict,
+        description="priors by parameter name; unset ones take weakly informative defaults",
+    )
+    sampling: SamplingSpec = Field(default=SamplingSpec(), description="default sampler settings")
 
     @model_validator(mode="before")
     @classmethod
