@@ -161,7 +161,7 @@ class CalibrationResult:
             a.fill_between(x, low - x, high - x, step="post", color="0.85", lw=0)
             a.step(x, ecdf - x, where="post", color="C0")
             a.axhline(0.0, color="0.4", lw=0.6)
-            p = tests.loc[name, "p_adjusted"] if name in tests.index else float("nan")
+            p = float(tests.loc[name, "p_adjusted"]) if name in tests.index else float("nan")
             a.set_title(str(name) + f"\nadj. p = {p:.2g}", fontsize=8)
             a.tick_params(labelsize=7)
         axes[0].figure.supxlabel("PIT (fractional rank)", fontsize=8)
