@@ -141,7 +141,7 @@ class CalibrationResult:
         from arviz_stats.ecdf_utils import ecdf_pit
 
         names = parameters or list(dict.fromkeys(self.table["parameter"]))
-        tests = self.tests.set_index("parameter")
+        adjusted = dict(zip(self.tests["parameter"], self.tests["p_adjusted"], strict=True))
         if ax is not None:
             axes = list(np.atleast_1d(ax).ravel())
             if len(axes) < len(names):
@@ -161,7 +161,7 @@ class CalibrationResult:
             a.fill_between(x, low - x, high - x, step="post", color="0.85", lw=0)
             a.step(x, ecdf - x, where="post", color="C0")
             a.axhline(0.0, color="0.4", lw=0.6)
-            p = float(tests.loc[name, "p_adjusted"]) if name in tests.index else float("nan")
+            p = float(adjusted.get(name, float("nan")))
             a.set_title(str(name) + f"\nadj. p = {p:.2g}", fontsize=8)
             a.tick_params(labelsize=7)
         axes[0].figure.supxlabel("PIT (fractional rank)", fontsize=8)
