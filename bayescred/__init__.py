@@ -22,6 +22,7 @@ from bayescred.errors import ConvergenceWarning, DataError, FitFileError, SpecEr
 if TYPE_CHECKING:
     from bayescred import datasets
     from bayescred.analysis.loo import compare
+    from bayescred.calibration import calibrate, repeated_sampling
     from bayescred.columns import ColumnMap
     from bayescred.data import Panel, validate
     from bayescred.facade import CredentialFit, CredentialModel
@@ -39,11 +40,13 @@ _LAZY: dict[str, tuple[str, str | None]] = {
     "CredentialModel": ("bayescred.facade", "CredentialModel"),
     "ModelSpec": ("bayescred.spec", "ModelSpec"),
     "Panel": ("bayescred.data", "Panel"),
+    "calibrate": ("bayescred.calibration", "calibrate"),
     "compare": ("bayescred.analysis.loo", "compare"),
     "datasets": ("bayescred.datasets", None),
     "etable": ("bayescred.reporting.etable", "etable"),
     "load": ("bayescred.facade", "load_fit"),
     "load_spec": ("bayescred.spec", "load_spec"),
+    "repeated_sampling": ("bayescred.calibration", "repeated_sampling"),
     "report": ("bayescred.reporting.html", "report"),
     "validate": ("bayescred.data", "validate"),
 }
@@ -60,11 +63,13 @@ __all__ = [
     "Panel",
     "SpecError",
     "__version__",
+    "calibrate",
     "compare",
     "datasets",
     "etable",
     "load",
     "load_spec",
+    "repeated_sampling",
     "report",
     "validate",
 ]

@@ -35,6 +35,7 @@ EXPECTED = {
     "02_checking_and_comparing",
     "03_new_worker_profile",
     "04_paper_patterns",
+    "05_calibration",
 }
 SOURCES = sorted(NOTEBOOK_DIR.glob("*.py"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
@@ -45,6 +46,9 @@ SMALL_RUN = {
     "BAYESCRED_NB_TUNE": "60",
     "BAYESCRED_NB_CHAINS": "2",
     "BAYESCRED_NB_WORKERS": "100",
+    "BAYESCRED_NB_SIMS": "4",
+    "BAYESCRED_NB_PANELS": "2",
+    "BAYESCRED_NB_PROCESSES": "2",
 }
 CELL_TIMEOUT_S = 300
 TEST_KERNEL = "bayescred-tests"

@@ -10,6 +10,8 @@ Commands
 ``predict``     effect of one more credential for worker profiles
 ``compare``     LOO comparison of saved fits
 ``report``      HTML report of a saved fit
+``calibrate``   simulation-based calibration of a spec on a panel's skeleton
+``study``       repeated-sampling study (bias, RMSE, coverage) from a simulator preset
 
 Run ``bayescred <command> --help`` for each command's options. Bad input (a missing file, an
 invalid spec, data that break a rule, a damaged fit file, an unknown group...) is reported as
@@ -365,7 +367,90 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE.html",
         help="report to write (default: %(default)s)",
     )
+    _add_calibration_commands(add, bundled)
     return parser
+
+
+def _lazy_calibration(name: str) -> Callable[[argparse.Namespace], int]:
+    """The command ``name`` of :mod:`bayescred.cli.calibration_commands`, imported when run."""
+
+    def run(args: argparse.Namespace) -> int:
+        from bayescred.cli import calibration_commands
+
+        func: Callable[[argparse.Namespace], int] = getattr(calibration_commands, name)
+        return func(args)
+
+    run.__name__ = name
+    return run
+
+
+def _study_options(p: argparse.ArgumentParser, bundled: str) -> None:
+    p.add_argument(
+        "--spec",
+        default="default",
+        help=f"bundled spec name ({bundled}) or path to a TOML spec (default: %(default)s)",
+    )
+    p.add_argument("--draws", type=_positive_int, default=500, help="draws per chain (500)")
+    p.add_argument("--tune", type=_nonnegative_int, default=500, help="tuning steps (500)")
+    p.add_argument("--chains", type=_positive_int, default=2, help="chains per fit (2)")
+    p.add_argument("--seed", type=_int, default=0, help="base seed (default: 0)")
+    p.add_argument(
+        "--out",
+        default=None,
+        metavar="FILE.nc",
+        help="results file; an interrupted study resumes from it (default: a file in the "
+        "temporary folder named by the study's settings)",
+    )
+    p.add_argument("--scheduler", default=None, metavar="ADDRESS", help="Dask scheduler to run on")
+    p.add_argument(
+        "--processes",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="worker processes of the local Dask cluster (default: one per core)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_calibration_commands(add: Callable[..., argparse.ArgumentParser], bundled: str) -> None:
+    """``calibrate`` (SBC on a data file's skeleton) and ``study`` (repeated sampling)."""
+    from bayescred.data.presets import PRESETS
+
+    p = add(
+        "calibrate",
+        _lazy_calibration("cmd_calibrate"),
+        "simulation-based calibration of a spec on a panel's skeleton",
+        "Draw parameters from the spec's prior and outcomes from its likelihood on the rows of "
+        "PANEL (workers, periods, groups, credentials and track records as observed), fit each "
+        "and test the ranks of the true parameters for uniformity. Exits 1 when a parameter "
+        "is not calibrated.",
+    )
+    p.add_argument("--panel", required=True, metavar="FILE", help="data file (.csv or .parquet)")
+    p.add_argument("--sims", type=_positive_int, default=200, metavar="N", help="simulations")
+    p.add_argument("--plot", default=None, metavar="FILE.png", help="also write the ECDF plot")
+    _study_options(p, bundled)
+
+    p = add(
+        "study",
+        _lazy_calibration("cmd_study"),
+        "repeated-sampling study from a simulator preset's fixed truth",
+        "Fit the spec to simulated panels from one fixed truth and report the bias (with its "
+        "Monte Carlo standard error), RMSE and 90%% HDI coverage of the average effect, group "
+        "effects, saturation points and peak track record.",
+    )
+    p.add_argument("--preset", default="paper", choices=sorted(PRESETS), help="simulator preset")
+    p.add_argument(
+        "--workers",
+        dest="workers_per_panel",
+        type=_positive_int,
+        default=2000,
+        metavar="N",
+        help="workers in each simulated panel (default: %(default)s)",
+    )
+    p.add_argument("--periods", type=_positive_int, default=20, metavar="T", help="periods (20)")
+    p.add_argument("--panels", type=_positive_int, default=20, metavar="K", help="panels (20)")
+    p.add_argument("--table", default=None, metavar="FILE.csv", help="also write the table")
+    _study_options(p, bundled)
 
 
 # ------------------------------------------------------------------------------ errors

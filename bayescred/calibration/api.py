@@ -1,0 +1,209 @@
+"""The public entry points: :func:`calibrate` (SBC) and :func:`repeated_sampling`."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bayescred.calibration.engine import run_simulations
+from bayescred.calibration.result import CalibrationResult, rank_table
+from bayescred.calibration.sbc import prepare_sbc, run_sbc_simulation
+from bayescred.calibration.store import ResultStore, frame_digest, settings_hash
+from bayescred.calibration.study import StudyJob, StudyResult, check_spec, run_study_simulation
+from bayescred.calibration.study import summarise as summarise_study
+from bayescred.data.panel import Panel
+from bayescred.data.presets import SimulationSettings, preset
+from bayescred.spec import ModelSpec, PriorSpec, load_spec
+
+
+def _spec(spec: ModelSpec | str | Path | None) -> ModelSpec:
+    if spec is None:
+        return ModelSpec()
+    return spec if isinstance(spec, ModelSpec) else load_spec(spec)
+
+
+def _fit_args(draws: int, tune: int, chains: int, sampler: str | None) -> dict[str, Any]:
+    args: dict[str, Any] = {"draws": int(draws), "tune": int(tune), "chains": int(chains)}
+    if sampler is not None:
+        args["sampler"] = sampler
+    return args
+
+
+def _default_path(kind: str, settings: dict[str, Any]) -> Path:
+    return Path(tempfile.gettempdir()) / f"bayescred-{kind}-{settings_hash(settings)[:16]}.nc"
+
+
+def calibrate(
+    spec: ModelSpec | str | Path | None,
+    panel: pd.DataFrame | Panel,
+    *,
+    n_sims: int = 200,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    sampler: str | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    client: Any = None,
+    workers: int | None = None,
+    progressbar: bool = True,
+    simulation_priors: dict[str, PriorSpec] | None = None,
+) -> CalibrationResult:
+    """Simulation-based calibration of ``spec`` on the skeleton of ``panel``.
+
+    Each simulation draws the parameters from the model's prior (resolved once on ``panel``),
+    an outcome from the model's likelihood on ``panel``'s rows (workers, periods, groups,
+    credentials and track records as observed), fits the model and ranks each true
+    parameter among its posterior draws thinned to about their effective sample size.
+
+    Parameters
+    ----------
+    spec
+        A spec, a bundled spec's name or a TOML path (``None``: the default spec).
+    panel
+        The panel whose skeleton is used (its outcome only sets the priors' scale).
+    n_sims
+        Number of simulations. A study started again on the same ``out`` file runs only the
+        simulations not yet there, so raising ``n_sims`` extends a finished study.
+    draws, tune, chains, sampler
+        Sampler arguments of each fit.
+    seed
+        Base seed: simulation ``i`` draws its truth, outcome and sampler seed from
+        ``(seed, i)``.
+    out
+        The results file (NetCDF). Default: a file in the temporary folder named by the hash of
+        the study's settings.
+    client
+        A ``distributed.Client`` to run on; ``None`` starts a local cluster with ``workers``
+        single-threaded worker processes (default one per core) and closes it afterwards.
+    progressbar
+        Show a progress bar of simulations done.
+    simulation_priors
+        Priors to draw the truths from instead of the model's (plain names, ``ext_`` for a
+        hurdle's extensive part): a deliberately mis-specified study, which SBC should flag.
+
+    Returns
+    -------
+    CalibrationResult
+        ``.table`` (ranks), ``.tests`` (uniformity per parameter), ``.verdict``, ``.plot()``.
+
+    Raises
+    ------
+    bayescred.calibration.store.StudyFileError
+        ``out`` holds the results of a different study.
+    """
+    model_spec = _spec(spec)
+    fit = _fit_args(draws, tune, chains, sampler)
+    job = prepare_sbc(model_spec, panel, fit=fit, seed=seed, simulation_priors=simulation_priors)
+    settings = {
+        "kind": "sbc",
+        "spec_name": model_spec.name,
+        "spec": job.spec.model_dump(mode="json", by_alias=True),
+        "simulation_spec": job.simulation_spec.model_dump(mode="json", by_alias=True),
+        "skeleton": frame_digest(job.panel.frame),
+        "fit": fit,
+        "seed": int(seed),
+    }
+    path = Path(out) if out is not None else _default_path("sbc", settings)
+    store = ResultStore(path, settings)
+    run_simulations(
+        run_sbc_simulation, job, n_sims, store, client=client, workers=workers,
+        progressbar=progressbar, description="SBC simulations",
+    )  # fmt: skip
+    sims = store.sims()
+    rows = store.rows()
+    keep = sims.loc[sims["index"] < n_sims, "index"]
+    rows = rows[rows["index"].isin(keep)] if len(rows) else rows
+    return CalibrationResult(
+        table=rank_table(rows, seed=int(seed)),
+        simulations=sims[sims["index"] < n_sims].reset_index(drop=True),
+        settings=settings,
+        path=str(path),
+    )
+
+
+def repeated_sampling(
+    spec: ModelSpec | str | Path | None = None,
+    settings: SimulationSettings | str = "paper",
+    *,
+    n_panels: int = 20,
+    n_workers: int | None = None,
+    n_periods: int | None = None,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    sampler: str | None = None,
+    seed: int = 0,
+    threshold: float = 0.01,
+    out: str | Path | None = None,
+    client: Any = None,
+    workers: int | None = None,
+    progressbar: bool = True,
+) -> StudyResult:
+    """Fit ``spec`` to ``n_panels`` panels simulated from one fixed truth and measure the
+    bias (with its Monte Carlo standard error), RMSE and 90% HDI coverage of the reported
+    quantities: the average next-credential effect (overall and by group), the saturation
+    points and the peak track record.
+
+    Parameters
+    ----------
+    spec
+        The fitted spec (not a hurdle spec).
+    settings
+        The simulator's settings, or a preset's name (``"paper"``); ``n_workers`` and
+        ``n_periods`` set the panel size (for a preset, or replacing the settings' sizes).
+    n_panels
+        Number of simulated panels; a study started again on the same ``out`` file fits only
+        the panels not yet there.
+    draws, tune, chains, sampler, seed, out, client, workers, progressbar
+        As for :func:`calibrate`; panel ``i`` is simulated and fitted with seeds from
+        ``(seed, i)``.
+    threshold
+        Saturation threshold (effect of the next credential below which returns have
+        saturated).
+
+    Returns
+    -------
+    StudyResult
+        ``.table`` (one row per quantity), ``.records`` (per panel and quantity).
+    """
+    model_spec = _spec(spec)
+    check_spec(model_spec)
+    sizes = {k: v for k, v in (("n_workers", n_workers), ("n_periods", n_periods)) if v is not None}
+    if isinstance(settings, str):
+        sim_settings = preset(settings, **sizes)
+    else:
+        from dataclasses import replace
+
+        sim_settings = replace(settings, **sizes)  # type: ignore[arg-type]
+    fit = _fit_args(draws, tune, chains, sampler)
+    job = StudyJob(model_spec, sim_settings, fit=fit, seed=int(seed), threshold=float(threshold))
+    study = {
+        "kind": "repeated_sampling",
+        "spec_name": model_spec.name,
+        "spec": model_spec.model_dump(mode="json", by_alias=True),
+        "simulator": repr(sim_settings),
+        "fit": fit,
+        "seed": int(seed),
+        "threshold": float(threshold),
+    }
+    path = Path(out) if out is not None else _default_path("study", study)
+    store = ResultStore(path, study)
+    run_simulations(
+        run_study_simulation, job, n_panels, store, client=client, workers=workers,
+        progressbar=progressbar, description="simulated panels",
+    )  # fmt: skip
+    sims = store.sims()
+    sims = sims[sims["index"] < n_panels].reset_index(drop=True)
+    rows = store.rows()
+    rows = rows[rows["index"].isin(sims["index"])] if len(rows) else rows
+    return StudyResult(
+        table=summarise_study(rows),
+        records=rows.reset_index(drop=True),
+        simulations=sims,
+        settings=study,
+        path=str(path),
+    )
