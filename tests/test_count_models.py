@@ -183,7 +183,7 @@ def test_negative_binomial_fit_recovers_a_small_count_effect(nb_fit: Any) -> Non
     assert {"mu_beta", "mu_alpha", "sigma_alpha", "psi"} <= set(table["parameter"])
     assert "sigma" not in set(table["parameter"])
     assert "phi" in fit.posterior
-    effect = fit.average_effect()
+    effect = fit.average_effect().table
     # the paper preset's true effect on log E[n_projects] is beta_count = 0.003
     assert sim.truth.beta_count == pytest.approx(0.003)
     assert abs(float(effect["mean"].iloc[0])) < 0.05

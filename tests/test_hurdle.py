@@ -348,13 +348,13 @@ def test_fit_reports_both_parts(hurdle_fit: bc.CredentialFit) -> None:
 
 
 def test_average_effect_by_margin(hurdle_fit: bc.CredentialFit) -> None:
-    avg = hurdle_fit.average_effect()
+    avg = hurdle_fit.average_effect().table
     assert list(avg["margin"]) == ["total", "extensive", "intensive"]
     m = avg.set_index("margin")
     assert m.loc["total", "mean"] == pytest.approx(
         m.loc["extensive", "mean"] + m.loc["intensive", "mean"]
     )
-    by = hurdle_fit.average_effect(by="group")
+    by = hurdle_fit.average_effect(by="group").table
     assert len(by) == 3 * len(hurdle_fit.design.panel.group_labels)
 
 
