@@ -204,14 +204,14 @@ fit.rows_not_used()
 # The simulation was calibrated to the paper's estimate, about +9%.
 
 # %%
-fit.average_effect().round(3)
+fit.average_effect().table.round(3)
 
 # %% [markdown]
 # The same average, group by group. Group `D`, which employers discriminate against, should
 # gain more: a credential tells employers more about a worker they would otherwise discount.
 
 # %%
-fit.average_effect(by="group").round(3)
+fit.average_effect(by="group").table.round(3)
 
 # %% [markdown]
 # ### The effect curve

@@ -203,4 +203,5 @@ comparison
 import pandas as pd
 
 columns = ["median", "hdi_low", "hdi_high", "pct_median"]
-pd.concat({name: f.average_effect()[columns] for name, f in fits.items()}).droplevel(1).round(3)
+averages = {name: f.average_effect().table[columns] for name, f in fits.items()}
+pd.concat(averages).droplevel(1).round(3)

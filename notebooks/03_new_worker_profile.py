@@ -29,7 +29,8 @@
 # 2. a table of profiles at once;
 # 3. the percentage gain, and the probability that the gain exceeds a threshold;
 # 4. a group the model has never seen;
-# 5. saving the fit to one file and loading it back.
+# 5. average effects for a subpopulation (newcomers, track-record bands, your own profiles);
+# 6. saving the fit to one file and loading it back.
 #
 # The data are the embedded, **simulated** panel (`platform_panel()`).
 
@@ -88,29 +89,21 @@ one.table.round(3)
 print(one.sentence())
 
 # %% [markdown]
-# ### Working with the draws
+# ### Probabilities and the posterior
 #
 # `.draws` holds the effect for every posterior draw (log scale, dims `chain`, `draw`,
 # `profile`) and `.percent` the same as a percentage gain. Any question about the effect is a
-# question about these draws; for instance the probability that the next credential raises
-# project value by more than 5%, or a histogram of the posterior.
+# question about these draws. `.prob` answers the common ones: the probability that the next
+# credential raises project value by more than 5% (`gt=5`, on the percentage scale), or by
+# between 2% and 10%. `.plot()` draws the posterior: its density, median and 90% HDI.
 
 # %%
-gain = one.percent.sel(profile=0)
-print(f"P(gain > 5%) = {float((gain > 5).mean()):.2f}")
-print(f"P(gain > 0%) = {float((gain > 0).mean()):.2f}")
+print(f"P(gain > 5%) = {one.prob(gt=5, row=0):.2f}")
+print(f"P(gain > 0%) = {one.prob(row=0):.2f}")
+print(f"P(2% < gain < 10%) = {one.prob(gt=2, lt=10, row=0):.2f}")
 
 # %%
-from matplotlib.figure import Figure
-
-fig = Figure(figsize=(6, 3))
-ax = fig.subplots()
-ax.hist(gain.values.ravel(), bins=30, color="0.6")
-ax.axvline(0, color="k", lw=1)
-ax.set_xlabel("gain in project value from one more credential (%)")
-ax.set_ylabel("posterior draws")
-ax.set_title("Group B, 2 credentials, 10 completed projects")
-fig
+one.plot()
 
 # %% [markdown]
 # ## 2. A table of profiles
@@ -129,7 +122,8 @@ profiles = pd.DataFrame(
     list(itertools.product(["A", "B", "C", "D"], [0, 3, 10], [0, 15, 150])),
     columns=["group", "credentials", "track_record"],
 )
-grid = fit.effect(profiles=profiles).table
+grid_effects = fit.effect(profiles=profiles)
+grid = grid_effects.table
 shown = ["group", "credentials", "track_record", "pct_median", "pct_hdi_low", "pct_hdi_high"]
 grid[[*shown, "prob_positive"]].round(2)
 
@@ -143,6 +137,18 @@ cross = grid.pivot_table(
     index=["group", "credentials"], columns="track_record", values="pct_median"
 )
 cross.round(1)
+
+# %% [markdown]
+# Two profiles' effects are compared over the joint posterior draws (not by comparing their
+# intervals): here the probability that a newcomer's next credential is worth more than that
+# of a worker with a short record of 15 projects, both in group `B` with 3 credentials.
+
+# %%
+in_b3 = (grid["group"] == "B") & (grid["credentials"] == 3)
+newcomer = int(grid.index[in_b3 & (grid["track_record"] == 0)][0])
+short = int(grid.index[in_b3 & (grid["track_record"] == 15)][0])
+comparison = grid_effects.compare(short, newcomer)
+print(comparison.sentence())
 
 # %% [markdown]
 # ## 3. Percentage gains and larger steps
@@ -188,7 +194,45 @@ unseen.table[shown].round(2)
 print(unseen.sentence(0))
 
 # %% [markdown]
-# ## 5. Saving and loading a fit
+# A different question is a worker from one of the *observed* groups whose group is not known
+# (a missing label, say). With `new_group="mixture"` each posterior draw takes one observed
+# group's parameters, every group equally often: the answer mixes the four groups' posteriors,
+# without the extra uncertainty of a group never seen.
+
+# %%
+mixed = fit.effect(profiles=pair, new_group="mixture", random_seed=SEED)
+mixed.table[shown].round(2)
+
+# %% [markdown]
+# ## 5. Average effects for a subpopulation
+#
+# `fit.average_effect()` averages the next credential's effect over the rows the model used,
+# draw by draw. `where=` selects rows (a pandas expression or a boolean mask) and `by=` splits
+# them; `track_record_band` and `credentials_band` are ready-made bands (or pass your own edges
+# with `bands=`). Newcomers only, then by track-record band:
+
+# %%
+newcomers = fit.average_effect(where="track_record == 0")
+print(newcomers.sentence())
+
+# %%
+bands = fit.average_effect(by="track_record_band")
+bands.table[["scope", "rows", "pct_median", "pct_hdi_low", "pct_hdi_high", "prob_positive"]].round(
+    2
+)
+
+# %%
+bands.plot()
+
+# %% [markdown]
+# `newdata=` averages over profiles of your own instead, for example the grid above, split by
+# group:
+
+# %%
+fit.average_effect(newdata=profiles, by="group").table.round(3)
+
+# %% [markdown]
+# ## 6. Saving and loading a fit
 #
 # `fit.save` writes the posterior, the rows used, the model specification and the package
 # versions into one NetCDF file; `bc.load` reads it back (nothing is pickled, so loading a

@@ -96,13 +96,13 @@ used[periods_with_value.index] = periods_with_value >= 2
 true_average = float(sim.next_effect[used].mean())
 
 average = fit.average_effect()
-row = average.iloc[0]
+row = average.table.iloc[0]
 print(f"true average effect: {true_average:.3f} log points ({100 * np.expm1(true_average):.1f}%)")
 print(
     f"posterior median:    {row['median']:.3f} log points ({row['pct_median']:.1f}%), "
     f"90% HDI {row['hdi_low']:.3f} to {row['hdi_high']:.3f}"
 )
-average.round(3)
+average.table.round(3)
 
 # %% [markdown]
 # ## 2. Diminishing returns: saturation near eleven credentials
@@ -168,31 +168,47 @@ peak.drop(columns="statement").round(3)
 fit.plot.track_record()
 
 # %% [markdown]
+# The same pattern in the observed rows: the average effect by track-record band (newcomers
+# with no completed project, then 1-4, 5-19, 20-99 and 100 or more projects), next to the true
+# average effect of the rows in each band.
+
+# %%
+edges = [0, 1, 5, 20, 100, np.inf]  # the default bands, written out
+labels = ["[0, 1)", "[1, 5)", "[5, 20)", "[20, 100)", "100+"]
+band = pd.cut(panel.loc[used, "track_record"], edges, right=False, labels=labels)
+true_by_band = sim.next_effect[used].groupby(band, observed=True).mean()
+bands = fit.average_effect(by="track_record_band", bands={"track_record": edges})
+table = bands.table
+table.insert(2, "true_mean", table["scope"].map(true_by_band).astype(float))
+table[["scope", "rows", "true_mean", "median", "hdi_low", "hdi_high"]].round(3)
+
+# %%
+bands.plot(scale="model")
+
+# %% [markdown]
 # ## 4. A larger effect for the discriminated group
 #
 # In the simulation group `D`'s first-credential effect is 1.8 times the others'. The
 # posterior of the group effects answers the question directly: the probability that `D`'s
-# effect exceeds each other group's, and that it exceeds all of them at once, computed over
-# the joint posterior draws (not by comparing intervals).
+# effect exceeds each other group's, and the ratio of its effect to the others' mean, each
+# computed over the joint posterior draws (not by comparing intervals) by `fit.hypothesis`.
 
 # %%
-beta = fit.posterior["beta_group"]  # dims: chain, draw, group
-beta_d = beta.sel(group="D")
-others = beta.drop_sel(group="D")
-for g in others["group"].values:
-    print(f"P(beta_D > beta_{g}) = {float((beta_d > others.sel(group=g)).mean()):.2f}")
-print(f"P(beta_D > every other group): {float((beta_d > others).all('group').mean()):.2f}")
-ratio = beta_d / others.mean("group")
+for g in ["A", "B", "C"]:
+    test = fit.hypothesis(f"beta_group[D] > beta_group[{g}]")
+    print(f"P(beta_D > beta_{g}) = {test.probability:.2f}")
+ratio = fit.hypothesis("beta_group[D] / ((beta_group[A] + beta_group[B] + beta_group[C]) / 3) > 1")
 true_beta = pd.Series(truth.beta, index=list(truth.groups))
 true_ratio = true_beta["D"] / true_beta.drop("D").mean()
 print(
-    f"beta_D / mean of the others: posterior median {float(ratio.median()):.2f}, "
-    f"truth {true_ratio:.2f}"
+    f"beta_D / mean of the others: posterior median {1 + ratio.summary.loc[0, 'median']:.2f}, "
+    f"truth {true_ratio:.2f}; P(ratio > 1) = {ratio.probability:.2f}"
 )
+ratio.summary.round(3)
 
 # %%
 true_by_group = sim.next_effect[used].groupby(panel.loc[used, "group"]).mean()
-by_group = fit.average_effect(by="group")
+by_group = fit.average_effect(by="group").table
 by_group.insert(2, "true_mean", by_group["scope"].map(true_by_group))
 by_group[["scope", "rows", "true_mean", "median", "hdi_low", "hdi_high"]].round(3)
 
@@ -232,7 +248,7 @@ hurdle = bc.CredentialModel("hurdle_earnings").fit(
     panel, draws=DRAWS, tune=TUNE, chains=CHAINS, random_seed=SEED, progressbar=False
 )
 print(hurdle.verdict)
-margins = hurdle.average_effect()
+margins = hurdle.average_effect().table
 margins.round(3)
 
 # %%
@@ -255,7 +271,7 @@ counts = bc.CredentialModel("project_counts").fit(
     panel, draws=DRAWS, tune=TUNE, chains=CHAINS, random_seed=SEED, progressbar=False
 )
 print(counts.verdict)
-counts.average_effect().round(3)
+counts.average_effect().table.round(3)
 
 # %% [markdown]
 # The intensive margin carries the effect; the extensive margin and the count of projects stay

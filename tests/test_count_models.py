@@ -183,7 +183,7 @@ def test_negative_binomial_fit_recovers_a_small_count_effect(nb_fit: Any) -> Non
     assert {"mu_beta", "mu_alpha", "sigma_alpha", "psi"} <= set(table["parameter"])
     assert "sigma" not in set(table["parameter"])
     assert "phi" in fit.posterior
-    effect = fit.average_effect()
+    effect = fit.average_effect().table
     # the paper preset's true effect on log E[n_projects] is beta_count = 0.003
     assert sim.truth.beta_count == pytest.approx(0.003)
     assert abs(float(effect["mean"].iloc[0])) < 0.05
@@ -296,3 +296,47 @@ def test_report_of_a_count_fit(nb_fit: Any, tmp_path: Any) -> None:
     html = bc.report(fit, tmp_path / "counts.html").read_text(encoding="utf-8")
     assert "median (%)" in html  # log link: percentage changes
     assert "zero_share" in html or "share of zeros" in html
+
+
+@pytest.mark.parametrize(
+    ("likelihood", "effects"),
+    [("poisson", "correlated"), ("negative_binomial", "random"), ("bernoulli", "correlated")],
+)
+def test_subset_average_effects_of_each_family(
+    small_frame: pd.DataFrame, likelihood: str, effects: str
+) -> None:
+    """Averages by group over a selection equal the written-out next-credential effect of the
+    selected rows (prior draws stand in for a posterior); percentages only on a log link."""
+    from bayescred.analysis.average_effects import average_effect
+    from bayescred.model.build import build_model
+
+    design = make_design(_spec(likelihood, effects), small_frame)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        prior = pm.sample_prior_predictive(draws=25, model=build_model(design), random_seed=4)
+    post = prior["prior"].to_dataset()
+    res = average_effect(post, design, by="group", where="credentials >= 1")
+
+    def flat(name: str) -> np.ndarray:
+        v = post[name].values
+        return v.reshape(-1, *v.shape[2:])
+
+    p = design.panel
+    g = p.group_codes
+    scale = design.track_scale
+    z = (np.log1p(p.track_record) - np.log1p(scale.reference)) / scale.scale
+    gamma = flat("gamma_group")[:, g, :]
+    per_row = (
+        flat("beta_group")[:, g]
+        * np.exp(-flat("lambda_group")[:, g] * p.credentials)
+        * np.exp(gamma[..., 0] * z + gamma[..., 1] * z**2)
+    )
+    table = res.table.set_index("scope")
+    for code, label in enumerate(p.group_labels):
+        rows = (g == code) & (p.credentials >= 1)
+        assert table.loc[label, "rows"] == rows.sum()
+        assert table.loc[label, "mean"] == pytest.approx(per_row[:, rows].mean(axis=1).mean())
+    log_link = likelihood != "bernoulli"
+    assert ("pct_mean" in table) == log_link and (res.percent is not None) == log_link
+    positive = res.prob(gt=0, scale="model").to_numpy()
+    assert positive == pytest.approx(table["prob_positive"].to_numpy())

@@ -37,7 +37,7 @@ def test_fit_html_and_text_say_the_same(tiny_fit: bc.CredentialFit) -> None:
     text = repr(tiny_fit)
     parsed = " ".join(_parse(markup).text)
     assert "script" not in _parse(markup).tags
-    avg = tiny_fit.average_effect().iloc[0]
+    avg = tiny_fit.average_effect().table.iloc[0]
     headline = f"{avg['pct_median']:+.1f}%"
     summary = tiny_fit.summary()
     population = summary[~summary["parameter"].str.endswith("_group")]

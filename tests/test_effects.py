@@ -130,11 +130,11 @@ def test_average_effect_is_the_per_draw_mean_over_rows(tiny_fit: bc.CredentialFi
     gamma = _flat(tiny_fit, "gamma_group")[:, p.group_codes, :]
     z = tiny_fit.design.z
     per_row = beta * np.exp(-lam * p.credentials) * np.exp(gamma[..., 0] * z + gamma[..., 1] * z**2)
-    table = tiny_fit.average_effect()
+    table = tiny_fit.average_effect().table
     assert table.loc[0, "mean"] == pytest.approx(per_row.mean(axis=1).mean())
     assert table.loc[0, "median"] == pytest.approx(np.median(per_row.mean(axis=1)))
     assert table.loc[0, "pct_mean"] == pytest.approx((100 * np.expm1(per_row)).mean(axis=1).mean())
-    by = tiny_fit.average_effect(by="group").set_index("scope")
+    by = tiny_fit.average_effect(by="group").table.set_index("scope")
     for code, label in enumerate(p.group_labels):
         assert by.loc[label, "mean"] == pytest.approx(
             per_row[:, p.group_codes == code].mean(axis=1).mean()
@@ -189,19 +189,11 @@ def test_average_effect_does_not_depend_on_the_chunking(tiny_fit: bc.CredentialF
     """Rows are averaged in chunks sized to the draws (bounded memory); any chunking gives the
     same numbers."""
     from bayescred.analysis import effects
+    from bayescred.analysis.average_effects import average_effect
 
-    d = tiny_fit.design
-    p = d.panel
-    args = (
-        tiny_fit.posterior,
-        tiny_fit.spec,
-        p.group_codes,
-        p.credentials,
-        d.z,
-        [str(g) for g in p.group_labels],
-    )
-    default = effects.average_effect(*args, by="group")
-    tiny = effects.average_effect(*args, by="group", chunk_rows=7)
+    args = (tiny_fit.posterior, tiny_fit.design)
+    default = average_effect(*args, by="group").table
+    tiny = average_effect(*args, by="group", chunk_rows=7).table
     cols = ["mean", "median", "hdi_low", "hdi_high", "prob_positive", "pct_mean"]
     np.testing.assert_allclose(default[cols], tiny[cols], rtol=1e-12, atol=1e-14)
     assert effects.rows_per_chunk(4000) == 250 and effects.rows_per_chunk(10**9) == 1

@@ -8,6 +8,7 @@ import copy
 import re
 import warnings
 from html.parser import HTMLParser
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -100,7 +101,7 @@ def test_effect_cells_are_the_average_effect(
 ) -> None:
     assert list(table.frame.loc["effects"].index) == ["next credential", "next credential (%)"]
     for model, fit in [("default", tiny_fit), ("linear_fe", linear_fit)]:
-        a = fit.average_effect(hdi_prob=0.9).iloc[0]
+        a = fit.average_effect(hdi_prob=0.9).table.iloc[0]
         got = number(table, "effects", "next credential", model)
         assert (got["value"], got["hdi_low"], got["hdi_high"]) == (
             a["mean"],
@@ -207,7 +208,7 @@ def test_loo_that_cannot_be_computed_reads_n_a(tiny_fit: bc.CredentialFit) -> No
 
 def test_hurdle_margins_each_get_a_row(tiny_fit: bc.CredentialFit) -> None:
     """A fit whose average_effect has one row per margin (the hurdle layout) shows each."""
-    base = tiny_fit.average_effect()
+    base = tiny_fit.average_effect().table
     margins = pd.concat(
         [
             base.assign(margin=m, mean=base["mean"] * k)
@@ -216,7 +217,7 @@ def test_hurdle_margins_each_get_a_row(tiny_fit: bc.CredentialFit) -> None:
         ignore_index=True,
     )
     hurdle = copy.copy(tiny_fit)
-    hurdle.average_effect = lambda **_: margins  # type: ignore[method-assign]
+    hurdle.average_effect = lambda **_: SimpleNamespace(table=margins)  # type: ignore[method-assign]
     t = etable({"plain": tiny_fit, "hurdle": hurdle}, parameters=["mu_beta"], loo=False)
     assert list(t.frame.loc["effects"].index) == [
         "next credential",
@@ -247,7 +248,7 @@ def test_a_real_hurdle_fit_shows_its_margins(
             small_frame, draws=40, tune=60, chains=2, random_seed=3, progressbar=False
         )
     t = etable([tiny_fit, hurdle])
-    effect = hurdle.average_effect().set_index("margin")
+    effect = hurdle.average_effect().table.set_index("margin")
     for margin, row in [("total", "next credential"), ("extensive", "extensive margin")]:
         got = number(t, "effects", row, "hurdle_earnings")
         assert got["value"] == effect.loc[margin, "mean"]
@@ -301,7 +302,7 @@ def test_hdi_options(tiny_fit: bc.CredentialFit) -> None:
         r["mean"], r["hdi_low"], r["hdi_high"], places=2, sep=" "
     )
     assert number(t, "parameters", "mu_beta", "default")["hdi_low"] == r["hdi_low"]
-    a = tiny_fit.average_effect(hdi_prob=0.8).iloc[0]
+    a = tiny_fit.average_effect(hdi_prob=0.8).table.iloc[0]
     assert t.frame.loc[("effects", "next credential (%)"), "default"] == cell(
         a["pct_mean"], a["pct_hdi_low"], a["pct_hdi_high"], places=0, sep=" "
     )

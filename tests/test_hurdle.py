@@ -349,13 +349,13 @@ def test_fit_reports_both_parts(hurdle_fit: bc.CredentialFit) -> None:
 
 
 def test_average_effect_by_margin(hurdle_fit: bc.CredentialFit) -> None:
-    avg = hurdle_fit.average_effect()
+    avg = hurdle_fit.average_effect().table
     assert list(avg["margin"]) == ["total", "extensive", "intensive"]
     m = avg.set_index("margin")
     assert m.loc["total", "mean"] == pytest.approx(
         m.loc["extensive", "mean"] + m.loc["intensive", "mean"]
     )
-    by = hurdle_fit.average_effect(by="group")
+    by = hurdle_fit.average_effect(by="group").table
     assert len(by) == 3 * len(hurdle_fit.design.panel.group_labels)
 
 
@@ -476,3 +476,47 @@ def test_curve_plots_show_either_part_with_its_scale(hurdle_fit: bc.CredentialFi
 def test_part_is_refused_for_single_part_fits(tiny_fit: bc.CredentialFit) -> None:
     with pytest.raises(ValueError, match="this fit has one part"):
         tiny_fit.plot.groups(part="extensive")
+
+
+def test_subset_averages_of_the_margins(hurdle_fit: bc.CredentialFit) -> None:
+    """where/by agree with each other, and an average over newdata is the per-draw mean of the
+    profiles' own effects (computed by fit.effect, an independent path)."""
+    by = hurdle_fit.average_effect(by="group").table.set_index(["scope", "margin"])
+    one = hurdle_fit.average_effect(where="group == 'B'").table.set_index("margin")
+    cols = ["rows", "mean", "median", "pct_mean"]
+    for margin in ("total", "extensive", "intensive"):
+        np.testing.assert_allclose(
+            one.loc[margin, cols].astype(float), by.loc[("B", margin), cols].astype(float)
+        )
+    newdata = pd.DataFrame(
+        {
+            "group": ["A", "B", "D"],
+            "credentials": [0, 2, 1],
+            "track_record": [0.0, 4.0, 30.0],
+        }
+    )
+    res = hurdle_fit.average_effect(newdata=newdata)
+    draws = hurdle_fit.effect(profiles=newdata).margin_draws
+    assert draws is not None
+    t = res.table.set_index("margin")
+    for margin in ("total", "extensive", "intensive"):
+        per_draw = draws.sel(margin=margin).mean("profile").values.reshape(-1)
+        assert t.loc[margin, "mean"] == pytest.approx(per_draw.mean(), rel=1e-9)
+        assert t.loc[margin, "median"] == pytest.approx(np.median(per_draw), rel=1e-9)
+    assert res.draws.sizes["row"] == 3
+    assert res.prob(gt=0, scale="model").to_numpy() == pytest.approx(t["prob_positive"].to_numpy())
+
+
+def test_mixture_takes_one_group_for_both_parts(hurdle_fit: bc.CredentialFit) -> None:
+    """An unseen group under new_group='mixture' is, at each draw, one observed group in both
+    parts: its total effect is one of the observed groups' total effects at that draw."""
+    labels = [str(g) for g in hurdle_fit.posterior["group"].values]
+    known = hurdle_fit.effect(
+        profiles=pd.DataFrame({"group": labels, "credentials": 1, "track_record": 6.0})
+    ).draws.values.reshape(-1, len(labels))
+    res = hurdle_fit.effect(
+        group="new", credentials=1, track_record=6.0, new_group="mixture", random_seed=2
+    )
+    got = res.draws.values.reshape(-1)
+    assert np.isclose(got[:, None], known, rtol=1e-9, atol=1e-12).any(axis=1).all()
+    assert res.table.loc[0, "parameters_from"] == "mixture of observed groups"

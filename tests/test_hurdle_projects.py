@@ -181,7 +181,7 @@ def tiny_fit(skeleton: pd.DataFrame) -> bc.CredentialFit:
 
 
 def test_effects_split_by_margin(tiny_fit: bc.CredentialFit) -> None:
-    avg = tiny_fit.average_effect()
+    avg = tiny_fit.average_effect().table
     assert list(avg["margin"]) == ["total", "extensive", "intensive"]
     result = tiny_fit.effect(group="B", credentials=1, track_record=10)
     assert result.margin_draws is not None and result.margins is not None

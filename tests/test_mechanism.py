@@ -44,7 +44,7 @@ def _fit(spec: bc.ModelSpec | str, frame: pd.DataFrame, seed: int = 1) -> bc.Cre
 
 def test_hurdle_puts_the_earnings_gain_on_the_intensive_margin(paper: SimulatedPanel) -> None:
     fit = _fit("hurdle_earnings", paper.frame)
-    avg = fit.average_effect().set_index("margin")
+    avg = fit.average_effect().table.set_index("margin")
     print(avg[["mean", "median", "hdi_low", "hdi_high", "prob_positive", "pct_median"]])
     intensive, extensive = avg.loc["intensive"], avg.loc["extensive"]
     assert intensive["prob_positive"] > 0.95
@@ -60,7 +60,7 @@ def test_hurdle_puts_the_earnings_gain_on_the_intensive_margin(paper: SimulatedP
 
 def test_count_model_finds_no_material_effect_on_projects(paper: SimulatedPanel) -> None:
     fit = _fit("project_counts", paper.frame)
-    avg = fit.average_effect().iloc[0]
+    avg = fit.average_effect().table.iloc[0]
     print(avg[["mean", "hdi_low", "hdi_high", "pct_median", "pct_hdi_low", "pct_hdi_high"]])
     # truth: beta_count = 0.003 log points for the first credential, less for later ones
     frame, truth = paper.frame, paper.truth

@@ -75,8 +75,8 @@ def test_default_spec_recovers_truth_under_negative_selection(world: str) -> Non
     pooled = _fit(sim, worker_effects="none")
     used = sim.frame["log_project_value"].notna().to_numpy()
     true_avg = float(sim.next_effect[used].mean())
-    within_avg = float(fit.average_effect().loc[0, "mean"])
-    pooled_avg = float(pooled.average_effect().loc[0, "mean"])
+    within_avg = float(fit.average_effect().table.loc[0, "mean"])
+    pooled_avg = float(pooled.average_effect().table.loc[0, "mean"])
     print(
         f"  average next effect: true {true_avg:.4f}, within {within_avg:.4f}, no worker effects {pooled_avg:.4f}"
     )

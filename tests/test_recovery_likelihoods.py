@@ -136,7 +136,7 @@ def test_link_likelihood_recovers_truth(likelihood: str) -> None:
             missed.append(lines[-1].strip())
 
     # the average next-credential effect on the link scale over the rows used
-    avg = fit.average_effect(hdi_prob=HDI).iloc[0]
+    avg = fit.average_effect(hdi_prob=HDI).table.iloc[0]
     true_avg = float(np.mean(true_next_effect(frame, truth.main)))
     avg_ok = float(avg["hdi_low"]) <= true_avg <= float(avg["hdi_high"])
     lines.append(

@@ -133,7 +133,7 @@ def test_content_matches_the_fit(
     tiny_fit: bc.CredentialFit, report_path: Path, parsed: ReportParser
 ) -> None:
     text = report_path.read_text(encoding="utf-8")
-    avg = tiny_fit.average_effect().iloc[0]
+    avg = tiny_fit.average_effect().table.iloc[0]
     lead = re.search(r'<p class="lead">(.*?)</p>', text)
     assert lead is not None
     assert f"{avg['pct_median']:+.1f}%" in lead.group(1)

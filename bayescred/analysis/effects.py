@@ -6,17 +6,18 @@ median, HDI, probability of a positive effect), never computed from summaries.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescred.analysis.contrast import HypothesisResult
 from bayescred.analysis.predictor import (
     EffectDraws,
-    chunks,
     credential_effect,
     effect_draws,
     stack_draws,
@@ -25,7 +26,18 @@ from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, TrackR
 from bayescred.model.families import get_family
 from bayescred.spec import ModelSpec
 
-NewGroup = Literal["raise", "population"]
+#: What to do with a group the model has not seen: refuse (``"raise"``), draw its parameters
+#: from the population distribution (``"population"``), or treat it as one of the observed
+#: groups of unknown identity (``"mixture"``; see :func:`mixture_group_draws`).
+NewGroup = Literal["raise", "population", "mixture"]
+#: ``parameters_from`` of a profile, by where its group's parameters came from.
+PARAMETERS_FROM: dict[str, str] = {
+    "group": "group posterior",
+    "population": "population distribution",
+    "mixture": "mixture of observed groups",
+}
+#: Scales :meth:`EffectResult.prob`, ``compare`` and ``plot`` accept.
+Scale = Literal["auto", "model", "log", "pct"]
 #: Draws x rows held at once by the averages over observed rows (a temporary is 8 MB).
 CHUNK_ELEMENTS = 1_000_000
 
@@ -33,6 +45,14 @@ CHUNK_ELEMENTS = 1_000_000
 def rows_per_chunk(n_draws: int, elements: int = CHUNK_ELEMENTS) -> int:
     """Rows per chunk so that a draws x rows temporary holds about ``elements`` values."""
     return max(1, elements // max(int(n_draws), 1))
+
+
+def scope_onehot(scope: np.ndarray, n_scopes: int) -> np.ndarray:
+    """``(rows, n_scopes)`` indicator of each row's scope; rows with scope ``-1`` are all zero."""
+    out = np.zeros((len(scope), n_scopes))
+    kept = scope >= 0
+    out[np.flatnonzero(kept), scope[kept]] = 1.0
+    return out
 
 
 def is_log_scale(spec: ModelSpec) -> bool:
@@ -82,6 +102,9 @@ class EffectResult:
         summarised over draws. The log changes add up: total = extensive + intensive.
     margin_draws
         Hurdle models only: the log changes ``(chain, draw, profile, margin)``.
+    plotter
+        The function :meth:`plot` draws with (attached by :class:`bayescred.CredentialFit`;
+        :func:`bayescred.plots.effects.effect_figure`).
     """
 
     table: pd.DataFrame
@@ -97,7 +120,126 @@ class EffectResult:
         "the chance of earning anything in a period",
         "higher earnings in the periods with any",
     )
+    plotter: Callable[..., Any] | None = field(default=None, repr=False, compare=False)
 
+    # ------------------------------------------------------------------ draws per table row
+    def labels(self) -> list[str]:
+        """A short label of each table row (group, credentials, track record)."""
+        t = self.table
+        return [
+            f"{g}: {n} → {m} credentials, track record {r:g}"
+            for g, n, m, r in zip(
+                t["group"], t["credentials"], t["to"], t["track_record"], strict=True
+            )
+        ]
+
+    def _scale(self, scale: Scale) -> Literal["model", "pct"]:
+        if scale == "auto":
+            return "pct" if self.percent is not None else "model"
+        if scale == "pct" and self.percent is None:
+            raise ValueError(
+                "scale='pct' needs a log-scale outcome; this effect is on the model's own "
+                "scale (use scale='model')"
+            )
+        if scale == "log" and self.percent is None:
+            raise ValueError("scale='log' needs a log-scale outcome (use scale='model')")
+        if scale not in ("model", "log", "pct"):
+            raise ValueError("scale must be 'auto', 'model', 'log' or 'pct'")
+        return "pct" if scale == "pct" else "model"
+
+    def row_draws(self, scale: Scale = "auto") -> np.ndarray:
+        """The draws of each table row, ``(samples, rows)``, chains stacked.
+
+        ``scale``: ``"model"`` (or ``"log"`` for log-scale outcomes) the model's scale,
+        ``"pct"`` the percentage change, ``"auto"`` percentages where the outcome is on a log
+        scale, else the model's scale.
+        """
+        da = self.percent if self._scale(scale) == "pct" else self.draws
+        assert da is not None
+        return stack_draws(da)
+
+    def prob(
+        self,
+        gt: float | None = None,
+        lt: float | None = None,
+        *,
+        scale: Scale = "auto",
+        row: int | None = None,
+    ) -> pd.Series | float:
+        """Posterior probability that each row's effect exceeds ``gt`` (and/or is below ``lt``).
+
+        Parameters
+        ----------
+        gt, lt
+            Thresholds on ``scale``; with both, the probability of ``gt < effect < lt``. With
+            neither, ``gt=0``: the probability of a positive effect.
+        scale
+            ``"pct"`` (percentage change; log-scale outcomes), ``"model"``/``"log"`` (the
+            model's scale) or ``"auto"`` (percentages where they apply).
+        row
+            One row's probability as a float; None gives a Series over the table's rows.
+
+        For a profile the percentage and the log change have the same sign; for an average
+        effect they need not (the average percentage change is not the percentage of the average
+        log change), so ``prob(scale="model")`` is what the table's ``prob_positive`` reports.
+        """
+        if gt is None and lt is None:
+            gt = 0.0
+        d = self.row_draws(scale)
+        ok = np.ones(d.shape, dtype=bool)
+        if gt is not None:
+            ok &= d > gt
+        if lt is not None:
+            ok &= d < lt
+        unit = "%" if self._scale(scale) == "pct" else ""
+        parts = ([f"> {gt:g}{unit}"] if gt is not None else []) + (
+            [f"< {lt:g}{unit}"] if lt is not None else []
+        )
+        out = pd.Series(
+            ok.mean(axis=0), index=self.table.index, name=f"P(effect {' and '.join(parts)})"
+        )
+        if row is not None:
+            return float(out.iloc[row])
+        return out
+
+    def compare(self, i: int, j: int, *, scale: Scale = "auto") -> HypothesisResult:
+        """Posterior of row ``i``'s effect minus row ``j``'s and the probability that ``i``'s is
+        larger, over the joint draws (both rows come from the same posterior draws)."""
+        n = len(self.table)
+        for k in (i, j):
+            if not -n <= k < n:
+                raise ValueError(f"row {k} is out of range: the table has {n} row(s)")
+        d = self.row_draws(scale)
+        diff = (d[:, i] - d[:, j]).reshape(self.draws.sizes["chain"], self.draws.sizes["draw"])
+        labels = self.labels()
+        unit = " (percentage points of gain)" if self._scale(scale) == "pct" else ""
+        return HypothesisResult(
+            hypothesis=f"effect[{labels[i]}] > effect[{labels[j]}]",
+            draws=xr.DataArray(
+                diff,
+                dims=("chain", "draw"),
+                coords={"chain": self.draws["chain"].values, "draw": self.draws["draw"].values},
+                name="difference",
+            ),
+            direction=">",
+            hdi_prob=self.hdi_prob,
+            what=f"(row {i} - row {j}){unit}",
+        )
+
+    def plot(self, ax: Any = None, *, scale: Scale = "auto") -> Any:
+        """Each row's posterior density with its median and HDI; returns the matplotlib Figure.
+
+        ``ax``: a matplotlib Axes to draw on (None makes a new figure). ``scale`` as in
+        :meth:`prob`.
+        """
+        if self.plotter is None:
+            raise ValueError(
+                "this result has no plotter attached; draw it with "
+                "bayescred.plots.effects.effect_figure(result)"
+            )
+        return self.plotter(self, ax=ax, scale=scale)
+
+    # ------------------------------------------------------------------ words and display
     def sentence(self, row: int = 0) -> str:
         """A plain-language sentence for one profile, fit for a report."""
         r = self.table.iloc[row]
@@ -159,7 +301,9 @@ class EffectResult:
         return html
 
     def __repr__(self) -> str:
-        text = f"EffectResult(hdi_prob={self.hdi_prob})\n{self.table.to_string(index=False)}"
+        text = (
+            f"{type(self).__name__}(hdi_prob={self.hdi_prob})\n{self.table.to_string(index=False)}"
+        )
         if self.margins is not None:
             text += "\nmargins:\n" + self.margins.to_string(index=False)
         return text
@@ -268,6 +412,32 @@ _POPULATION = (
 )
 
 
+def mixture_group_draws(params: EffectDraws, rng: np.random.Generator) -> EffectDraws:
+    """Parameters of one group of unknown identity among the observed groups, per draw.
+
+    Each draw takes the parameters of one observed group at that draw, every group equally
+    often (equal weights, not weighted by the groups' numbers of rows; draws are assigned to
+    groups in a random order). The result is the posterior of a worker's effect when the group
+    is one of those observed but which one is unknown: the groups' posteriors mixed, so it
+    includes the spread between the observed groups but, unlike ``"population"``, no group
+    beyond them.
+    """
+    n, k = params.beta.shape
+    pick = rng.permutation(np.arange(n) % k)
+    rows = np.arange(n)
+    return EffectDraws(
+        beta=params.beta[rows, pick][:, None],
+        shape=None if params.shape is None else params.shape[rows, pick][:, None],
+        gamma=params.gamma[rows, pick][:, None, :],
+    )
+
+
+def parameters_from(codes: np.ndarray, n_groups: int, new_group: NewGroup) -> np.ndarray:
+    """Where each profile's group parameters came from (the ``parameters_from`` column)."""
+    unseen = PARAMETERS_FROM["mixture" if new_group == "mixture" else "population"]
+    return np.where(codes < n_groups, PARAMETERS_FROM["group"], unseen)
+
+
 def profile_group_parameters(
     posterior: xr.Dataset,
     spec: ModelSpec,
@@ -277,22 +447,30 @@ def profile_group_parameters(
 ) -> tuple[EffectDraws, np.ndarray]:
     """Effect parameters covering every profile's group, and each profile's index into them.
 
-    Groups the model has seen index their posterior draws; an unseen group raises, or with
-    ``new_group="population"`` gets draws from the population distribution (one extra column).
+    Groups the model has seen index their posterior draws. An unseen group raises
+    (``new_group="raise"``) or gets one extra column of parameters: draws from the population
+    distribution (``"population"``, :func:`population_group_draws`) or the observed groups'
+    mixture (``"mixture"``, :func:`mixture_group_draws`). All unseen groups share that column.
     """
-    if new_group not in ("raise", "population"):
-        raise ValueError("new_group must be 'raise' or 'population'")
+    if new_group not in ("raise", "population", "mixture"):
+        raise ValueError("new_group must be 'raise', 'population' or 'mixture'")
     labels = [str(g) for g in posterior["group"].values]
     params = effect_draws(posterior, spec)
     unseen = sorted(set(profiles["group"]) - set(labels))
     if unseen and new_group == "raise":
         raise ValueError(
             f"group(s) {unseen} were not in the data the model was fitted to (known: {labels}); "
-            "pass new_group='population' to draw their parameters from the population distribution"
+            "pass new_group='population' to draw their parameters from the population "
+            "distribution, or new_group='mixture' to treat them as one of the observed groups "
+            "of unknown identity"
         )
     codes = np.array([labels.index(g) if g in labels else len(labels) for g in profiles["group"]])
     if unseen:
-        new = population_group_draws(posterior, spec, np.random.default_rng(random_seed))
+        rng = np.random.default_rng(random_seed)
+        if new_group == "mixture":
+            new = mixture_group_draws(params, rng)
+        else:
+            new = population_group_draws(posterior, spec, rng)
         params = EffectDraws(
             beta=np.concatenate([params.beta, new.beta], axis=1),
             shape=None
@@ -334,9 +512,7 @@ def profile_effects(
     )
     chains, draws_per_chain = posterior.sizes["chain"], posterior.sizes["draw"]
     table = profiles.copy()
-    table["parameters_from"] = np.where(
-        codes < len(labels), "group posterior", "population distribution"
-    )
+    table["parameters_from"] = parameters_from(codes, len(labels), new_group)
     for key, value in summarise_draws(eff, hdi_prob).items():
         table[key] = value
     table["prob_positive"] = (eff > 0).mean(axis=0)
@@ -359,54 +535,3 @@ def profile_effects(
         pct_da = da.copy(data=pct.reshape(da.shape)).rename("percent_gain")
     table.attrs["hdi_prob"] = hdi_prob
     return EffectResult(table=table, draws=da, percent=pct_da, hdi_prob=hdi_prob)
-
-
-def average_effect(
-    posterior: xr.Dataset,
-    spec: ModelSpec,
-    groups: np.ndarray,
-    credentials: np.ndarray,
-    z: np.ndarray,
-    group_labels: list[str],
-    *,
-    by: Literal["group"] | None = None,
-    hdi_prob: float = 0.9,
-    chunk_rows: int | None = None,
-) -> pd.DataFrame:
-    """Average next-credential effect over observed profiles, per draw, then summarised.
-
-    Rows are processed in chunks of ``chunk_rows`` (default: :data:`CHUNK_ELEMENTS` draws x
-    rows at once), so memory is O(draws x chunk_rows): a few temporaries of 8 MB each.
-    """
-    params = effect_draws(posterior, spec)
-    n_draws = params.n_draws
-    n_scopes = len(group_labels) if by == "group" else 1
-    scope = groups if by == "group" else np.zeros_like(groups)
-    total = np.zeros((n_draws, n_scopes))
-    total_pct = np.zeros((n_draws, n_scopes))
-    counts = np.bincount(scope, minlength=n_scopes).astype(float)
-    if chunk_rows is None:
-        chunk_rows = rows_per_chunk(n_draws)
-    for sl in chunks(len(groups), chunk_rows):
-        n = credentials[sl].astype(float)
-        eff = credential_effect(spec, params, groups[sl], n, n + 1.0, z[sl])
-        onehot = np.eye(n_scopes)[scope[sl]]
-        total += eff @ onehot
-        total_pct += (100.0 * np.expm1(eff)) @ onehot
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = total / counts
-        mean_pct = total_pct / counts
-    table = pd.DataFrame(
-        {
-            "scope": group_labels if by == "group" else ["all observed profiles"],
-            "rows": counts.astype(int),
-        }
-    )
-    for key, value in summarise_draws(mean, hdi_prob).items():
-        table[key] = value
-    table["prob_positive"] = (mean > 0).mean(axis=0)
-    if is_log_scale(spec):
-        for key, value in summarise_draws(mean_pct, hdi_prob, prefix="pct_").items():
-            table[key] = value
-    table.attrs["hdi_prob"] = hdi_prob
-    return table

@@ -21,7 +21,7 @@ does not matter) into ``(p1 - p0) (v0 + v1) / 2`` (extensive) and ``(v1 - v0) (p
   credentials, track record and covariates), the average period (period effects sum to zero),
   and ``p`` and ``v`` averaged over each part's intercept distribution (Gauss-Hermite
   quadrature, or exactly where the family has a closed form);
-* for the observed rows (:func:`hurdle_average_effect`), each row's own extensive predictor,
+* for the observed rows (:func:`hurdle_row_means`), each row's own extensive predictor,
   its worker's intercept rebuilt from the stored non-centred offsets, its period's effect (and
   likewise the intensive predictor where the intensive margin depends on its level).
 
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -40,10 +39,13 @@ import xarray as xr
 from scipy.special import log_expit
 
 from bayescred.analysis.effects import (
+    CHUNK_ELEMENTS,
     EffectResult,
     NewGroup,
+    parameters_from,
     profile_group_parameters,
     rows_per_chunk,
+    scope_onehot,
     summarise_draws,
 )
 from bayescred.analysis.levels import (
@@ -54,13 +56,14 @@ from bayescred.analysis.levels import (
     sd_or_none,
 )
 from bayescred.analysis.predictor import (
+    EffectDraws,
     chunks,
     credential_effect,
     effect_draws,
     mean_without_intercepts,
     stack_draws,
 )
-from bayescred.maths.quadrature import marginal_probability
+from bayescred.maths.quadrature import QUADRATURE_NODES, marginal_probability
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import HurdleFamily, family_of
 from bayescred.model.parts import Part
@@ -84,31 +87,50 @@ def _summaries(values: dict[str, np.ndarray], hdi_prob: float) -> dict[str, np.n
     return out
 
 
-def hurdle_profile_effects(
+def hurdle_group_parameters(
     posterior: xr.Dataset,
     design: ModelDesign,
     profiles: pd.DataFrame,
-    *,
-    hdi_prob: float = 0.9,
-    new_group: NewGroup = "raise",
-    random_seed: int | None = None,
-) -> EffectResult:
-    """Change in the expected outcome from ``credentials`` to ``to`` for each profile, by margin.
+    new_group: NewGroup,
+    random_seed: int | None,
+) -> tuple[EffectDraws, EffectDraws, np.ndarray]:
+    """Each part's effect parameters covering the profiles' groups, and the profiles' codes.
 
-    Returns an :class:`EffectResult` whose ``table`` holds the total (log change, ``pct_*``,
-    ``gain_*`` in the outcome's currency) and whose ``margins`` splits it into the extensive and
-    intensive margins (see the module docstring).
+    An unseen group gets independent population draws in the two parts (their population
+    distributions are independent), but under ``"mixture"`` the same observed group in both
+    parts at each draw (the group's identity is unknown, not its parameters).
     """
+    _, ext, pos = _two_parts(design)
+    seed = random_seed
+    if seed is None:
+        seed = int(np.random.default_rng().integers(2**31 - 1))
+    ext_params, codes = profile_group_parameters(
+        ext.posterior(posterior), ext.design.spec, profiles, new_group, seed
+    )
+    int_seed = seed if new_group == "mixture" else seed + 1
+    int_params, _ = profile_group_parameters(
+        pos.posterior(posterior, others=(ext.naming,)),
+        pos.design.spec,
+        profiles,
+        new_group,
+        int_seed,
+    )
+    return ext_params, int_params, codes
+
+
+def profile_changes(
+    posterior: xr.Dataset,
+    design: ModelDesign,
+    profiles: pd.DataFrame,
+    group_parameters: tuple[EffectDraws, EffectDraws, np.ndarray],
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
+    """Per draw and profile: the log change of each margin, the change in expected outcome of
+    each margin (``gain``) and the expected outcome before, each ``(draws, profiles)``."""
     family, ext, pos = _two_parts(design)
     ext_post = ext.posterior(posterior)
     int_post = pos.posterior(posterior, others=(ext.naming,))
     ext_spec, int_spec = ext.design.spec, pos.design.spec
-    ext_params, codes = profile_group_parameters(
-        ext_post, ext_spec, profiles, new_group, random_seed
-    )
-    int_params, _ = profile_group_parameters(
-        int_post, int_spec, profiles, new_group, None if random_seed is None else random_seed + 1
-    )
+    ext_params, int_params, codes = group_parameters
     z = design.track_scale.z(profiles["track_record"].to_numpy(float))
     n_from = profiles["credentials"].to_numpy(float)
     n_to = profiles["to"].to_numpy(float)
@@ -140,6 +162,28 @@ def hurdle_profile_effects(
         "extensive": (p1 - p0) * (v0 + v1) / 2.0,
         "intensive": (v1 - v0) * (p0 + p1) / 2.0,
     }
+    return log_change, gain, p0 * v0
+
+
+def hurdle_profile_effects(
+    posterior: xr.Dataset,
+    design: ModelDesign,
+    profiles: pd.DataFrame,
+    *,
+    hdi_prob: float = 0.9,
+    new_group: NewGroup = "raise",
+    random_seed: int | None = None,
+) -> EffectResult:
+    """Change in the expected outcome from ``credentials`` to ``to`` for each profile, by margin.
+
+    Returns an :class:`EffectResult` whose ``table`` holds the total (log change, ``pct_*``,
+    ``gain_*`` in the outcome's currency) and whose ``margins`` splits it into the extensive and
+    intensive margins (see the module docstring).
+    """
+    family = _two_parts(design)[0]
+    shared = hurdle_group_parameters(posterior, design, profiles, new_group, random_seed)
+    codes = shared[2]
+    log_change, gain, before = profile_changes(posterior, design, profiles, shared)
     chains, draws_per_chain = posterior.sizes["chain"], posterior.sizes["draw"]
     labels = [str(g) for g in posterior["group"].values]
 
@@ -152,10 +196,8 @@ def hurdle_profile_effects(
         }
 
     table = profiles.copy()
-    table["parameters_from"] = np.where(
-        codes < len(labels), "group posterior", "population distribution"
-    )
-    table["expected_before"] = np.mean(p0 * v0, axis=0)
+    table["parameters_from"] = parameters_from(codes, len(labels), new_group)
+    table["expected_before"] = np.mean(before, axis=0)
     for key, value in margin_row("total").items():
         table[key] = value
     margins = pd.concat(
@@ -204,20 +246,21 @@ def _margin_order(col: pd.Series) -> pd.Series:
     return col
 
 
-def hurdle_average_effect(
+def hurdle_row_means(
     posterior: xr.Dataset,
     design: ModelDesign,
+    scope: np.ndarray,
+    n_scopes: int,
     *,
-    by: Literal["group"] | None = None,
-    hdi_prob: float = 0.9,
     chunk_rows: int | None = None,
-) -> pd.DataFrame:
-    """Average over the observed rows of the next credential's effect on the expected outcome.
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per draw, the average over the observed rows of each scope of the next credential's
+    change in the expected outcome, by margin: log changes and percentage changes, each
+    ``{margin: (draws, n_scopes)}``.
 
     Per draw and row: the extensive change ``log p(n+1) - log p(n)`` at the row's own extensive
     predictor (worker intercept rebuilt from the stored offsets, period and covariate terms) and
-    the intensive change; averaged over rows per draw, then summarised. One row per scope and
-    margin (``total``, ``extensive``, ``intensive``); ``pct_*`` is the average percentage change.
+    the intensive change. ``scope`` gives each row's scope code; rows with ``-1`` are left out.
     Memory is O(draws x chunk_rows).
     """
     family, ext_part, pos = _two_parts(design)
@@ -234,16 +277,15 @@ def hurdle_average_effect(
     int_eta = (
         _every_row_intensive(pos, int_post, design) if (family.change_depends_on_level) else None
     )
-    labels = [str(g) for g in p.group_labels]
-    n_scopes = len(labels) if by == "group" else 1
-    scope = p.group_codes if by == "group" else np.zeros(p.n_rows, dtype=np.int64)
-    counts = np.bincount(scope, minlength=n_scopes).astype(float)
+    counts = np.bincount(scope[scope >= 0], minlength=n_scopes).astype(float)
     sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
     pct_sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
     z = ext.z
     if chunk_rows is None:
         chunk_rows = rows_per_chunk(n_draws)
     for rows in chunks(p.n_rows, chunk_rows):
+        if not (scope[rows] >= 0).any():
+            continue
         n = p.credentials[rows].astype(float)
         g = p.group_codes[rows]
         eta0 = mean_without_intercepts(ext_post, ext, draws, rows) + alpha[:, p.worker_codes[rows]]
@@ -257,28 +299,58 @@ def hurdle_average_effect(
             else d_int,
         }
         change["total"] = change["extensive"] + change["intensive"]
-        onehot = np.eye(n_scopes)[scope[rows]]
+        onehot = scope_onehot(scope[rows], n_scopes)
         for m in MARGINS:
             sums[m] += change[m] @ onehot
             pct_sums[m] += (100.0 * np.expm1(change[m])) @ onehot
-    frames = []
-    for m in MARGINS:
-        mean, mean_pct = sums[m] / counts, pct_sums[m] / counts
-        frame = pd.DataFrame(
-            {
-                "scope": labels if by == "group" else ["all observed profiles"],
-                "margin": m,
-                "rows": counts.astype(int),
-                **summarise_draws(mean, hdi_prob),
-                "prob_positive": (mean > 0).mean(axis=0),
-                **summarise_draws(mean_pct, hdi_prob, prefix="pct_"),
-            }
+    return (
+        {m: sums[m] / counts for m in MARGINS},
+        {m: pct_sums[m] / counts for m in MARGINS},
+    )
+
+
+def hurdle_profile_means(
+    posterior: xr.Dataset,
+    design: ModelDesign,
+    profiles: pd.DataFrame,
+    scope: np.ndarray,
+    n_scopes: int,
+    *,
+    new_group: NewGroup = "raise",
+    random_seed: int | None = None,
+    chunk_rows: int | None = None,
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """As :func:`hurdle_row_means` over new profiles: each profile's change is that of
+    :func:`hurdle_profile_effects` (a worker drawn from the population with the profile, in an
+    average period), averaged per draw over the profiles of each scope.
+
+    Profiles are processed in chunks small enough for the quadrature over intercepts (about
+    :data:`~bayescred.analysis.effects.CHUNK_ELEMENTS` values at once); an unseen group has the
+    same parameter draws in every chunk.
+    """
+    n_draws = posterior.sizes["chain"] * posterior.sizes["draw"]
+    shared = hurdle_group_parameters(posterior, design, profiles, new_group, random_seed)
+    ext_params, int_params, codes = shared
+    counts = np.bincount(scope[scope >= 0], minlength=n_scopes).astype(float)
+    sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
+    pct_sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
+    if chunk_rows is None:
+        chunk_rows = rows_per_chunk(n_draws, CHUNK_ELEMENTS // QUADRATURE_NODES)
+    for rows in chunks(len(profiles), chunk_rows):
+        if not (scope[rows] >= 0).any():
+            continue
+        part = profiles.iloc[rows].reset_index(drop=True)
+        change, _, _ = profile_changes(
+            posterior, design, part, (ext_params, int_params, codes[rows])
         )
-        frames.append(frame)
-    table = pd.concat(frames).sort_values(["scope", "margin"], key=_margin_order)
-    table = table.reset_index(drop=True)
-    table.attrs["hdi_prob"] = hdi_prob
-    return table
+        onehot = scope_onehot(scope[rows], n_scopes)
+        for m in MARGINS:
+            sums[m] += change[m] @ onehot
+            pct_sums[m] += (100.0 * np.expm1(change[m])) @ onehot
+    return (
+        {m: sums[m] / counts for m in MARGINS},
+        {m: pct_sums[m] / counts for m in MARGINS},
+    )
 
 
 def _every_row_intensive(

@@ -37,7 +37,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescred.analysis import curve_points, effects
+from bayescred.analysis import curve_points
+from bayescred.analysis.average_effects import average_effect
 from bayescred.data.presets import SimulationSettings
 from bayescred.data.simulate import TrueParameters, simulate
 from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
@@ -124,7 +125,6 @@ def quantities(
     """Each reported quantity's posterior median and 90% HDI (``estimate``, ``low``,
     ``high``), by the analysis functions a fit uses."""
     p = design.panel
-    labels = [str(g) for g in p.group_labels]
     out: dict[str, dict[str, float]] = {}
 
     def put(name: str, row: pd.Series) -> None:
@@ -135,10 +135,7 @@ def quantities(
         }
 
     for by in (None, "group"):
-        table = effects.average_effect(
-            posterior, spec, p.group_codes, p.credentials, design.z, labels, by=by,
-            hdi_prob=HDI_PROB,
-        )  # fmt: skip
+        table = average_effect(posterior, design, by=by, hdi_prob=HDI_PROB).table
         for _, row in table.iterrows():
             scope = "" if by is None else f"[{row['scope']}]"
             put(f"average_effect{scope}", row)

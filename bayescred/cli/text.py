@@ -80,7 +80,7 @@ def format_diagnostics(fit: CredentialFit, table: bool = True) -> str:
 
 def format_average_effect(fit: CredentialFit, hdi_prob: float = 0.9) -> str:
     """The average next-credential effect over the observed profiles, in log points and %."""
-    row = fit.average_effect(hdi_prob=hdi_prob).iloc[0]
+    row = fit.average_effect(hdi_prob=hdi_prob).table.iloc[0]
     pct = f"{round(hdi_prob * 100):g}% HDI"
     head = f"Average effect of one more credential over the {int(row['rows']):,} observed profiles"
     if "pct_mean" in row.index:

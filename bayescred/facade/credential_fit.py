@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -12,9 +13,11 @@ import pandas as pd
 import xarray as xr
 
 from bayescred.analysis import curve_points, effects
+from bayescred.analysis.average_effects import AverageEffect, By, Where
 from bayescred.analysis.binary_effects import with_probability_change
+from bayescred.analysis.contrast import HypothesisResult
 from bayescred.analysis.diagnostics import Diagnostics, diagnose
-from bayescred.analysis.hurdle_effects import hurdle_average_effect, hurdle_profile_effects
+from bayescred.analysis.hurdle_effects import hurdle_profile_effects
 from bayescred.analysis.summary import parameter_descriptions, summary_table
 from bayescred.inference.reconstruct import design_from_tree
 from bayescred.model.design import ModelDesign
@@ -317,15 +320,19 @@ class CredentialFit:
             Mass of the highest-density intervals.
         new_group
             ``"raise"`` (default) refuses a group the model has not seen; ``"population"``
-            draws that group's parameters from the population distribution (recorded in the
-            table's ``parameters_from`` column).
+            draws that group's parameters from the population distribution (a new group);
+            ``"mixture"`` gives it, at each draw, the parameters of one of the observed groups,
+            each equally often (a worker of one of the observed groups, identity unknown; see
+            :func:`bayescred.analysis.effects.mixture_group_draws`). Recorded in the table's
+            ``parameters_from`` column.
         random_seed
-            Seed for the population draws of unseen groups.
+            Seed for the draws of unseen groups.
 
         Returns
         -------
         EffectResult
-            ``.table`` (one row per profile), ``.draws`` (labelled xarray), ``.sentence()``.
+            ``.table`` (one row per profile), ``.draws`` (labelled xarray), ``.sentence()``,
+            ``.prob(gt=...)``, ``.compare(i, j)`` and ``.plot()``.
             Bernoulli models add the change in probability for a typical worker with the
             profile (``pp_*`` columns, percentage points; see
             :mod:`bayescred.analysis.binary_effects`).
@@ -337,13 +344,15 @@ class CredentialFit:
             group, credentials, track_record, profiles, to, covariates, self.spec
         )
         if self.family.margins:
-            return hurdle_profile_effects(
-                self.posterior,
-                self.design,
-                frame,
-                hdi_prob=hdi_prob,
-                new_group=new_group,
-                random_seed=random_seed,
+            return self._plottable(
+                hurdle_profile_effects(
+                    self.posterior,
+                    self.design,
+                    frame,
+                    hdi_prob=hdi_prob,
+                    new_group=new_group,
+                    random_seed=random_seed,
+                )
             )
         group_parameters = effects.profile_group_parameters(
             self.posterior, self.spec, frame, new_group, random_seed
@@ -354,38 +363,114 @@ class CredentialFit:
             self.design.track_scale,
             frame,
             hdi_prob=hdi_prob,
+            new_group=new_group,
             group_parameters=group_parameters,
         )
         if self.family.probability_change:
             result = with_probability_change(
                 result, self.posterior, self.design, frame, group_parameters
             )
-        return result
+        return self._plottable(result)
+
+    def _plottable(self, result: effects.EffectResult) -> Any:
+        """``result`` with :func:`bayescred.plots.effects.effect_figure` as its plotter."""
+        from bayescred.plots.effects import effect_figure
+
+        return replace(result, plotter=partial(effect_figure, spec=self.spec))
 
     def average_effect(
-        self, *, by: Literal["group"] | None = None, hdi_prob: float = 0.9
-    ) -> pd.DataFrame:
-        """Average effect of one more credential over the observed profiles (rows used).
+        self,
+        *,
+        by: By = None,
+        where: Where = None,
+        newdata: pd.DataFrame | None = None,
+        bands: Mapping[str, Sequence[float]] | None = None,
+        hdi_prob: float = 0.9,
+        new_group: effects.NewGroup = "raise",
+        random_seed: int | None = None,
+    ) -> AverageEffect:
+        """Average effect of one more credential over the observed rows or new profiles.
 
-        Computed per posterior draw, then summarised; ``by="group"`` gives one row per group.
-        For log-scale outcomes the ``pct_*`` columns give the average percentage gain. Hurdle
-        models give one row per scope and margin (``total``, ``extensive``, ``intensive``; see
-        :mod:`bayescred.analysis.hurdle_effects`).
+        The effect is averaged over rows for each posterior draw, then summarised. Without
+        arguments it is the average over every row the model used (``scope`` "all observed
+        profiles").
+
+        Parameters
+        ----------
+        by
+            A column name or a list of them: one table row per combination of values among the
+            selected rows, e.g. ``"group"``, ``"track_record_band"``,
+            ``["group", "credentials_band"]``. The rows used carry the panel's columns (worker,
+            period, group, credentials, track record, outcome, covariates) and bands.
+        where
+            The rows to average over: a pandas expression over the columns
+            (``"track_record == 0"``: newcomers) or a boolean mask of the rows' length.
+        newdata
+            A DataFrame of profiles (``group``, ``credentials``, ``track_record``, optionally
+            ``to`` and covariates, and any other columns to select or split by) to average over
+            instead of the rows used. Each profile is a new worker with that profile, as in
+            :meth:`effect`; its effect is of going to ``to`` (default ``credentials + 1``).
+        bands
+            Edges of bands of numeric columns, each making a ``<column>_band`` column to split
+            or select by: ``{"track_record": [0, 1, 5, 20, np.inf]}``. Bands are left-closed,
+            labelled ``"[1, 5)"`` (the last ``"20+"``). Defaults:
+            :data:`bayescred.analysis.average_effects.DEFAULT_BANDS` (track record: 0, 1-4,
+            5-19, 20-99, 100+; credentials: 0, 1, 2-4, 5-9, 10+).
+        hdi_prob
+            Mass of the highest-density intervals.
+        new_group, random_seed
+            For ``newdata`` with groups the model has not seen, as in :meth:`effect`; the
+            table's ``parameters_from`` column says where each scope's parameters came from.
+
+        Returns
+        -------
+        AverageEffect
+            ``.table``: the ``by`` columns, ``scope`` (a label), ``rows`` (rows averaged over),
+            mean, median, HDI and ``prob_positive`` on the model's scale and, for log-scale
+            outcomes, the average percentage change (``pct_*``). Hurdle models give one row per
+            scope and margin (``total``, ``extensive``, ``intensive``; see
+            :mod:`bayescred.analysis.hurdle_effects`). ``.draws`` and ``.percent`` hold the
+            per-draw averages aligned with the table; ``.prob``, ``.compare``, ``.plot`` and
+            ``.sentence`` work as for :meth:`effect`.
+
+        Raises
+        ------
+        ValueError
+            For unknown columns in ``by`` or ``where``, a selection without rows, bands that
+            do not cover the values, or unseen groups in ``newdata`` with ``new_group="raise"``.
         """
-        d = self.design
-        p = d.panel
-        if self.family.margins:
-            return hurdle_average_effect(self.posterior, d, by=by, hdi_prob=hdi_prob)
-        return effects.average_effect(
+        from bayescred.analysis.average_effects import average_effect
+
+        result = average_effect(
             self.posterior,
-            self.spec,
-            p.group_codes,
-            p.credentials,
-            d.z,
-            [str(g) for g in p.group_labels],
+            self.design,
             by=by,
+            where=where,
+            newdata=newdata,
+            bands=bands,
             hdi_prob=hdi_prob,
+            new_group=new_group,
+            random_seed=random_seed,
         )
+        return self._plottable(result)
+
+    def hypothesis(
+        self, hypothesis: str, *, rope: float | None = None, hdi_prob: float = 0.9
+    ) -> HypothesisResult:
+        """Posterior probability of a comparison of parameters, over the joint draws.
+
+        ``fit.hypothesis("beta_group[D] > beta_group[A]")`` gives the probability that group
+        D's first-credential effect exceeds group A's, with the difference's mean, sd, median
+        and HDI (``.summary``) and a sentence (``.sentence()``). Variables are the posterior's
+        (``fit.posterior``), indexed by coordinate labels; numbers, ``+ - * / **`` and
+        ``exp``/``log``/``log1p``/``expm1``/``sqrt``/``abs`` are allowed; ``==`` needs
+        ``rope=`` (probability that ``|left - right| < rope``). The text is parsed, never
+        evaluated as code (:mod:`bayescred.analysis.hypothesis`). To compare the effects of two
+        profiles, use :meth:`bayescred.analysis.effects.EffectResult.compare`.
+        """
+        from bayescred.analysis.hypothesis import hypothesis as test
+
+        return test(self.posterior, hypothesis, rope=rope, hdi_prob=hdi_prob)
 
     def saturation_point(
         self,

@@ -38,7 +38,7 @@ def data_rows(fit: CredentialFit) -> list[tuple[str, str]]:
 
 def headline(fit: CredentialFit) -> list[str]:
     """Sentences on the average effect of one more credential over the observed profiles."""
-    table = fit.average_effect()
+    table = fit.average_effect().table
     pct = round(float(table.attrs.get("hdi_prob", 0.9)) * 100)
     rows = table if "margin" in table else table.iloc[:1]
     out = []

@@ -366,7 +366,7 @@ class _Cells:
 # ---------------------------------------------------------------------- panels
 def _effects(cells: _Cells, model: str, fit: CredentialFit, hdi_prob: float) -> bool:
     """The average-effect rows of one fit; whether it split the effect into margins."""
-    table = fit.average_effect(hdi_prob=hdi_prob)
+    table = fit.average_effect(hdi_prob=hdi_prob).table
     margins = "margin" in table.columns
     for _, r in table.iterrows():
         margin = str(r["margin"]) if margins else "total"

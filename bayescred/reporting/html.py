@@ -106,8 +106,8 @@ def _effect_columns(fit: CredentialFit) -> list[str]:
 
 
 def _summary(fit: CredentialFit) -> str:
-    overall = fit.average_effect()
-    by_group = fit.average_effect(by="group")
+    overall = fit.average_effect().table
+    by_group = fit.average_effect(by="group").table.drop(columns="scope")
     good = fit.converged
     verdict = (
         "The sampler converged: the MCMC diagnostics pass their thresholds, so the numbers "
@@ -125,7 +125,7 @@ def _summary(fit: CredentialFit) -> str:
     margin = ["margin"] if "margin" in by_group else []
     parts.append(
         html_table(
-            by_group.rename(columns={"scope": "group"}),
+            by_group,
             columns=["group", *margin, "rows", *_effect_columns(fit)],
             caption="Average effect of one more credential over each group's observed profiles "
             "(model scale; % columns: percentage change)",
