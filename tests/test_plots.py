@@ -427,7 +427,7 @@ def test_plots_draw_on_the_callers_axes(plots: FitPlots, effect_fig: Figure) -> 
     # a multi-panel arviz-plots figure cannot go into one Axes
     tree = plots._fit.tree
 
-    def draw(pc: PlotCollection | None) -> PlotCollection:
+    def draw(pc: PlotCollection | None, probe: bool) -> PlotCollection:
         return azp.plot_rank(
             tree, var_names=["mu_beta", "sigma"], backend="matplotlib", plot_collection=pc
         )

@@ -1,8 +1,9 @@
 """arviz-plots figures drawn into a figure, subfigure or axes of the caller's.
 
 arviz-plots functions create their own (pyplot) figure unless they are given a
-``plot_collection``. :func:`draw_collection` runs such a function once as a probe to learn its
-layout (which plot of the grid shows which variable) and aesthetics, closes the probe's figure,
+``plot_collection``. :func:`draw_collection` runs such a function once as a probe (skipping its
+costly visuals) to learn its layout (which plot of the grid shows which variable) and
+aesthetics, closes the probe's figure,
 lays the same grid out in the target (the caller's figure or subfigure, a single Axes, or a new
 figure made without pyplot), and runs the function again on a
 :class:`~arviz_plots.PlotCollection` of those axes. The figure drawn is the same as the
@@ -24,8 +25,9 @@ from matplotlib.figure import Figure, SubFigure
 #: Where an arviz-plots figure goes: a figure or subfigure (a grid of new axes in it), one
 #: Axes (single-panel plots only), or None (a new figure made without pyplot).
 Target = Figure | SubFigure | Axes | None
-#: An arviz-plots call that draws into the collection it is given (None: its own figure).
-Draw = Callable[[PlotCollection | None], PlotCollection]
+#: An arviz-plots call that draws into the collection it is given (None: its own figure); with
+#: ``probe=True`` it may skip its costly visuals (only the layout and aesthetics are kept).
+Draw = Callable[[PlotCollection | None, bool], PlotCollection]
 
 
 def _cells(viz: xr.DataTree) -> list[tuple[xr.DataArray, xr.DataArray]]:
@@ -78,7 +80,8 @@ def draw_collection(
     Parameters
     ----------
     draw
-        The arviz-plots call, taking the ``plot_collection`` to draw into.
+        The arviz-plots call, taking the ``plot_collection`` to draw into and whether this is
+        the probe (which may skip costly visuals: only its layout and aesthetics are used).
     target
         A figure or subfigure (a grid of new axes is added to it), one Axes (the plot must have
         a single panel), or None for a new figure of ``figsize`` made without pyplot.
@@ -94,7 +97,7 @@ def draw_collection(
         subfigure) and whether that figure is a new one of this function's own.
     """
     with plt.ioff():
-        probe = draw(None)
+        probe = draw(None, True)
     try:
         viz = probe.viz
         cells = _cells(viz)
@@ -127,4 +130,4 @@ def draw_collection(
     collection = PlotCollection(
         probe.data, _layout_in(viz, holder, axes), aes_dt=probe.aes, backend="matplotlib"
     )
-    return draw(collection), own
+    return draw(collection, False), own

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import arviz_plots as azp
 import numpy as np
@@ -133,9 +134,15 @@ def trace_collection(
     """
     names = list(var_names)
 
-    def draw(pc: azp.PlotCollection | None) -> azp.PlotCollection:
+    def draw(pc: azp.PlotCollection | None, probe: bool) -> azp.PlotCollection:
+        visuals: dict[Any, Any] = {"trace": False, "dist": False} if probe else {}
         return azp.plot_trace_dist(
-            tree, var_names=names, compact=True, backend="matplotlib", plot_collection=pc
+            tree,
+            var_names=names,
+            compact=True,
+            backend="matplotlib",
+            plot_collection=pc,
+            visuals=visuals,
         )
 
     with style.style_context():
@@ -154,9 +161,15 @@ def rank_collection(
     names = list(var_names)
     n = _panels(tree["posterior"].to_dataset(), names)
 
-    def draw(pc: azp.PlotCollection | None) -> azp.PlotCollection:
+    def draw(pc: azp.PlotCollection | None, probe: bool) -> azp.PlotCollection:
+        visuals: dict[Any, Any] = {"ecdf_lines": False, "credible_interval": False} if probe else {}
         return azp.plot_rank(
-            tree, var_names=names, col_wrap=3, backend="matplotlib", plot_collection=pc
+            tree,
+            var_names=names,
+            col_wrap=3,
+            backend="matplotlib",
+            plot_collection=pc,
+            visuals=visuals,
         )
 
     with style.style_context():

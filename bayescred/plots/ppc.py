@@ -140,13 +140,14 @@ def density_collection(
         "title": False,
     }
 
-    def draw(pc: azp.PlotCollection | None) -> azp.PlotCollection:
+    def draw(pc: azp.PlotCollection | None, probe: bool) -> azp.PlotCollection:
+        skip: dict[Any, Any] = {"predictive_dist": False, "observed_dist": False}
         return azp.plot_ppc_dist(
             dt,
             kind=kind,
             num_samples=n_rep,
             backend="matplotlib",
-            visuals=visuals,
+            visuals={**visuals, **skip} if probe else visuals,
             plot_collection=pc,
         )
 
