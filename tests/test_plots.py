@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 
 import arviz as az
+import arviz_plots as azp
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -25,8 +26,11 @@ from matplotlib.lines import Line2D
 
 import bayescred as bc
 from bayescred.analysis.checks import posterior_predictive
+from bayescred.model.families import get_family
 from bayescred.plots import FitPlots
-from bayescred.plots.parameters import population_parameters
+from bayescred.plots.collections import draw_collection
+from bayescred.plots.parameters import population_parameters, rank_collection, trace_collection
+from bayescred.plots.ppc import density_collection
 
 matplotlib.use("Agg")
 
@@ -248,11 +252,13 @@ def test_groups_forest_plots_medians_hdis_and_population_mean(
 def test_trace_plots_the_draws_of_population_parameters(
     tiny_fit: bc.CredentialFit, plots: FitPlots
 ) -> None:
-    pc = plots.trace()
-    assert isinstance(pc, PlotCollection)
     names = population_parameters(tiny_fit.posterior)
     assert {"mu_beta", "sigma_beta", "lambda", "gamma", "sigma"} <= set(names)
     assert not any(n.endswith("_group") for n in names)
+    pc = trace_collection(tiny_fit.tree, names)
+    assert isinstance(pc, PlotCollection)
+    fig = pc.get_viz("figure")
+    assert isinstance(fig, Figure) and fig.get_suptitle().startswith("MCMC traces")
     traces = pc.viz["trace"]
     assert set(traces.data_vars) == set(names)
     for name in names:
@@ -261,16 +267,27 @@ def test_trace_plots_the_draws_of_population_parameters(
         for idx in np.ndindex(lines.shape):
             sel = {d: lines[d].values[i] for d, i in zip(lines.dims, idx, strict=True)}
             line = lines.sel(sel).item()
+            assert line.axes.figure is fig
             np.testing.assert_allclose(line.get_ydata(), draws.sel(sel).values)
-    plt.close(pc.get_viz("figure"))
+    # fit.plot.trace() returns the figure of the same plot
+    own = plots.trace()
+    assert isinstance(own, Figure) and len(own.axes) == len(fig.axes)
+    assert _line_data(own) == _line_data(fig)
 
 
 def test_rank_plots_population_parameters(tiny_fit: bc.CredentialFit, plots: FitPlots) -> None:
-    pc = plots.rank(var_names=["mu_beta", "sigma"])
+    pc = rank_collection(tiny_fit.tree, ["mu_beta", "sigma"])
     assert isinstance(pc, PlotCollection)
     assert set(pc.viz["ecdf_lines"].data_vars) == {"mu_beta", "sigma"}
     assert pc.viz["ecdf_lines"]["mu_beta"].sizes["chain"] == 2
-    plt.close(pc.get_viz("figure"))
+    fig = plots.rank(var_names=["mu_beta", "sigma"])
+    assert isinstance(fig, Figure)
+    assert _line_data(fig) == _line_data(pc.get_viz("figure"))
+
+
+def _line_data(fig: Figure) -> list[list[float]]:
+    """The y data of every line of every axes of ``fig``, in order."""
+    return [np.asarray(line.get_ydata(), float).tolist() for ax in fig.axes for line in ax.lines]
 
 
 def assert_kde_spans(x: np.ndarray, data: np.ndarray) -> None:
@@ -288,7 +305,7 @@ def _demean(values: np.ndarray, workers: np.ndarray) -> np.ndarray:
 def test_ppc_overlays_observed_and_replicated_densities(
     tiny_fit: bc.CredentialFit, plots: FitPlots
 ) -> None:
-    pc = plots.ppc(num_samples=12, random_seed=5)
+    pc = density_collection(tiny_fit.tree, tiny_fit.spec, num_samples=12, random_seed=5)
     assert isinstance(pc, PlotCollection)
     workers = np.asarray(tiny_fit.tree["constant_data"]["worker_idx"].values)
     # within worker effects: observed and replicated are compared as within-worker deviations
@@ -309,11 +326,16 @@ def test_ppc_overlays_observed_and_replicated_densities(
     ax = pc.get_viz("plot", "y")
     assert "deviation" in ax.get_xlabel()
     plt.close(pc.get_viz("figure"))
+    # fit.plot.ppc() picks the density overlay for this (normal) family and returns its figure
+    assert get_family(tiny_fit.spec.outcome.likelihood).predictive_plot == "kde"
+    fig = plots.ppc(num_samples=12, random_seed=5)
+    assert isinstance(fig, Figure) and _line_data(fig) == _line_data(pc.get_viz("figure"))
     # on the outcome scale, the observed density spans the observed outcomes themselves
-    pc = plots.ppc(num_samples=5, scale="outcome")
+    pc = density_collection(
+        tiny_fit.tree, tiny_fit.spec, num_samples=5, random_seed=0, scale="outcome"
+    )
     y = np.asarray(tiny_fit.tree["observed_data"]["y"].values)
     assert_kde_spans(np.asarray(pc.viz["observed_dist"]["y"].item().get_xdata()), y)
-    plt.close(pc.get_viz("figure"))
 
 
 def test_ppc_uses_a_stored_posterior_predictive_group(tiny_fit: bc.CredentialFit) -> None:
@@ -327,11 +349,10 @@ def test_ppc_uses_a_stored_posterior_predictive_group(tiny_fit: bc.CredentialFit
     )
     tree = tiny_fit.tree.copy()
     tree["posterior_predictive"] = xr.DataTree(pp)
-    pc = FitPlots(bc.CredentialFit(tree)).ppc(num_samples=4, scale="outcome")
+    pc = density_collection(tree, tiny_fit.spec, num_samples=4, random_seed=0, scale="outcome")
     lines = sorted(pc.viz["predictive_dist"]["y"].values, key=lambda line: line.get_xdata()[0])
     for line, k in zip(lines, [0, 2, 5, 7], strict=True):  # evenly spaced of the 8 stored
         assert_kde_spans(np.asarray(line.get_xdata()), values[k])
-    plt.close(pc.get_viz("figure"))
 
 
 # ------------------------------------------------------------------ API rules
@@ -361,11 +382,8 @@ def test_plots_never_call_show(plots: FitPlots, monkeypatch: pytest.MonkeyPatch)
     before = set(plt.get_fignums())
     for name in PUBLIC:
         out = getattr(plots, name)()
-        assert isinstance(out, Figure | PlotCollection)
-        if isinstance(out, PlotCollection):
-            plt.close(out.get_viz("figure"))
-        else:
-            assert isinstance(out.axes[0], Axes)
+        assert isinstance(out, Figure)
+        assert isinstance(out.axes[0], Axes)
     assert set(plt.get_fignums()) == before, "matplotlib figures must not stay open in pyplot"
 
 
@@ -384,14 +402,38 @@ def test_style_is_scoped_and_colour_blind_safe(plots: FitPlots) -> None:
 
 
 def test_plots_draw_on_the_callers_axes(plots: FitPlots, effect_fig: Figure) -> None:
-    """effect_curve, track_record and groups draw into a figure of the user's own and return
-    it; the numbers drawn are those of the plot's own figure."""
-    fig = Figure(figsize=(10, 8))
-    grid = fig.subplots(2, 2)
+    """Every plot draws into a figure of the user's own and returns it; the numbers drawn are
+    those of the plot's own figure."""
+    before = set(plt.get_fignums())
+    fig = Figure(figsize=(14, 12), layout="constrained")
+    top, bottom = fig.subfigures(2, 1)
+    grid = top.subplots(2, 3)
     assert plots.effect_curve(ax=(grid[0, 0], grid[1, 0])) is fig
     assert plots.track_record(ax=grid[0, 1]) is fig
     assert plots.groups(ax=grid[1, 1]) is fig
-    assert len(fig.axes) >= 4 and not fig.texts  # no suptitle added to the caller's figure
+    assert plots.ppc(num_samples=4, ax=grid[0, 2]) is fig
+    assert (
+        grid[0, 2].lines
+        and grid[0, 2].get_xlabel() == plots.ppc(num_samples=4).axes[0].get_xlabel()
+    )
+    trace_fig, rank_fig = bottom.subfigures(1, 2)
+    assert plots.trace(var_names=["mu_beta", "sigma"], figure=trace_fig) is fig
+    assert plots.rank(var_names=["mu_beta", "sigma"], figure=rank_fig) is fig
+    assert len(trace_fig.axes) == 4 and len(rank_fig.axes) == 2  # laid out in the subfigures
+    assert _line_data(trace_fig) == _line_data(plots.trace(var_names=["mu_beta", "sigma"]))
+    assert _line_data(rank_fig) == _line_data(plots.rank(var_names=["mu_beta", "sigma"]))
+    assert not fig.texts and not trace_fig.texts  # no suptitle added to the caller's figure
+    assert set(plt.get_fignums()) == before  # the probes' pyplot figures are closed
+    # a multi-panel arviz-plots figure cannot go into one Axes
+    tree = plots._fit.tree
+
+    def draw(pc: PlotCollection | None, probe: bool) -> PlotCollection:
+        return azp.plot_rank(
+            tree, var_names=["mu_beta", "sigma"], backend="matplotlib", plot_collection=pc
+        )
+
+    with pytest.raises(ValueError, match="pass a figure"):
+        draw_collection(draw, target=grid[1, 2], figsize=(7.0, 3.0))
     own = line_xy(effect_fig, "next:population")
     drawn = [
         a

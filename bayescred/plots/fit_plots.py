@@ -5,18 +5,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-import arviz_plots as azp
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from bayescred.analysis import curve_points
 from bayescred.analysis.replicate import Scale
 from bayescred.model.design import ModelDesign
-from bayescred.model.families import Family, family_of
+from bayescred.model.families import Family, PredictivePlot, family_of
 from bayescred.model.parts import PartName as HurdlePart
-from bayescred.plots import curves, parameters, ppc
+from bayescred.plots import curves, parameters, ppc, style
 from bayescred.spec import ModelSpec
 
 
@@ -39,11 +38,15 @@ class FitLike(Protocol):
 class FitPlots:
     """Figures of a fitted model, computed over posterior draws.
 
-    Every method takes keyword arguments only, returns its figure (a matplotlib
-    :class:`~matplotlib.figure.Figure`, or an arviz-plots :class:`~arviz_plots.PlotCollection`
-    for :meth:`trace`, :meth:`rank` and :meth:`ppc`) and never calls ``show()``. Matplotlib
-    figures are made without pyplot, so they are not kept open by pyplot's figure manager;
-    save one with ``fig.savefig(...)`` (or ``pc.savefig(...)``).
+    Every method takes keyword arguments only, returns its matplotlib
+    :class:`~matplotlib.figure.Figure` and never calls ``show()``. Each draws into a figure of
+    the caller's when given one: ``ax=`` (single-panel plots: an Axes; :meth:`effect_curve`:
+    two) or ``figure=`` (the multi-panel :meth:`trace` and :meth:`rank`: a figure or subfigure
+    to lay their grid out in), and then returns the figure holding it, adding no figure title
+    or legend outside the axes. New figures are made without pyplot, so they are not kept open
+    by pyplot's figure manager; save one with ``fig.savefig(...)``. The arviz-plots based
+    figures (:meth:`trace`, :meth:`rank`, density :meth:`ppc`) are also available as
+    :class:`~arviz_plots.PlotCollection` objects from the functions their docstrings name.
 
     Parameters
     ----------
@@ -54,6 +57,14 @@ class FitPlots:
     --------
     >>> fig = fit.plot.effect_curve(groups=["A", "B"])  # doctest: +SKIP
     >>> fig.savefig("effect_curve.png")  # doctest: +SKIP
+
+    Several plots in one figure of your own:
+
+    >>> from matplotlib.figure import Figure  # doctest: +SKIP
+    >>> fig = Figure(figsize=(12, 8), layout="constrained")  # doctest: +SKIP
+    >>> left, right = fig.subfigures(1, 2)  # doctest: +SKIP
+    >>> fit.plot.trace(figure=left)  # doctest: +SKIP
+    >>> fit.plot.ppc(ax=right.subplots())  # doctest: +SKIP
     """
 
     def __init__(self, fit: FitLike) -> None:
@@ -187,59 +198,105 @@ class FitPlots:
         posterior, spec = self._part(part)
         return parameters.groups_figure(posterior, spec, hdi_prob=hdi_prob, ax=ax)
 
-    def trace(self, *, var_names: Sequence[str] | None = None) -> azp.PlotCollection:
+    def trace(
+        self,
+        *,
+        var_names: Sequence[str] | None = None,
+        figure: Figure | SubFigure | None = None,
+    ) -> Figure:
         """Trace and per-chain density of the population parameters (arviz-plots).
 
         Parameters
         ----------
         var_names
             Parameters to show (default: the population-level parameters).
+        figure
+            A matplotlib figure or subfigure (e.g. ``fig.subfigures(1, 2)[0]``) to lay the
+            panels out in; None makes a new figure. The top-level figure is returned. For the
+            arviz-plots :class:`~arviz_plots.PlotCollection` itself, call
+            :func:`bayescred.plots.parameters.trace_collection`.
         """
         names = var_names or parameters.population_parameters(self._fit.posterior)
-        return parameters.trace_plot(self._fit.tree, list(names))
+        pc = parameters.trace_collection(self._fit.tree, list(names), figure=figure)
+        return style.root_figure(pc.get_viz("figure"))
 
-    def rank(self, *, var_names: Sequence[str] | None = None) -> azp.PlotCollection:
+    def rank(
+        self,
+        *,
+        var_names: Sequence[str] | None = None,
+        figure: Figure | SubFigure | None = None,
+    ) -> Figure:
         """Rank plots (fractional-rank ECDF differences by chain) of the population parameters.
 
         Parameters
         ----------
         var_names
             Parameters to show (default: the population-level parameters).
+        figure
+            A matplotlib figure or subfigure to lay the panels out in; None makes a new figure.
+            The top-level figure is returned (the PlotCollection:
+            :func:`bayescred.plots.parameters.rank_collection`).
         """
         names = var_names or parameters.population_parameters(self._fit.posterior)
-        return parameters.rank_plot(self._fit.tree, list(names))
+        pc = parameters.rank_collection(self._fit.tree, list(names), figure=figure)
+        return style.root_figure(pc.get_viz("figure"))
 
     def ppc(
         self,
         *,
-        num_samples: int = 50,
-        kind: str = "kde",
+        kind: PredictivePlot | None = None,
+        num_samples: int | None = None,
         scale: Scale = "auto",
+        prob: float = 0.9,
         random_seed: int | None = 0,
-    ) -> azp.PlotCollection:
-        """Posterior predictive check: observed outcome density over replicated ones.
+        ax: Axes | None = None,
+    ) -> Figure:
+        """Posterior predictive check: the observed outcome against replicated data sets.
 
-        Replicated outcomes come from :func:`bayescred.analysis.checks.posterior_predictive`.
+        Replicated outcomes come from :func:`bayescred.analysis.checks.posterior_predictive`
+        (or the fit's ``posterior_predictive`` group when it has one), one posterior draw at a
+        time. The default kind suits the likelihood (its family's ``predictive_plot``):
+
+        * ``"kde"`` (continuous outcomes; also ``"hist"``, ``"ecdf"``): the observed outcome's
+          density over the replicates' densities (arviz-plots ``plot_ppc_dist``; hurdle
+          amounts on ``log(1 + y)``);
+        * ``"rootogram"`` (counts: Poisson, negative binomial, count hurdle): a hanging
+          rootogram, observed frequency of each count value hanging from the expected one on a
+          square-root scale, with the replicated frequencies' ``prob`` interval;
+        * ``"shares"`` (0/1 outcomes): the observed share of ones, overall and by group,
+          against the replicated shares' mean and ``prob`` interval.
+
+        See :mod:`bayescred.plots.discrete_ppc` for the discrete checks.
 
         Parameters
         ----------
-        num_samples
-            Number of replicated data sets (evenly spaced posterior draws).
         kind
-            ``"kde"``, ``"hist"`` or ``"ecdf"`` (arviz-plots ``plot_ppc_dist``).
+            One of the kinds above; None picks the family's.
+        num_samples
+            Number of replicated data sets (evenly spaced posterior draws); default 50 for the
+            densities, 200 for the discrete checks.
         scale
-            ``"outcome"`` (levels), ``"within"`` (each worker's rows minus the worker's
-            mean, observed and replicated alike) or ``"auto"`` (``within`` for models with
-            ``within`` worker effects, whose likelihood describes only those deviations; as
-            in :func:`bayescred.analysis.checks.check`).
+            Density checks: ``"outcome"`` (levels), ``"within"`` (each worker's rows minus the
+            worker's mean, observed and replicated alike) or ``"auto"`` (``within`` for models
+            with ``within`` worker effects, whose likelihood describes only those deviations;
+            as in :func:`bayescred.analysis.checks.check`). The discrete checks are on the
+            outcome's own scale (``"auto"`` or ``"outcome"``).
+        prob
+            Mass of the discrete checks' central intervals.
         random_seed
             Seed for the replicated outcomes.
+        ax
+            A matplotlib Axes to draw on; None makes a new figure. The figure holding it is
+            returned. (The density kinds' arviz-plots PlotCollection:
+            :func:`bayescred.plots.ppc.density_collection`.)
         """
-        return ppc.ppc_plot(
+        return ppc.ppc_figure(
             self._fit.tree,
             self._fit.spec,
+            kind=kind,
             num_samples=num_samples,
             random_seed=random_seed,
-            kind=kind,
             scale=scale,
+            prob=prob,
+            ax=ax,
         )

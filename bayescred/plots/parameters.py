@@ -1,5 +1,6 @@
 """Parameter plots: the forest of group effects (matplotlib) and MCMC trace and rank plots
-(arviz-plots)."""
+(arviz-plots, drawn into a figure of the caller's or a new one; see
+:mod:`bayescred.plots.collections`)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,14 @@ import arviz_plots as azp
 import numpy as np
 import xarray as xr
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure
+from matplotlib.figure import Figure, SubFigure
 
 from bayescred.analysis.effects import summarise_draws
 from bayescred.analysis.predictor import stack_draws
 from bayescred.analysis.summary import GROUP_LEVEL_SUFFIX, PARAMETER_DESCRIPTIONS
 from bayescred.plots import style
+from bayescred.plots.collections import draw_collection
 from bayescred.spec import ModelSpec
-
-#: Group-level parameters (left out of the trace and rank plots by default).
 
 
 def population_parameters(posterior: xr.Dataset) -> list[str]:
@@ -107,15 +107,9 @@ def groups_figure(
     return style.root_figure(fig)
 
 
-def _arviz_kwargs(n_panels: int, per_row: float, cols: int) -> dict[str, Any]:
+def _figsize(n_panels: int, per_row: float, cols: int) -> tuple[float, float]:
     rows = max(1, -(-n_panels // cols))
-    return {
-        "backend": "matplotlib",
-        "figure_kwargs": {
-            "figsize": (style.FIGURE_WIDTH, max(2.5, per_row * rows)),
-            "layout": "constrained",
-        },
-    }
+    return (style.FIGURE_WIDTH, max(2.5, per_row * rows))
 
 
 def _panels(posterior: xr.Dataset, names: Sequence[str]) -> int:
@@ -123,29 +117,66 @@ def _panels(posterior: xr.Dataset, names: Sequence[str]) -> int:
     return sum(int(np.prod([posterior.sizes[d] for d in posterior[n].dims[2:]])) for n in names)
 
 
-def trace_plot(tree: xr.DataTree, var_names: Sequence[str]) -> azp.PlotCollection:
-    """arviz-plots ``plot_trace_dist`` (density by chain and trace) of ``var_names``."""
-    with style.style_context():
-        kwargs = _arviz_kwargs(len(var_names), 1.35, 1)
-        pc = azp.plot_trace_dist(tree, var_names=list(var_names), compact=True, **kwargs)
-        pc.add_title(
-            "MCMC traces and densities by chain (population parameters)",
-            color="black",
-            size=style.RC["figure.titlesize"],
+def _title(pc: azp.PlotCollection, own: bool, text: str) -> None:
+    """A figure title, on figures of the plot's own only (a caller's figure is left alone)."""
+    if own:
+        pc.add_title(text, color="black", size=style.RC["figure.titlesize"])
+
+
+def trace_collection(
+    tree: xr.DataTree, var_names: Sequence[str], *, figure: Figure | SubFigure | None = None
+) -> azp.PlotCollection:
+    """arviz-plots ``plot_trace_dist`` (density by chain and trace) of ``var_names``.
+
+    ``figure``: a matplotlib figure or subfigure to lay the panels out in (None makes a new
+    figure, without pyplot). Returns the :class:`~arviz_plots.PlotCollection`, for arviz-plots'
+    own customisation; its figure is ``pc.get_viz("figure")``.
+    """
+    names = list(var_names)
+
+    def draw(pc: azp.PlotCollection | None, probe: bool) -> azp.PlotCollection:
+        visuals: dict[Any, Any] = {"trace": False, "dist": False} if probe else {}
+        return azp.plot_trace_dist(
+            tree,
+            var_names=names,
+            compact=True,
+            backend="matplotlib",
+            plot_collection=pc,
+            visuals=visuals,
         )
+
+    with style.style_context():
+        pc, own = draw_collection(draw, target=figure, figsize=_figsize(len(names), 1.35, 1))
+        _title(pc, own, "MCMC traces and densities by chain (population parameters)")
     return pc
 
 
-def rank_plot(tree: xr.DataTree, var_names: Sequence[str]) -> azp.PlotCollection:
-    """arviz-plots ``plot_rank`` (fractional-rank ECDF difference by chain) of ``var_names``."""
-    posterior = tree["posterior"].to_dataset()
-    n = _panels(posterior, var_names)
+def rank_collection(
+    tree: xr.DataTree, var_names: Sequence[str], *, figure: Figure | SubFigure | None = None
+) -> azp.PlotCollection:
+    """arviz-plots ``plot_rank`` (fractional-rank ECDF difference by chain) of ``var_names``.
+
+    ``figure`` and the return value as in :func:`trace_collection`.
+    """
+    names = list(var_names)
+    n = _panels(tree["posterior"].to_dataset(), names)
+
+    def draw(pc: azp.PlotCollection | None, probe: bool) -> azp.PlotCollection:
+        visuals: dict[Any, Any] = {"ecdf_lines": False, "credible_interval": False} if probe else {}
+        return azp.plot_rank(
+            tree,
+            var_names=names,
+            col_wrap=3,
+            backend="matplotlib",
+            plot_collection=pc,
+            visuals=visuals,
+        )
+
     with style.style_context():
-        kwargs = _arviz_kwargs(n, 2.0, 3)
-        pc = azp.plot_rank(tree, var_names=list(var_names), col_wrap=3, **kwargs)
-        pc.add_title(
+        pc, own = draw_collection(draw, target=figure, figsize=_figsize(n, 2.0, 3), sharex=True)
+        _title(
+            pc,
+            own,
             "Rank plots by chain: fractional-rank ECDF minus uniform (population parameters)",
-            color="black",
-            size=style.RC["figure.titlesize"],
         )
     return pc

@@ -1,53 +1,85 @@
 """Posterior predictive density overlay: observed outcome against replicated outcomes.
 
 The replicated outcomes come from :func:`bayescred.analysis.checks.posterior_predictive` (one draw
-at a time, bounded memory) through the small adapter :func:`replicated_outcomes`, which also
-accepts a fit whose tree already holds a ``posterior_predictive`` group.
+at a time, bounded memory) through the small adapters :func:`replicate_draws` (one at a time)
+and :func:`replicated_outcomes` (stacked), which also accept a fit whose tree already holds a
+``posterior_predictive`` group. The checks for discrete outcomes (rootogram, shares of ones)
+are in :mod:`bayescred.plots.discrete_ppc`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import arviz_plots as azp
 import numpy as np
 import xarray as xr
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 from bayescred.analysis.checks import posterior_predictive
 from bayescred.analysis.replicate import Scale, uses_deviations
 from bayescred.data.panel import demean_by_worker
-from bayescred.model.families import get_family
-from bayescred.plots import style
+from bayescred.inference.reconstruct import design_from_tree
+from bayescred.model.families import PredictivePlot, get_family
+from bayescred.plots import discrete_ppc, style
+from bayescred.plots.collections import draw_collection
 from bayescred.spec import ModelSpec
 
 #: Colour of the replicated densities and of the observed density.
 REPLICATED_COLOUR = style.OKABE_ITO["sky_blue"]
 OBSERVED_COLOUR = style.POPULATION_COLOUR
+#: Kinds of the density overlay (arviz-plots ``plot_ppc_dist``).
+DENSITY_KINDS: tuple[str, ...] = ("kde", "hist", "ecdf")
+#: Kinds of the checks of discrete outcomes on their own scale.
+DISCRETE_KINDS: tuple[str, ...] = ("rootogram", "shares")
+#: Replicated data sets drawn by default: a few dozen lines for a density overlay, more for
+#: the intervals of the discrete checks (reduced one draw at a time).
+DEFAULT_SAMPLES: dict[str, int] = {
+    "kde": 50,
+    "hist": 50,
+    "ecdf": 50,
+    "rootogram": 200,
+    "shares": 200,
+}
 
 
-def replicated_outcomes(
+def replicate_draws(
     tree: xr.DataTree, *, num_samples: int, random_seed: int | None = None
-) -> xr.DataArray:
-    """Replicated outcomes ``(chain=1, draw=num_samples, obs)`` from the posterior predictive.
+) -> Iterator[np.ndarray]:
+    """Replicated outcome vectors, one at a time, from ``num_samples`` posterior draws.
 
     Uses the tree's ``posterior_predictive`` group (variable ``y``) when it has one, evenly
-    thinned to ``num_samples`` draws; otherwise generates them with
-    :func:`bayescred.analysis.checks.posterior_predictive`.
+    thinned to ``num_samples`` draws (chain-major order); otherwise generates them with
+    :func:`bayescred.analysis.checks.posterior_predictive`. One draw's rows are held at a
+    time, so consumers that reduce each draw (frequencies, shares) use O(rows) memory.
 
     Raises
     ------
     NotImplementedError
         When neither source is available (or the likelihood has no predictive generator yet).
     """
-    obs = tree["observed_data"]["y"]
     if "posterior_predictive" in tree.children and "y" in tree["posterior_predictive"]:
         pp = tree["posterior_predictive"]["y"]
-        flat = np.asarray(pp.values).reshape(-1, pp.shape[-1])
-        keep = np.unique(np.linspace(0, len(flat) - 1, min(num_samples, len(flat))).round())
-        values = flat[keep.astype(np.int64)]
-    else:
-        draws = posterior_predictive(tree, max_draws=num_samples, random_seed=random_seed)
-        values = np.stack([np.asarray(d.y, dtype=float) for d in draws])
+        n_draw = pp.sizes["draw"]
+        total = pp.sizes["chain"] * n_draw
+        keep = np.unique(np.linspace(0, total - 1, min(num_samples, total)).round())
+        for k in keep.astype(np.int64):
+            chain, draw = divmod(int(k), n_draw)
+            yield np.asarray(pp.isel(chain=chain, draw=draw).values, dtype=float)
+        return
+    for d in posterior_predictive(tree, max_draws=num_samples, random_seed=random_seed):
+        yield np.asarray(d.y, dtype=float)
+
+
+def replicated_outcomes(
+    tree: xr.DataTree, *, num_samples: int, random_seed: int | None = None
+) -> xr.DataArray:
+    """Replicated outcomes ``(chain=1, draw=num_samples, obs)``: :func:`replicate_draws`
+    stacked (``num_samples`` x rows in memory)."""
+    obs = tree["observed_data"]["y"]
+    values = np.stack(list(replicate_draws(tree, num_samples=num_samples, random_seed=random_seed)))
     return xr.DataArray(
         values[None],
         dims=("chain", "draw", "obs"),
@@ -79,7 +111,7 @@ def ppc_data(
     )
 
 
-def ppc_plot(
+def density_collection(
     tree: xr.DataTree,
     spec: ModelSpec,
     *,
@@ -87,8 +119,15 @@ def ppc_plot(
     random_seed: int | None,
     kind: str = "kde",
     scale: Scale = "auto",
+    ax: Axes | None = None,
 ) -> azp.PlotCollection:
-    """arviz-plots ``plot_ppc_dist`` of the observed outcome over ``num_samples`` replicates."""
+    """arviz-plots ``plot_ppc_dist`` of the observed outcome over ``num_samples`` replicates.
+
+    ``ax``: a matplotlib Axes to draw on (None makes a new figure, without pyplot). Returns the
+    :class:`~arviz_plots.PlotCollection`; its figure is ``pc.get_viz("figure")``.
+    """
+    if kind not in DENSITY_KINDS:
+        raise ValueError(f"a density check's kind is one of {DENSITY_KINDS}, not {kind!r}")
     dt = ppc_data(tree, spec, num_samples=num_samples, random_seed=random_seed, scale=scale)
     n_rep = dt["posterior_predictive"].sizes["draw"]
     family = get_family(spec.outcome.likelihood)
@@ -100,28 +139,105 @@ def ppc_plot(
         "observed_dist": {"color": OBSERVED_COLOUR, "linewidth": 2.2},
         "title": False,
     }
-    with style.style_context():
-        pc = azp.plot_ppc_dist(
+
+    def draw(pc: azp.PlotCollection | None, probe: bool) -> azp.PlotCollection:
+        skip: dict[Any, Any] = {"predictive_dist": False, "observed_dist": False}
+        return azp.plot_ppc_dist(
             dt,
             kind=kind,
             num_samples=n_rep,
             backend="matplotlib",
-            visuals=visuals,
-            figure_kwargs={"figsize": (style.FIGURE_WIDTH, 3.8), "layout": "constrained"},
+            visuals={**visuals, **skip} if probe else visuals,
+            plot_collection=pc,
         )
-        ax = pc.get_viz("plot", "y")
-        ax.set_xlabel(what)
-        ax.set_ylabel("density")
-        ax.set_title(
+
+    with style.style_context():
+        pc, _ = draw_collection(draw, target=ax, figsize=(style.FIGURE_WIDTH, 3.8))
+        target = pc.get_viz("plot", "y")
+        target.set_xlabel(what)
+        target.set_ylabel("density" if kind != "ecdf" else "cumulative share")
+        target.set_title(
             "Posterior predictive check: observed vs replicated outcome densities", loc="left"
         )
-        ax.plot([], [], color=OBSERVED_COLOUR, linewidth=2.2, label="observed")
-        ax.plot(
+        target.plot([], [], color=OBSERVED_COLOUR, linewidth=2.2, label="observed")
+        target.plot(
             [],
             [],
             color=REPLICATED_COLOUR,
             linewidth=0.9,
             label=f"replicated ({n_rep} posterior draws)",
         )
-        ax.legend(loc="upper right")
+        target.legend(loc="upper right")
     return pc
+
+
+def discrete_figure(
+    tree: xr.DataTree,
+    spec: ModelSpec,
+    *,
+    kind: str,
+    num_samples: int,
+    random_seed: int | None,
+    prob: float = 0.9,
+    scale: Scale = "auto",
+    ax: Axes | None = None,
+) -> Figure:
+    """A check of a discrete outcome on its own scale: ``rootogram`` (counts) or ``shares``
+    (0/1 outcomes, by group); see :mod:`bayescred.plots.discrete_ppc`."""
+    if kind not in DISCRETE_KINDS:
+        raise ValueError(f"a discrete check's kind is one of {DISCRETE_KINDS}, not {kind!r}")
+    if scale == "within":
+        raise ValueError(
+            f"kind={kind!r} compares outcomes on their own scale (counts, 0/1), not within-worker "
+            "deviations: use scale='outcome' (or 'auto'), or a density check"
+        )
+    uses_deviations(get_family(spec.outcome.likelihood), spec.worker_effects, scale)  # validates
+    observed = np.asarray(tree["observed_data"]["y"].values, dtype=float)
+    replicates = replicate_draws(tree, num_samples=num_samples, random_seed=random_seed)
+    outcome = style.outcome_label(spec)
+    if kind == "rootogram":
+        freq = discrete_ppc.count_frequencies(observed, replicates)
+        return discrete_ppc.rootogram_figure(freq, prob=prob, outcome=outcome, ax=ax)
+    panel = design_from_tree(tree).panel
+    shares = discrete_ppc.binary_shares(
+        observed, replicates, panel.group_codes, np.asarray(panel.group_labels)
+    )
+    return discrete_ppc.shares_figure(shares, prob=prob, outcome=outcome, ax=ax)
+
+
+def ppc_figure(
+    tree: xr.DataTree,
+    spec: ModelSpec,
+    *,
+    kind: PredictivePlot | None = None,
+    num_samples: int | None = None,
+    random_seed: int | None = 0,
+    scale: Scale = "auto",
+    prob: float = 0.9,
+    ax: Axes | None = None,
+) -> Figure:
+    """The posterior predictive check plot of ``kind`` (default: the family's
+    :attr:`~bayescred.model.families.Family.predictive_plot`), as a matplotlib figure.
+
+    ``num_samples`` defaults to :data:`DEFAULT_SAMPLES` of the kind; ``prob`` is the mass of
+    the discrete checks' intervals; ``ax`` a matplotlib Axes to draw on.
+    """
+    chosen: str = kind or get_family(spec.outcome.likelihood).predictive_plot
+    n = DEFAULT_SAMPLES.get(chosen, 0) if num_samples is None else int(num_samples)
+    if chosen in DENSITY_KINDS:
+        pc = density_collection(
+            tree, spec, num_samples=n, random_seed=random_seed, kind=chosen, scale=scale, ax=ax
+        )
+        return style.root_figure(pc.get_viz("figure"))
+    if chosen in DISCRETE_KINDS:
+        return discrete_figure(
+            tree,
+            spec,
+            kind=chosen,
+            num_samples=n,
+            random_seed=random_seed,
+            prob=prob,
+            scale=scale,
+            ax=ax,
+        )
+    raise ValueError(f"kind must be one of {(*DENSITY_KINDS, *DISCRETE_KINDS)}, not {kind!r}")

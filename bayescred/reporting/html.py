@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from bayescred.analysis.effects import is_log_scale
 from bayescred.analysis.summary import group_level
+from bayescred.model.families import family_of
 from bayescred.plots import FitPlots, style
 from bayescred.reporting.template import CSS, PAGE, esc, html_table, paragraph
 
@@ -348,6 +349,31 @@ def _run_check(fit: CredentialFit) -> pd.DataFrame | str:
         return f"Predictive checks are not available for this fit: {err}"
 
 
+#: Alt text and caption of the predictive-check figure, by the family's kind of plot.
+PPC_CAPTIONS: dict[str, tuple[str, str]] = {
+    "kde": (
+        "posterior predictive density overlay",
+        "Density of the observed outcome (black) over densities of outcomes replicated from "
+        "the posterior (blue); for within-worker models both are deviations from each "
+        "worker's mean, the part of the data that model describes.",
+    ),
+    "rootogram": (
+        "hanging rootogram of count frequencies",
+        "Hanging rootogram: for each count value, the observed number of rows (grey bar, on a "
+        "square-root scale) hangs from the number expected under the posterior predictive "
+        "(red); a bar ending below zero means more rows than expected, above zero fewer. Bar "
+        "ends outside the blue band are observed frequencies outside the 90% interval of the "
+        "replicated data sets.",
+    ),
+    "shares": (
+        "observed and replicated shares of ones by group",
+        "Share of rows with outcome 1, overall and by group: observed (black) against the "
+        "mean (red) and 90% interval (blue) of the share in data sets replicated from the "
+        "posterior.",
+    ),
+}
+
+
 def _predictive_check(fit: CredentialFit, plots: FitPlots) -> str:
     table = _run_check(fit)
     parts = []
@@ -362,15 +388,8 @@ def _predictive_check(fit: CredentialFit, plots: FitPlots) -> str:
             )
         )
         parts.append(html_table(table, flag_column="flag", caption="Posterior predictive check"))
-    parts.append(
-        _figure(
-            plots.ppc,
-            "posterior predictive density overlay",
-            "Density of the observed outcome (black) over densities of outcomes replicated from "
-            "the posterior (blue); for within-worker models both are deviations from each "
-            "worker's mean, the part of the data that model describes.",
-        )
-    )
+    alt, caption = PPC_CAPTIONS[family_of(fit.design).predictive_plot]
+    parts.append(_figure(plots.ppc, alt, caption))
     return "".join(parts)
 
 

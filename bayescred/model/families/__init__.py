@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, get_args
 
 from bayescred.errors import SpecError
-from bayescred.model.families.base import Family
+from bayescred.model.families.base import Family, PredictivePlot
 from bayescred.model.families.bernoulli import Bernoulli
 from bayescred.model.families.hurdle import HurdleFamily
 from bayescred.model.families.hurdle_lognormal import HurdleLognormal
@@ -70,4 +70,4 @@ def _check_registry() -> None:
 _check_registry()
 
 
-__all__ = ["FAMILIES", "Family", "HurdleFamily", "family_of", "get_family"]
+__all__ = ["FAMILIES", "Family", "HurdleFamily", "PredictivePlot", "family_of", "get_family"]

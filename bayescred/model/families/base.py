@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 
 #: Parameters of one posterior draw, by plain name (``sigma``, ``nu``, ``phi``...).
 DrawParameters = Mapping[str, float]
+#: Kinds of posterior predictive plot: a density overlay (``kde``, ``hist``, ``ecdf``), a hanging
+#: rootogram of count frequencies, or shares of ones by group (binary outcomes).
+PredictivePlot = Literal["kde", "hist", "ecdf", "rootogram", "shares"]
 
 
 class Family(ABC):
@@ -56,6 +59,9 @@ class Family(ABC):
     probability_change: ClassVar[bool] = False
     #: Two-part families: the margins an effect splits into (``total`` first); else empty.
     margins: ClassVar[tuple[str, ...]] = ()
+    #: The posterior predictive plot suited to the outcome (``fit.plot.ppc()``'s default): a
+    #: density overlay for continuous outcomes, ``rootogram`` for counts, ``shares`` for 0/1.
+    predictive_plot: ClassVar[PredictivePlot] = "kde"
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}>"

@@ -12,7 +12,7 @@ import numpy as np
 import pymc as pm
 from scipy.special import expit
 
-from bayescred.model.families.base import DrawParameters, LinkFamily
+from bayescred.model.families.base import DrawParameters, LinkFamily, PredictivePlot
 from bayescred.model.parts import Part
 from bayescred.model.terms import OUTCOME_VAR
 
@@ -23,6 +23,7 @@ class Bernoulli(LinkFamily):
     name: ClassVar[str] = "bernoulli"
     link: ClassVar[str] = "logit"
     probability_change: ClassVar[bool] = True
+    predictive_plot: ClassVar[PredictivePlot] = "shares"
 
     def check_support(self, y: np.ndarray, column: str) -> None:
         self._refuse(y, (y != 0) & (y != 1), column, "0/1 values")

@@ -28,7 +28,7 @@ from scipy import stats
 
 from bayescred.columns import OutcomeKind
 from bayescred.maths.quadrature import normal_average
-from bayescred.model.families.base import DrawParameters
+from bayescred.model.families.base import DrawParameters, PredictivePlot
 from bayescred.model.families.hurdle import HurdleFamily
 from bayescred.model.families.negative_binomial import NegativeBinomial, nb_logpmf
 from bayescred.model.families.poisson import check_counts
@@ -105,6 +105,7 @@ class HurdleNegativeBinomial(HurdleFamily):
     positive_kind: ClassVar[OutcomeKind] = "count"
     positive_likelihood: ClassVar[str] = "negative_binomial"
     change_depends_on_level: ClassVar[bool] = True
+    predictive_plot: ClassVar[PredictivePlot] = "rootogram"
 
     def check_support(self, y: np.ndarray, column: str) -> None:
         check_counts(self, y, column)

@@ -12,7 +12,7 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy.special import gammaln
 
-from bayescred.model.families.base import DrawParameters, Family, LinkFamily
+from bayescred.model.families.base import DrawParameters, Family, LinkFamily, PredictivePlot
 from bayescred.model.parts import Part
 from bayescred.model.terms import OUTCOME_VAR
 
@@ -27,6 +27,7 @@ class Poisson(LinkFamily):
 
     name: ClassVar[str] = "poisson"
     link: ClassVar[str] = "log"
+    predictive_plot: ClassVar[PredictivePlot] = "rootogram"
 
     def check_support(self, y: np.ndarray, column: str) -> None:
         check_counts(self, y, column)
