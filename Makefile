@@ -15,6 +15,8 @@ DOCS_NB_DRAWS   ?= 200
 DOCS_NB_TUNE    ?= 200
 DOCS_NB_CHAINS  ?= 2
 DOCS_NB_WORKERS ?= 300
+DOCS_NB_SIMS    ?= 20
+DOCS_NB_PANELS  ?= 3
 
 .PHONY: demo test test-slow lint docs bench bench-sampling venv clean
 
@@ -58,6 +60,7 @@ $(DOCS_STAMP): $(STAMP)
 docs: $(DOCS_STAMP)
 	BAYESCRED_NB_DRAWS=$(DOCS_NB_DRAWS) BAYESCRED_NB_TUNE=$(DOCS_NB_TUNE) \
 	BAYESCRED_NB_CHAINS=$(DOCS_NB_CHAINS) BAYESCRED_NB_WORKERS=$(DOCS_NB_WORKERS) \
+	BAYESCRED_NB_SIMS=$(DOCS_NB_SIMS) BAYESCRED_NB_PANELS=$(DOCS_NB_PANELS) \
 	MPLBACKEND=module://matplotlib_inline.backend_inline NO_MKDOCS_2_WARNING=1 \
 	JUPYTER_PATH="$(CURDIR)/$(VENV)/share/jupyter" \
 	$(VENV)/bin/mkdocs build --strict
