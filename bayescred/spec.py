@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -35,6 +35,10 @@ Likelihood = Literal[
 GAUSSIAN_LIKELIHOODS: tuple[str, ...] = ("normal",)
 #: Likelihoods with two linear predictors: "any positive outcome" (logit) and its size.
 HURDLE_LIKELIHOODS: tuple[str, ...] = ("hurdle_lognormal", "hurdle_negative_binomial")
+#: NUTS implementations: nutpie (compiled with numba), PyMC's own, and the JAX route to a GPU
+#: (NumPyro's NUTS, or nutpie's NUTS on the JAX log density).
+Sampler = Literal["nutpie", "pymc", "numpyro", "nutpie-jax"]
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
 Pooling = Literal["partial", "none", "complete"]
 WorkerEffects = Literal["within", "random", "correlated", "none"]
 DistName = Literal[
@@ -206,14 +210,17 @@ class TrackRecordSpec(_Strict):
 class SamplingSpec(_Strict):
     """Default sampler settings (each can be overridden in ``fit``)."""
 
-    sampler: Literal["nutpie", "pymc", "numpyro"] = "nutpie"
+    sampler: Sampler = "nutpie"
     draws: Annotated[int, Field(ge=1)] = 1000
     tune: Annotated[int, Field(ge=0)] = 1000
     chains: Annotated[int, Field(ge=1)] = 4
     target_accept: Annotated[float, Field(gt=0, lt=1)] = 0.95
     low_rank_mass_matrix: bool = Field(
         default=True,
-        description="nutpie only: adapt a low-rank mass matrix (faster for correlated posteriors)",
+        description=(
+            "nutpie and nutpie-jax only: adapt a low-rank mass matrix (faster for correlated "
+            "posteriors)"
+        ),
     )
 
 
