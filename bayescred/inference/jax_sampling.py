@@ -6,7 +6,9 @@ default device (a GPU when ``jax[cuda]`` is installed and one is visible, else t
 * ``numpyro``: NumPyro's NUTS, through :func:`pymc.sampling.jax.sample_jax_nuts`. The whole
   sampler loop runs on the device (no host round trip per gradient); diagonal mass matrix.
   Chains run in parallel on as many devices as there are, else vectorized on one accelerator
-  (one batched gradient for all chains), else one after the other on the CPU.
+  (one batched gradient for all chains), else one after the other on the CPU. PyMC passes the
+  data to JAX as constants of the program: XLA evaluates the data-only parts of the graph
+  while compiling, which takes longer the larger the panel.
 * ``nutpie-jax``: nutpie's NUTS (low-rank mass-matrix adaptation, as the default sampler) on
   the JAX log density (``nutpie.compile_pymc_model(backend="jax", gradient_backend="jax")``);
   the sampler runs on the host and each gradient is one device call. The data stay arguments
