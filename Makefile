@@ -18,7 +18,7 @@ DOCS_NB_WORKERS ?= 300
 DOCS_NB_SIMS    ?= 20
 DOCS_NB_PANELS  ?= 3
 
-.PHONY: demo test test-slow lint docs bench bench-sampling venv clean
+.PHONY: demo test test-slow lint docs bench bench-gpu bench-sampling venv clean
 
 venv: $(STAMP)
 
@@ -67,6 +67,12 @@ docs: $(DOCS_STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_gradient.py --fast
+
+# the JAX route on one accelerator: 10k to 10M rows in under 8 minutes (needs jax[cuda12] on a
+# GPU box; on a CPU it runs there); BENCH_ARGS=--smoke for a quick CPU check
+BENCH_ARGS ?=
+bench-gpu: $(STAMP)
+	$(PY) benchmarks/bench_gpu_sweep.py $(BENCH_ARGS)
 
 bench-sampling: $(STAMP)
 	$(PY) benchmarks/bench_within_vs_latent.py

@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 import tomli_w
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -35,6 +35,10 @@ Likelihood = Literal[
 GAUSSIAN_LIKELIHOODS: tuple[str, ...] = ("normal",)
 #: Likelihoods with two linear predictors: "any positive outcome" (logit) and its size.
 HURDLE_LIKELIHOODS: tuple[str, ...] = ("hurdle_lognormal", "hurdle_negative_binomial")
+#: NUTS implementations: nutpie (compiled with numba), PyMC's own, and the JAX route to a GPU
+#: (NumPyro's NUTS, or nutpie's NUTS on the JAX log density).
+Sampler = Literal["nutpie", "pymc", "numpyro", "nutpie-jax"]
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
 Pooling = Literal["partial", "none", "complete"]
 WorkerEffects = Literal["within", "random", "correlated", "none"]
 DistName = Literal[
@@ -239,8 +243,9 @@ class TrackRecordSpec(_Strict):
 class SamplingSpec(_Strict):
     """Default sampler settings (each can be overridden in ``fit``)."""
 
-    sampler: Literal["nutpie", "pymc", "numpyro"] = Field(
-        default="nutpie", description="the NUTS implementation (numpyro needs the jax extra)"
+    sampler: Sampler = Field(
+        default="nutpie",
+        description="the NUTS implementation (numpyro and nutpie-jax need the jax extra)",
     )
     draws: Annotated[int, Field(ge=1)] = Field(
         default=1000, description="posterior draws per chain"
@@ -254,7 +259,10 @@ class SamplingSpec(_Strict):
     )
     low_rank_mass_matrix: bool = Field(
         default=True,
-        description="nutpie only: adapt a low-rank mass matrix (faster for correlated posteriors)",
+        description=(
+            "nutpie and nutpie-jax only: adapt a low-rank mass matrix (faster for correlated "
+            "posteriors)"
+        ),
     )
 
 

@@ -33,6 +33,7 @@ from typing import Any, TextIO
 from bayescred.cli import settings
 from bayescred.cli.output import CLIError
 from bayescred.errors import BayescredError, DataError
+from bayescred.spec import SAMPLERS
 
 PROG = "bayescred"
 #: Exit status for bad input and usage errors (as argparse uses).
@@ -272,7 +273,7 @@ def build_parser() -> argparse.ArgumentParser:
     g = _add_sampling_options(p)
     g.add_argument(
         "--sampler",
-        choices=["nutpie", "pymc", "numpyro"],
+        choices=list(SAMPLERS),
         default=None,
         help="NUTS implementation (default: the spec's)",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib.metadata
 import json
 import time
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pymc as pm
@@ -15,12 +15,20 @@ from pymc.util import get_random_generator
 
 from bayescred.errors import SpecError
 from bayescred.inference.compiled import CompiledModelCache
+from bayescred.inference.jax_sampling import (
+    JAX_SAMPLERS,
+    jax_device,
+    require_jax,
+    sample_numpyro,
+    sample_nutpie_jax,
+)
 from bayescred.model.build import stored_variables
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.parts import Part
+from bayescred.spec import SAMPLERS, Sampler
 
-Sampler = Literal["nutpie", "pymc", "numpyro"]
+__all__ = ["SAMPLERS", "Sampler", "run_sampler"]
 
 VERSIONED_PACKAGES = (
     "bayescred",
@@ -31,6 +39,8 @@ VERSIONED_PACKAGES = (
     "numpy",
     "pandas",
     "xarray",
+    "jax",
+    "numpyro",
 )
 
 
@@ -71,40 +81,60 @@ def run_sampler(
         Seed of the draws (``None``: fresh entropy). The same seed gives the same draws
         whether the compiled model comes from ``cache`` or is compiled afresh.
     sampler
-        ``nutpie`` (compiled through :mod:`bayescred.inference.compiled`), ``pymc`` or
-        ``numpyro`` (through ``pm.sample``, never cached).
+        ``nutpie`` (compiled through :mod:`bayescred.inference.compiled`), ``pymc``
+        (``pm.sample``), or the JAX route to a GPU (:mod:`bayescred.inference.jax_sampling`):
+        ``numpyro`` or ``nutpie-jax``. Only ``nutpie`` uses ``cache``.
     progressbar, target_accept, low_rank_mass_matrix
-        Sampler settings (the low-rank mass matrix adaptation is nutpie's).
+        Sampler settings (the low-rank mass matrix adaptation is nutpie's and nutpie-jax's).
     cache
         Compiled models to reuse (nutpie only): a model with the same graph up to its data,
         shapes included, is not compiled again. ``None`` compiles for this fit only.
     """
-    if sampler not in ("nutpie", "pymc", "numpyro"):
-        raise SpecError(f"unknown sampler {sampler!r}; allowed: nutpie, pymc, numpyro")
-    if sampler == "numpyro":
-        try:
-            import numpyro  # noqa: F401
-        except ImportError:
-            raise SpecError(
-                "sampler='numpyro' needs JAX and NumPyro: pip install 'bayescred[jax]'"
-            ) from None
+    if sampler not in SAMPLERS:
+        raise SpecError(f"unknown sampler {sampler!r}; allowed: {', '.join(SAMPLERS)}")
+    require_jax(sampler)
     nuts: dict[str, Any] = {"target_accept": target_accept}
-    if sampler == "nutpie" and low_rank_mass_matrix:
+    if sampler in ("nutpie", "nutpie-jax") and low_rank_mass_matrix:
         # the credential effect's parameters are correlated (beta with lambda and gamma); a
         # low-rank mass-matrix update triples the ESS per second of the group means here
         nuts["adaptation"] = "low_rank"
     init = effect_initial_values(model, design)
+    var_names = stored_variables(model, design)
     start = time.perf_counter()
     if sampler == "nutpie":
         tree = sample_nutpie(
             model,
-            var_names=stored_variables(model, design),
+            var_names=var_names,
             initial_values=init,
             cache=CompiledModelCache(maxsize=0) if cache is None else cache,
             draws=draws,
             tune=tune,
             chains=chains,
             random_seed=random_seed,
+            progressbar=progressbar,
+            nuts=nuts,
+        )
+    elif sampler == "numpyro":
+        tree = sample_numpyro(
+            model,
+            var_names=var_names,
+            initial_values=init,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            random_seed=random_seed,
+            progressbar=progressbar,
+            target_accept=target_accept,
+        )
+    elif sampler == "nutpie-jax":
+        tree = sample_nutpie_jax(
+            model,
+            var_names=var_names,
+            initial_values=init,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=nutpie_seed(random_seed, chains),
             progressbar=progressbar,
             nuts=nuts,
         )
@@ -116,9 +146,9 @@ def run_sampler(
                 chains=chains,
                 cores=min(chains, 4),
                 random_seed=random_seed,
-                nuts_sampler=sampler,
+                nuts_sampler="pymc",
                 progressbar=progressbar,
-                var_names=stored_variables(model, design),
+                var_names=var_names,
                 compute_convergence_checks=False,
                 nuts=nuts,
                 initvals=init,
@@ -127,6 +157,8 @@ def run_sampler(
     assert isinstance(tree, xr.DataTree)
     out = attach_design(tree, design, sampler=sampler, wall_time=elapsed)
     out.attrs["target_accept"] = float(target_accept)
+    if sampler in JAX_SAMPLERS:
+        out.attrs["sampler_device"] = jax_device()
     return out
 
 
