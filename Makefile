@@ -66,7 +66,7 @@ docs: $(DOCS_STAMP)
 	$(VENV)/bin/mkdocs build --strict
 
 bench: $(STAMP)
-	$(PY) benchmarks/bench_gradient.py --fast
+	$(PY) benchmarks/bench_gradient.py --graph --backends nutpie $(BENCH_ARGS)
 
 # the JAX route on one accelerator: 10k to 10M rows in under 8 minutes (needs jax[cuda12] on a
 # GPU box; on a CPU it runs there); BENCH_ARGS=--smoke for a quick CPU check

@@ -11,12 +11,20 @@ log density and gradient and times many evaluations at one fixed point. Backends
 * ``numba``: the same graph compiled by PyTensor in ``NUMBA`` mode, called from Python;
 * ``c``: the same graph compiled by PyTensor's C backend (``CVM`` mode), called from Python.
 
-With ``--fast`` each backend is also timed on the model whose likelihood potential is replaced by
-:func:`bayescred.model.gaussian_kernel.gaussian_worker_loglik` (same free variables, log density
-checked equal to 1e-9 at the timed point).
+The model is built as it is sampled: its likelihood is the fused kernel of
+:mod:`bayescred.model.gaussian_kernel`. With ``--graph`` each backend is also timed on the same
+model with its likelihood written as a PyTensor graph over the rows (same free variables; log
+density checked equal to 1e-9 at the timed point).
+
+With ``--fit`` it then fits the default spec on the paper preset at 50,000 workers x 20 periods
+(1M input rows) with 2 chains and the spec's own draws, and prints the wall time (compilation
+included), divergences, the largest R-hat, the smallest bulk and tail ESS over the population
+parameters, the peak memory of the process and the average effect against the truth
+(minutes: ``make bench BENCH_ARGS=--fit``).
 
 Run: ``make bench`` or
-``PYTHONPATH=. .venv/bin/python benchmarks/bench_gradient.py [--sizes 10k 100k 1M] [--fast]``.
+``PYTHONPATH=. .venv/bin/python benchmarks/bench_gradient.py [--sizes 10k 100k 1M] [--graph]
+[--fit] [--fit-workers 50000]``.
 """
 
 from __future__ import annotations
@@ -37,7 +45,7 @@ import bayescred as bc
 from bayescred.data.simulate import simulate
 from bayescred.model.build import build_model
 from bayescred.model.design import ModelDesign
-from bayescred.model.gaussian_kernel import use_kernel
+from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.make import make_design
 
 N_PERIODS = 20
@@ -187,13 +195,14 @@ def design_for(input_rows: int, seed: int) -> tuple[ModelDesign, int]:
 
 
 def bench_size(
-    input_rows: int, *, backends: tuple[str, ...], fast: bool, repeats: int, min_time: float
+    input_rows: int, *, backends: tuple[str, ...], graph: bool, repeats: int, min_time: float
 ) -> list[tuple[int, int, str, str, float, float]]:
     design, rows_in = design_for(input_rows, seed=1)
     rows_used = design.panel.n_rows
-    variants = [("today", build_model(design))]
-    if fast:
-        variants.append(("kernel", use_kernel(build_model(design), design)))
+    variants = [("kernel", build_model(design))]  # the model as it is sampled
+    if graph:
+        with graph_likelihood():
+            variants.append(("graph", build_model(design)))
     x = make_point(variants[0][1])
     results = []
     reference: float | None = None
@@ -221,6 +230,39 @@ def bench_size(
     return results
 
 
+def fit_run(n_workers: int, seed: int) -> None:
+    """Fit the default spec (2 chains, the spec's draws) on a paper-preset panel and print the
+    figures of the issue's million-row criterion."""
+    import resource
+
+    from bayescred.analysis.summary import group_level
+
+    sim = simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
+    spec = bc.load_spec("default")
+    start = time.perf_counter()
+    fit = bc.CredentialModel(spec).fit(sim.frame, chains=2, random_seed=seed, progressbar=False)
+    wall = time.perf_counter() - start
+    peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
+    table = fit.summary()
+    population = table[~group_level(table)]
+    divergences = int(fit.tree["sample_stats"]["diverging"].sum())
+    used = ~np.isnan(sim.frame["log_project_value"].to_numpy())
+    avg = fit.average_effect().table
+    print(
+        f"fit: {n_workers:,d} workers x {N_PERIODS} periods ({fit.design.panel.n_rows:,d} rows "
+        f"used), 2 chains x {spec.sampling.draws} draws (+{spec.sampling.tune} tuning)\n"
+        f"  wall {wall:.0f} s (compilation and pilot included; compile + sampling "
+        f"{float(fit.tree.attrs['sampling_wall_time_s']):.0f} s), peak memory {peak_gb:.2f} GB\n"
+        f"  divergences {divergences}, max R-hat {population['r_hat'].max():.3f}, "
+        f"min bulk ESS {population['ess_bulk'].min():.0f}, "
+        f"min tail ESS {population['ess_tail'].min():.0f} over {len(population)} population "
+        f"parameters (slowest: {population.sort_values('ess_bulk')['parameter'].iloc[0]})\n"
+        f"  average next-credential effect {float(avg['mean'].iloc[0]):.4f} "
+        f"(truth {float(sim.next_effect[used].mean()):.4f}); verdict: {fit.verdict}",
+        flush=True,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -234,8 +276,15 @@ def main() -> None:
         "--backends", nargs="+", default=list(BACKENDS), choices=BACKENDS, help="backends to time"
     )
     parser.add_argument(
-        "--fast", action="store_true", help="also time the fast Gaussian kernel (gaussian_kernel)"
+        "--graph",
+        action="store_true",
+        help="also time the likelihood written as a graph over the rows (the reference)",
     )
+    parser.add_argument(
+        "--fit", action="store_true", help="then fit the default spec on 1M input rows"
+    )
+    parser.add_argument("--fit-workers", type=int, default=50_000, help="workers of that fit")
+    parser.add_argument("--skip-gradient", action="store_true", help="only the --fit run")
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -244,14 +293,16 @@ def main() -> None:
         f"{'us/eval':>10} {'ns/row':>8} {'min':>8}   "
         f"(per evaluation and per used row: median and minimum of {args.repeats} batches)"
     )
-    for size in args.sizes:
+    for size in [] if args.skip_gradient else args.sizes:
         bench_size(
             parse_size(size),
             backends=tuple(args.backends),
-            fast=args.fast,
+            graph=args.graph,
             repeats=args.repeats,
             min_time=args.min_time,
         )
+    if args.fit:
+        fit_run(args.fit_workers, seed=1)
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ selection into credentials) with the same credential curve, modifier and pooling
 * ``plain``: latent non-centred worker intercepts ``alpha_i ~ Normal(mu, sigma_alpha)`` in long
   format, the way the model is usually first written in PyMC.
 
-Prints wall time (compile + sampling), the minimum bulk ESS over the population parameters,
+Prints wall time (compile + sampling), the minimum bulk ESS over all the population parameters
+the two share (between-group sds and ``sigma_tau`` included),
 ESS per second, their ratio, and each estimate against the truth.
 
 Run: ``make bench`` or ``.venv/bin/python benchmarks/bench_within_vs_latent.py [--workers N]``.
@@ -30,7 +31,9 @@ from bayescred.model.make import make_design
 from bayescred.model.priors import prior_distribution
 from bayescred.model.terms import credential_term, model_coords, register_data
 
-POPULATION = ["mu_beta", "lambda", "gamma", "sigma"]
+#: Every population parameter the two models share, the between-group sds and the period
+#: effects' sd (the slowest to sample) included.
+POPULATION = ["mu_beta", "sigma_beta", "lambda", "sigma_log_lambda", "gamma", "sigma_tau", "sigma"]
 
 
 def plain_model(design: ModelDesign) -> pm.Model:

@@ -25,14 +25,18 @@ from bayescred.model.design import ModelDesign
 from bayescred.model.gaussian_kernel import (
     GaussianKernelData,
     WorkerSums,
+    capacity,
     gaussian_worker_loglik,
+    graph_likelihood,
     use_kernel,
 )
 from bayescred.model.make import make_design
 from bayescred.model.terms import WORKER_LOGLIK
 
 RTOL = 1e-9
-FAST_MODE = "FAST_COMPILE"
+# PyTensor's Python mode (seconds to compile); without elemwise fusion, which the Python mode
+# cannot run beyond 32 operands
+FAST_MODE = pytensor.compile.mode.get_mode("FAST_COMPILE").excluding("fusion")
 
 
 @pytest.fixture(scope="module")
@@ -55,9 +59,15 @@ def _points(model: pm.Model, n: int, seed: int) -> list[dict[str, np.ndarray]]:
     return points
 
 
+def _reference(design: ModelDesign) -> pm.Model:
+    """The model with its likelihood written as a graph over the rows."""
+    with graph_likelihood():
+        return build_model(design)
+
+
 def _assert_same_density(design: ModelDesign, *, mode: str = FAST_MODE, n_points: int = 4) -> None:
-    today = build_model(design)
-    fast = use_kernel(build_model(design), design)
+    today = _reference(design)
+    fast = build_model(design)  # the kernel, as models are built for sampling
     assert [v.name for v in fast.free_RVs] == [v.name for v in today.free_RVs]
     logp0, logp1 = today.compile_logp(mode=mode), fast.compile_logp(mode=mode)
     dlogp0, dlogp1 = today.compile_dlogp(mode=mode), fast.compile_dlogp(mode=mode)
@@ -98,8 +108,8 @@ def test_numba_backend_matches(sim: SimulatedPanel) -> None:
     """nutpie compiles with PyTensor's numba backend: the registered numba loop gives the same
     log density and gradient (one compiled function of both, against the reference model)."""
     design = _design(sim, covariates=["x1"])
-    today = build_model(design)
-    fast = use_kernel(build_model(design), design)
+    today = _reference(design)
+    fast = use_kernel(_reference(design), design)
     logp = fast.logp()
     grads: Any = pt.grad(logp, fast.value_vars)
     grad = pt.concatenate([g.ravel() for g in grads])
@@ -115,7 +125,7 @@ def test_numba_backend_matches(sim: SimulatedPanel) -> None:
 @pytest.mark.parametrize("effects", ["within", "random"])
 def test_per_worker_loglik_matches_the_deterministic(sim: SimulatedPanel, effects: str) -> None:
     design = _design(sim, worker_effects=effects)
-    model = build_model(design)
+    model = _reference(design)
     kernel = GaussianKernelData.from_design(design)
     named = model.named_vars
     extra = {}
@@ -183,7 +193,45 @@ def test_tables_are_small_and_rows_sorted_by_worker(sim: SimulatedPanel) -> None
     design = _design(sim)
     kernel = GaussianKernelData.from_design(design)
     p = design.panel
-    assert kernel.curve_n.size == np.unique(np.c_[p.group_codes, p.credentials], axis=0).shape[0]
-    assert kernel.modifier_z.size == np.unique(design.z).size
+    n_max = int(p.credentials.max())
+    # the curve table is the dense grid groups x counts, rounded up to a power of two
+    assert kernel.n_capacity == capacity(n_max + 1)
+    assert kernel.n_capacity < 2 * (n_max + 1) or kernel.n_capacity == 8
+    rows = kernel.order
+    np.testing.assert_array_equal(
+        kernel.curve_idx, p.group_codes[rows] * kernel.n_capacity + p.credentials[rows]
+    )
+    # the modifier table: the distinct track records, then zero padding nothing points at
+    distinct = np.unique(design.z)
+    assert kernel.modifier_z.size == capacity(distinct.size, minimum=1) < 2 * distinct.size
+    np.testing.assert_array_equal(kernel.modifier_z[: distinct.size], distinct)
+    np.testing.assert_array_equal(kernel.modifier_z[kernel.modifier_idx], design.z[rows])
+    assert int(kernel.modifier_idx.max()) == distinct.size - 1
     assert np.all(np.diff(p.worker_codes[kernel.order]) >= 0)
     assert np.array_equal(np.diff(kernel.start), p.periods_per_worker())
+
+
+@pytest.mark.parametrize(("n", "expected"), [(0, 8), (1, 8), (8, 8), (9, 16), (1000, 1024)])
+def test_capacity_is_the_next_power_of_two(n: int, expected: int) -> None:
+    assert capacity(n) == expected
+    assert capacity(n, minimum=1) == max(1, 1 << (max(n, 1) - 1).bit_length())
+
+
+def test_panels_of_the_same_shape_share_the_graph(sim: SimulatedPanel) -> None:
+    """A panel of the same shape with other outcomes, track records and credential counts gives
+    a kernel graph equal up to shared values: the compile cache's key
+    (:func:`bayescred.inference.compiled.model_key`) is the same, and the panel's values reach
+    the kernel through its shared variables."""
+    from bayescred.inference.compiled import model_key, named_shared
+
+    first = sim.frame
+    second = first.copy()
+    rng = np.random.default_rng(0)
+    second["log_project_value"] += rng.normal(0.0, 0.1, len(second))
+    second["track_record"] = second["track_record"] * 2 + 1
+    second["credentials"] = np.maximum(second["credentials"] - 1, 0)
+    models = [build_model(make_design(bc.ModelSpec(), frame)) for frame in (first, second)]
+    keys = [model_key(m, var_names=["mu_beta"]) for m in models]
+    assert keys[0] == keys[1]
+    values = [named_shared(m)["gaussian_kernel_modifier_z"].get_value() for m in models]
+    assert not np.array_equal(values[0], values[1])

@@ -21,7 +21,7 @@ from bayescred.analysis.hurdle_effects import hurdle_profile_effects
 from bayescred.analysis.replicate import TwoPartReplicator
 from bayescred.data.simulate import simulate
 from bayescred.maths.quadrature import marginal_probability
-from bayescred.model.build import build_model
+from bayescred.model.build import build_model, build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.make import make_design
@@ -214,7 +214,7 @@ def test_marginal_probability_matches_numerical_integration() -> None:
 def prior_posterior(frame: pd.DataFrame) -> tuple[Any, xr.Dataset]:
     """Prior draws of every hurdle parameter, used as a posterior with known values."""
     design = make_design(_spec(covariates=()), frame)
-    model = build_model(design)
+    model = build_prior_model(design)
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message="The effect of Potentials")
         tree = pm.sample_prior_predictive(draws=40, model=model, random_seed=4)

@@ -108,7 +108,8 @@ def test_summary_effects_and_io_work_on_a_jax_fit(
     ref = tiny_fit.summary()
     assert list(table["parameter"]) == list(ref["parameter"])
     assert np.isfinite(table[["mean", "sd", "ess_bulk", "r_hat"]].to_numpy()).all()
-    avg, ref_avg = jax_fit.average_effect(by="group"), tiny_fit.average_effect(by="group")
+    avg = jax_fit.average_effect(by="group").table
+    ref_avg = tiny_fit.average_effect(by="group").table
     assert avg.shape == ref_avg.shape and list(avg.columns) == list(ref_avg.columns)
     assert np.isfinite(avg["mean"]).all()
     effect = jax_fit.effect("A", 1, 10.0)

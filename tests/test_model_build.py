@@ -8,6 +8,8 @@ import pymc as pm
 import pytest
 
 import bayescred as bc
+from bayescred.model.build import build_prior_model
+from bayescred.model.make import make_design
 from bayescred.model.terms import WORKER_LOGLIK
 
 
@@ -77,9 +79,24 @@ def test_pooling_switch(small_frame: pd.DataFrame, pooling: str) -> None:
     names = _names(model)
     assert {"mu_beta", "lambda", "gamma", "beta_group", "lambda_group", "gamma_group"} <= names
     if pooling == "partial":
-        # non-centred: standard-normal offsets scaled by a between-group sd
-        assert {"beta_offset", "lambda_offset", "gamma_offset", "sigma_beta"} <= free
+        # Gaussian outcome: beta and log lambda through their conditional posterior given the
+        # population values (pilot estimates as data, the population density as a potential);
+        # gamma (a vector per group) non-centred
+        assert {"beta_whitened", "lambda_whitened", "gamma_offset", "sigma_beta"} <= free
+        assert {"beta_pilot_centre", "lambda_pilot_precision"} <= set(model.named_vars)
+        assert {"beta_population", "lambda_population"} <= {p.name for p in model.potentials}
         assert "beta_group" not in free
+        # the prior's form: every pooled parameter non-centred, no potential but the likelihood
+        plain = build_prior_model(
+            make_design(
+                bc.ModelSpec().with_changes(
+                    effect={"pooling": {"beta": pooling, "lambda": pooling, "gamma": pooling}}
+                ),
+                small_frame,
+            )
+        )
+        assert {"beta_offset", "lambda_offset", "gamma_offset"} <= {v.name for v in plain.free_RVs}
+        assert [p.name for p in plain.potentials] == ["worker_likelihood"]
     elif pooling == "none":
         assert {"beta_group", "log_lambda_group", "gamma_group"} <= free
         assert "sigma_beta" not in names

@@ -179,6 +179,8 @@ class EffectResult:
         row
             One row's probability as a float; None gives a Series over the table's rows.
 
+        Notes
+        -----
         For a profile the percentage and the log change have the same sign; for an average
         effect they need not (the average percentage change is not the percentage of the average
         log change), so ``prob(scale="model")`` is what the table's ``prob_positive`` reports.

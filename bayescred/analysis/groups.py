@@ -20,8 +20,10 @@ log-likelihood. Every group is named and shaped as ArviZ expects:
     Outcomes are generated one draw at a time, in chunks of rows
     (:mod:`bayescred.analysis.replicate`): memory is the group itself plus one draw's rows.
 ``prior``
-    ``prior_draws`` draws ``(chain=1, draw)`` of every variable the posterior stores, from the
-    priors of the model rebuilt from the tree.
+    ``prior_draws`` draws ``(chain=1, draw)`` of every variable the posterior stores but the
+    sampler's whitened coordinates of pooled group parameters (``*_whitened``, flat; see
+    :func:`bayescred.model.terms.whitened_group_values`), from the priors of the model rebuilt
+    from the tree.
 ``prior_predictive``
     Variable ``y`` ``(chain=1, draw, obs)`` drawn given each prior draw. Not for ``within``
     worker effects: their intercepts have a flat, improper prior, so the outcome's level has no
@@ -47,7 +49,7 @@ import xarray as xr
 from bayescred.analysis.loo import CHUNK_ELEMENTS, Unit, log_likelihood
 from bayescred.analysis.replicate import AnyReplicator, effect_variables, make_replicator
 from bayescred.inference.reconstruct import design_from_tree
-from bayescred.model.build import build_model, stored_variables
+from bayescred.model.build import build_model, build_prior_model, stored_variables
 from bayescred.model.design import ModelDesign
 from bayescred.model.terms import OBSERVED_VAR
 
@@ -158,8 +160,12 @@ def prior(design: ModelDesign, *, draws: int = PRIOR_DRAWS, random_seed: Any = N
     model, ``(chain=1, draw)``."""
     if draws < 1:
         raise ValueError(f"prior draws must be at least 1, not {draws}")
-    model = build_model(design)
-    names = stored_variables(model, design)
+    model = build_prior_model(design)
+    # the variables the fit stores, but for the sampler's own coordinates of the pooled group
+    # parameters (``*_whitened``: flat, the population density is a potential), which have no
+    # prior draws; their group values (``beta_group``...) and population values do
+    sampled = set(stored_variables(build_model(design), design))
+    names = [n for n in stored_variables(model, design) if n in sampled]
     with warnings.catch_warnings():
         # the closed-form likelihood is the model's only Potential, rightly left out here
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)

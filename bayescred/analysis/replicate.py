@@ -44,7 +44,7 @@ from bayescred.analysis.predictor import chunks, mean_without_intercepts, stack_
 from bayescred.inference.reconstruct import design_from_tree
 from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
 from bayescred.maths.worker_likelihoods import random_intercept_posterior
-from bayescred.model.build import build_model
+from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import Family, HurdleFamily, family_of
 from bayescred.model.parts import Part
@@ -355,7 +355,7 @@ def prior_draws(
     design: ModelDesign, draws: int, random_seed: int | np.random.Generator | None
 ) -> xr.Dataset:
     """Draws of the outcome's parameters from the priors of the model rebuilt from ``design``."""
-    model = build_model(design)
+    model = build_prior_model(design)
     names = [n for n in effect_variables(design) if n in model.named_vars]
     seed: Any = random_seed
     with warnings.catch_warnings():

@@ -38,7 +38,7 @@ import xarray as xr
 
 from bayescred.analysis.replicate import effect_variables, make_replicator
 from bayescred.data.panel import Panel
-from bayescred.model.build import build_model
+from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.make import make_design
@@ -155,7 +155,7 @@ def prepare_sbc(
 
 
 def _prior_draw(design: ModelDesign, names: list[str], seed: np.random.SeedSequence) -> xr.Dataset:
-    model = build_model(design)
+    model = build_prior_model(design)
     wanted = [
         n for n in dict.fromkeys([*effect_variables(design), *names]) if n in model.named_vars
     ]
@@ -220,7 +220,7 @@ def run_sbc_simulation(job: SBCJob, index: int) -> dict[str, Any]:
     record: dict[str, Any] = {"index": int(index)}
     try:
         sim_design = make_design(job.simulation_spec, job.panel)
-        names = ranked_variables(build_model(sim_design))
+        names = ranked_variables(build_prior_model(sim_design))
         params = _prior_draw(sim_design, names, streams[0])
         y = simulate_outcome(sim_design, params, np.random.default_rng(streams[1]))
         truth = {k: float(v[0]) for k, v in element_values(params, names).items()}

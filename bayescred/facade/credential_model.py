@@ -12,7 +12,7 @@ from bayescred.analysis.diagnostics import warn_if_not_converged
 from bayescred.data.panel import Panel
 from bayescred.facade.credential_fit import CredentialFit
 from bayescred.inference.compiled import CompiledModelCache, shared_cache
-from bayescred.inference.sampling import Sampler, run_sampler
+from bayescred.inference.sampling import Sampler, build_for_sampler, run_sampler
 from bayescred.model.build import build_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.make import make_design
@@ -114,7 +114,8 @@ class CredentialModel:
         """
         s = self.spec.sampling
         design = self.design(data)
-        model = build_model(design)
+        sampler = s.sampler if sampler is None else sampler
+        model = build_for_sampler(design, sampler)
         tree = run_sampler(
             model,
             design,
@@ -122,7 +123,7 @@ class CredentialModel:
             tune=s.tune if tune is None else tune,
             chains=s.chains if chains is None else chains,
             random_seed=random_seed,
-            sampler=s.sampler if sampler is None else sampler,
+            sampler=sampler,
             progressbar=progressbar,
             target_accept=s.target_accept if target_accept is None else target_accept,
             low_rank_mass_matrix=s.low_rank_mass_matrix,

@@ -22,9 +22,10 @@ from bayescred.inference.jax_sampling import (
     sample_numpyro,
     sample_nutpie_jax,
 )
-from bayescred.model.build import stored_variables
+from bayescred.model.build import build_model, stored_variables
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
+from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.parts import Part
 from bayescred.spec import SAMPLERS, Sampler
 
@@ -53,6 +54,20 @@ def package_versions() -> dict[str, str]:
         except importlib.metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def build_for_sampler(design: ModelDesign, sampler: str) -> pm.Model:
+    """The model of ``design`` as ``sampler`` runs it.
+
+    The JAX samplers (:data:`~bayescred.inference.jax_sampling.JAX_SAMPLERS`) get the Gaussian
+    likelihood written as a graph over the rows: the fused kernel
+    (:mod:`bayescred.model.gaussian_kernel`) is a compiled numba loop with no JAX
+    implementation. The log density is the same.
+    """
+    if sampler in JAX_SAMPLERS:
+        with graph_likelihood():
+            return build_model(design)
+    return build_model(design)
 
 
 def run_sampler(

@@ -16,8 +16,14 @@ import pymc as pm
 
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
+from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.parts import Part
-from bayescred.model.terms import WORKER_LOGLIK, linear_predictor, model_coords
+from bayescred.model.terms import (
+    WORKER_LOGLIK,
+    linear_predictor,
+    model_coords,
+    plain_parameterisation,
+)
 
 
 def build_model(design: ModelDesign) -> pm.Model:
@@ -30,6 +36,18 @@ def build_model(design: ModelDesign) -> pm.Model:
         for part in parts:
             build_part(part)
     return model
+
+
+def build_prior_model(design: ModelDesign) -> pm.Model:
+    """The model of ``design`` in the form PyMC draws prior samples from.
+
+    ``pm.sample_prior_predictive`` leaves potentials out, so the pooled group parameters are
+    written non-centred here (not through :func:`~bayescred.model.terms.whitened_group_values`,
+    whose population density is a potential) and the likelihood as a graph. The prior is the
+    same as :func:`build_model`'s; only the sampler's coordinates differ.
+    """
+    with plain_parameterisation(), graph_likelihood():
+        return build_model(design)
 
 
 def build_part(part: Part) -> None:

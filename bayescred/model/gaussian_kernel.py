@@ -57,7 +57,10 @@ Only first derivatives are implemented (enough for NUTS).
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -84,6 +87,9 @@ __all__ = [
     "WorkerSums",
     "WorkerSumsGrad",
     "gaussian_worker_loglik",
+    "graph_likelihood",
+    "kernel_enabled",
+    "kernel_loglik",
     "use_kernel",
 ]
 
@@ -360,20 +366,34 @@ def _numba_kernel(op: _KernelOp, node: Any = None, **kwargs: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def _index_array(codes: np.ndarray) -> np.ndarray:
-    """``codes`` (ints >= 0) in the smallest unsigned dtype that holds them: a row's indices
-    then take 4 bytes rather than 12 (the loop reads less memory: about 25% faster)."""
-    codes = np.asarray(codes).ravel()
-    top = int(codes.max()) if codes.size else 0
-    return codes.astype(np.min_scalar_type(max(top, 0)))
+def capacity(n: int, minimum: int = 8) -> int:
+    """The smallest power of two >= ``max(n, minimum)``: table sizes rounded up, so that panels
+    of the same shape usually get tables of the same size (and share a compiled model)."""
+    n = max(int(n), int(minimum), 1)
+    return 1 << (n - 1).bit_length()
+
+
+def _index_array(codes: np.ndarray, size: int) -> np.ndarray:
+    """``codes`` (ints in ``[0, size)``) in the smallest unsigned dtype holding ``size - 1``: a
+    row's indices then take 4 bytes rather than 12 (the loop reads less memory: about 25%
+    faster). The dtype depends on the table's size only, not on the codes."""
+    return np.asarray(codes).ravel().astype(np.min_scalar_type(max(int(size) - 1, 0)))
 
 
 @dataclass(frozen=True)
 class GaussianKernelData:
     """Row data sorted by worker and the small tables' keys, computed once per design.
 
+    Every array that depends on the panel's values (not only on its shape) reaches the graph as
+    a shared variable (:meth:`data_tensors`), and the tables are padded to a power-of-two size
+    (:func:`capacity`): a model compiled for one panel serves another of the same shape
+    (:mod:`bayescred.inference.compiled`). Padding entries are never indexed by a row, so they
+    add nothing to the log density or its gradient.
+
     Attributes
     ----------
+    prefix
+        Prefix of the shared variables' names (the part's :class:`~bayescred.model.parts.Naming`).
     curve, modifier
         The spec's credential curve and track-record modifier.
     gamma_pooled
@@ -386,11 +406,12 @@ class GaussianKernelData:
         Row order (sorted by worker, stable) applied to every row array below.
     y
         Outcome per sorted row.
-    curve_idx, curve_group, curve_n
-        Row index into the curve table (smallest unsigned dtype), and the table's group code
-        and credential count.
+    curve_idx, n_capacity
+        Row index into the curve table, a dense grid over groups x credential counts
+        ``0..n_capacity - 1``: entry ``g * n_capacity + n``.
     modifier_idx, modifier_group, modifier_z
-        Row index into the modifier table, and the table's group code (0 when pooled) and z.
+        Row index into the modifier table, and the table's group code (0 when pooled) and z
+        (padded to a power-of-two length with zeros).
     period_idx
         Period code per sorted row.
     X
@@ -401,6 +422,7 @@ class GaussianKernelData:
         Rows per worker ``T_i`` (float).
     """
 
+    prefix: str
     curve: str
     modifier: str
     gamma_pooled: bool
@@ -411,8 +433,7 @@ class GaussianKernelData:
     order: np.ndarray
     y: np.ndarray
     curve_idx: np.ndarray
-    curve_group: np.ndarray
-    curve_n: np.ndarray
+    n_capacity: int
     modifier_idx: np.ndarray
     modifier_group: np.ndarray
     modifier_z: np.ndarray
@@ -427,7 +448,7 @@ class GaussianKernelData:
         return int(self.y.shape[0])
 
     @classmethod
-    def from_design(cls, design: ModelDesign) -> GaussianKernelData:
+    def from_design(cls, design: ModelDesign, prefix: str = "") -> GaussianKernelData:
         """Sort ``design``'s rows by worker and key each row into the curve and modifier tables."""
         spec = design.spec
         p = design.panel
@@ -438,8 +459,9 @@ class GaussianKernelData:
         workers = p.worker_codes[order]
         groups = np.asarray(p.group_codes[order], dtype=np.int64)
         n = np.asarray(p.credentials[order], dtype=np.int64)
-        # curve table: distinct (group, credentials)
-        ckeys, curve_idx = np.unique(np.column_stack([groups, n]), axis=0, return_inverse=True)
+        # curve table: a dense grid of (group, credentials)
+        n_capacity = capacity(int(n.max()) + 1 if n.size else 1)
+        curve_idx = groups * n_capacity + n
         # modifier table: distinct z (and group unless gamma is completely pooled)
         z = np.asarray(design.z, dtype=float)[order]
         gamma_pooled = eff.pooling.gamma == "complete"
@@ -456,10 +478,13 @@ class GaussianKernelData:
                 np.column_stack([groups, zi]), axis=0, return_inverse=True
             )
             mgroup, mz = mkeys[:, 0], zu[mkeys[:, 1]]
+        m_capacity = capacity(mz.shape[0], minimum=1)
+        pad = m_capacity - mz.shape[0]
         counts = p.periods_per_worker().astype(float)
         start = np.concatenate([[0], np.cumsum(np.bincount(workers, minlength=p.n_workers))])
         has_periods = bool(spec.period_effects and p.n_periods > 1)
         return cls(
+            prefix=prefix,
             curve=eff.curve,
             modifier=eff.modifier,
             gamma_pooled=gamma_pooled,
@@ -469,43 +494,59 @@ class GaussianKernelData:
             has_periods=has_periods,
             order=order,
             y=np.ascontiguousarray(p.y[order], dtype=float),
-            curve_idx=_index_array(curve_idx),
-            curve_group=np.asarray(ckeys[:, 0], dtype=np.int64),
-            curve_n=np.asarray(ckeys[:, 1], dtype=float),
-            modifier_idx=_index_array(modifier_idx),
-            modifier_group=np.asarray(mgroup, dtype=np.int64),
-            modifier_z=np.asarray(mz, dtype=float),
-            period_idx=_index_array(p.period_codes[order]),
+            curve_idx=_index_array(curve_idx, p.n_groups * n_capacity),
+            n_capacity=n_capacity,
+            modifier_idx=_index_array(modifier_idx, m_capacity),
+            modifier_group=np.concatenate([np.asarray(mgroup, dtype=np.int64), np.zeros(pad, int)]),
+            modifier_z=np.concatenate([np.asarray(mz, dtype=float), np.zeros(pad)]),
+            period_idx=_index_array(p.period_codes[order], max(p.n_periods, 1)),
             X=np.ascontiguousarray(p.covariate_matrix[order], dtype=float).reshape(len(order), -1),
             start=np.asarray(start, dtype=np.int64),
             counts=counts,
         )
 
-    def data_tensors(self) -> list[Any]:
-        """The row arrays as PyTensor shared variables (nutpie passes them to its compiled
-        function as data instead of embedding them as constants).
+    def _shared(self, name: str, value: np.ndarray) -> Any:
+        return pytensor.shared(value, name=f"{self.prefix}gaussian_kernel_{name}", borrow=True)
+
+    @functools.cached_property
+    def shared(self) -> dict[str, Any]:
+        """Every panel-dependent array as a PyTensor shared variable (nutpie passes them to its
+        compiled function as data instead of embedding them as constants), by short name.
 
         They are fixed when the model is built: ``pm.set_data`` on the model's own data does not
         reach them (build the model again for new data).
         """
-        return [
-            pytensor.shared(a, name=f"gaussian_kernel_{name}", borrow=True)
-            for name, a in (
-                ("y", self.y),
-                ("curve_idx", self.curve_idx),
-                ("modifier_idx", self.modifier_idx),
-                ("period_idx", self.period_idx),
-                ("X", self.X),
-                ("start", self.start),
+        return {
+            name: self._shared(name, getattr(self, name))
+            for name in (
+                "y",
+                "curve_idx",
+                "modifier_idx",
+                "period_idx",
+                "X",
+                "start",
+                "modifier_group",
+                "modifier_z",
+                "counts",
             )
-        ]
+        }
+
+    def data_tensors(self) -> list[Any]:
+        """The row arrays in the order the kernel's Ops take them: ``y, k1, k2, t, X, start``."""
+        s = self.shared
+        return [s[k] for k in ("y", "curve_idx", "modifier_idx", "period_idx", "X", "start")]
 
     def curve_table(self, beta_group: Any, shape_group: Any = None) -> Any:
-        """``E[k] = beta[g_k] * S(n_k; shape[g_k])`` over the distinct (group, credentials)."""
-        g = pt.as_tensor(self.curve_group)
-        shape = None if shape_group is None else pt.as_tensor(shape_group)[g]
-        curve = credential_curve(pt, self.curve, pt.as_tensor(self.curve_n), shape)
-        return pt.as_tensor(beta_group)[g] * curve
+        """``E[g * n_capacity + n] = beta[g] * S(n; shape[g])`` over groups x counts.
+
+        Computed by broadcasting ``(groups, 1)`` against ``(1, counts)`` (no gather, so no
+        scatter in the gradient) and flattened row-major.
+        """
+        n = pt.as_tensor(np.arange(self.n_capacity, dtype=float)[None, :])
+        shape = None if shape_group is None else pt.as_tensor(shape_group)[:, None]
+        curve = credential_curve(pt, self.curve, n, shape)
+        beta = pt.as_tensor(beta_group)[:, None]
+        return pt.broadcast_to(beta * curve, (self.n_groups, self.n_capacity)).ravel()
 
     def modifier_table(self, gamma_group: Any = None) -> Any:
         """``M[j] = M(z_j; gamma[h_j])`` over the distinct (gamma group, track record)."""
@@ -513,12 +554,12 @@ class GaussianKernelData:
         if not terms:
             return pt.ones(1)
         gamma = pt.as_tensor(gamma_group)
-        z = pt.as_tensor(self.modifier_z)
+        z = self.shared["modifier_z"]
         if self.gamma_pooled:
             g1 = gamma[0, 0]
             g2 = gamma[0, 1] if len(terms) > 1 else None
         else:
-            h = pt.as_tensor(self.modifier_group)
+            h = self.shared["modifier_group"]
             g1 = gamma[h, 0]
             g2 = gamma[h, 1] if len(terms) > 1 else None
         lin = g1 * z if g2 is None else g1 * z + g2 * z**2
@@ -537,6 +578,7 @@ def gaussian_worker_loglik(
     worker_effects: str = "within",
     sigma_alpha: Any = None,
     mu_alpha: Any = None,
+    counts: Any = None,
     per_worker: bool = False,
 ) -> Any:
     """Log-likelihood of the Gaussian model with worker intercepts integrated out.
@@ -565,6 +607,9 @@ def gaussian_worker_loglik(
     worker_effects
         ``"within"`` (flat prior on the intercepts), ``"random"`` or ``"correlated"``
         (``Normal(mu_alpha, sigma_alpha)`` intercepts; ``mu_alpha`` a scalar or per worker).
+    counts
+        Rows per worker as a tensor (the model's own ``periods_per_worker`` data); default the
+        kernel's shared copy.
     per_worker
         Return the per-worker log-likelihood ``(workers,)`` instead of the total (for LOO;
         evaluated by the generic two-pass kernel).
@@ -588,18 +633,17 @@ def gaussian_worker_loglik(
         raise ValueError("the design has covariates: pass delta")
     data = kernel.data_tensors()
     params = (E, M, tau_t, delta_t)
-    counts = kernel.counts
-    n_rows = float(kernel.n_rows)
+    c = kernel.shared["counts"] if counts is None else pt.as_tensor(counts)
+    n_rows = pt.cast(data[0].shape[0], "float64")
     sigma = pt.as_tensor(sigma)
     log_s2 = 2.0 * pt.log(sigma)
     if worker_effects == "within" and not per_worker:
         outs: Any = WithinSSW(kernel.has_periods, n_cov)(*params, *data)
         ssw = outs[0]
-        const = -0.5 * float(np.sum(np.log(counts)))
-        return -0.5 * (n_rows - counts.shape[0]) * (LOG_2PI + log_s2) + const - 0.5 * ssw / sigma**2
+        const = -0.5 * pt.log(c).sum()
+        return -0.5 * (n_rows - c.shape[0]) * (LOG_2PI + log_s2) + const - 0.5 * ssw / sigma**2
     sums: Any = WorkerSums(kernel.has_periods, n_cov)(*params, *data)
     dsum, ssw_i = sums
-    c = pt.as_tensor(counts)
     if worker_effects == "within":
         ll = -0.5 * (c - 1.0) * (LOG_2PI + log_s2) - 0.5 * pt.log(c) - 0.5 * ssw_i / sigma**2
     elif worker_effects in ("random", "correlated"):
@@ -620,22 +664,69 @@ def gaussian_worker_loglik(
     return ll if per_worker else ll.sum()
 
 
-def use_kernel(model: pm.Model, design: ModelDesign, name: str = "worker_likelihood") -> pm.Model:
-    """Replace, in place, the potential ``name`` of a Gaussian model by the fast kernel.
+#: Whether :func:`kernel_enabled` models use the kernel (see :func:`graph_likelihood`).
+_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("gaussian_kernel", default=True)
 
-    For benchmarks and tests until :mod:`bayescred.model.build` calls
-    :func:`gaussian_worker_loglik` itself: the free variables (and so the sampler's parameter
-    vector) stay the same; only the potential's graph changes.
-    """
+
+def kernel_enabled() -> bool:
+    """Whether models built now use the kernel for their Gaussian closed-form likelihood."""
+    return _ENABLED.get()
+
+
+@contextlib.contextmanager
+def graph_likelihood() -> Iterator[None]:
+    """Build models inside this block with the likelihood written as a PyTensor graph over the
+    rows (the reference the kernel is tested and benchmarked against) instead of the kernel."""
+    token = _ENABLED.set(False)
+    try:
+        yield
+    finally:
+        _ENABLED.reset(token)
+
+
+def kernel_loglik(
+    design: ModelDesign,
+    *,
+    prefix: str = "",
+    sigma: Any,
+    counts: Any = None,
+    sigma_alpha: Any = None,
+    mu_alpha: Any = None,
+    per_worker: bool = False,
+) -> Any:
+    """:func:`gaussian_worker_loglik` of ``design``'s part, with the effect parameters, period
+    effects and covariate coefficients taken by name (with ``prefix``) from the current model."""
     import pymc as pm
 
-    spec = design.spec
-    eff = spec.effect
+    eff = design.spec.effect
     shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
+    named = pm.modelcontext(None).named_vars
+    kernel = GaussianKernelData.from_design(design, prefix=prefix)
+    return gaussian_worker_loglik(
+        kernel,
+        beta_group=named[f"{prefix}beta_group"],
+        shape_group=named[f"{prefix}{shape_name}_group"] if shape_name else None,
+        gamma_group=named[f"{prefix}gamma_group"] if MODIFIER_TERMS[eff.modifier] else None,
+        tau=named[f"{prefix}tau"] if kernel.has_periods else None,
+        delta=named.get(f"{prefix}delta"),
+        sigma=sigma,
+        worker_effects=design.spec.worker_effects,
+        sigma_alpha=sigma_alpha,
+        mu_alpha=mu_alpha,
+        counts=counts,
+        per_worker=per_worker,
+    )
+
+
+def use_kernel(model: pm.Model, design: ModelDesign, name: str = "worker_likelihood") -> pm.Model:
+    """Replace, in place, the potential ``name`` of a Gaussian model built by
+    :func:`graph_likelihood` by the fast kernel (same free variables: only the potential's graph
+    changes). For benchmarks and tests that compare the two on one model."""
+    import pymc as pm
+
+    effects = design.spec.worker_effects
     named = model.named_vars
-    effects = spec.worker_effects
     old = named[name]
-    kernel = GaussianKernelData.from_design(design)
     with model:
         mu_alpha = sigma_alpha = None
         if effects in ("random", "correlated"):
@@ -643,18 +734,7 @@ def use_kernel(model: pm.Model, design: ModelDesign, name: str = "worker_likelih
             mu_alpha = named["mu_alpha"]
             if effects == "correlated":
                 mu_alpha = mu_alpha + pt.dot(named["worker_means"], named["psi"])
-        ll = gaussian_worker_loglik(
-            kernel,
-            beta_group=named["beta_group"],
-            shape_group=named[f"{shape_name}_group"] if shape_name else None,
-            gamma_group=named["gamma_group"] if MODIFIER_TERMS[eff.modifier] else None,
-            tau=named.get("tau") if kernel.has_periods else None,
-            delta=named.get("delta"),
-            sigma=named["sigma"],
-            worker_effects=effects,
-            sigma_alpha=sigma_alpha,
-            mu_alpha=mu_alpha,
-        )
+        ll = kernel_loglik(design, sigma=named["sigma"], sigma_alpha=sigma_alpha, mu_alpha=mu_alpha)
         model.potentials.remove(old)
         pm.Potential(f"{name}_kernel", ll)
     return model

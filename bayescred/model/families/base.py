@@ -28,6 +28,7 @@ from bayescred.spec import EffectSpec, ModelSpec, PriorSpec
 
 if TYPE_CHECKING:
     from bayescred.data.panel import Panel
+    from bayescred.model.pilot import PilotEstimates
 
 #: Parameters of one posterior draw, by plain name (``sigma``, ``nu``, ``phi``...).
 DrawParameters = Mapping[str, float]
@@ -110,6 +111,12 @@ class Family(ABC):
     def closed_form(self, worker_effects: str) -> bool:
         """Whether the worker intercepts are integrated out in closed form."""
         return False
+
+    def pilot(self, design: ModelDesign) -> PilotEstimates | None:
+        """Data estimates of each group's effect parameters that shape the sampler's geometry
+        (:mod:`bayescred.model.pilot`), or None to keep the pooled parameters non-centred.
+        The model's density does not depend on them."""
+        return None
 
     def add_likelihood(self, part: Part, data: dict[str, Any], mean: Any) -> None:
         """Add the worker intercepts and the likelihood of ``part`` to the current PyMC model.

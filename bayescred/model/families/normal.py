@@ -16,8 +16,11 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from bayescred.maths.worker_likelihoods import LOG_2PI, random_loglik, within_loglik
+from bayescred.model.design import ModelDesign
 from bayescred.model.families.base import DrawParameters, Family
+from bayescred.model.gaussian_kernel import kernel_enabled, kernel_loglik
 from bayescred.model.parts import Part
+from bayescred.model.pilot import PilotEstimates, pilot_estimates
 from bayescred.model.priors import linear_predictor_priors, prior_distribution
 from bayescred.model.terms import OUTCOME_VAR, WORKER_LOGLIK, intercept_mean, latent_intercepts
 from bayescred.spec import ModelSpec, PriorSpec
@@ -38,6 +41,11 @@ class Normal(Family):
 
     def closed_form(self, worker_effects: str) -> bool:
         return worker_effects in CLOSED_FORM_EFFECTS
+
+    def pilot(self, design: ModelDesign) -> PilotEstimates | None:
+        """Least-squares estimates on the within-worker rows (the Gaussian likelihood's own
+        criterion), :func:`bayescred.model.pilot.pilot_estimates`."""
+        return pilot_estimates(design)
 
     def default_priors(
         self, spec: ModelSpec, *, y_mean: float, y_sd: float, covariate_sds: np.ndarray
@@ -66,14 +74,29 @@ class Normal(Family):
             n(PERIODS_PER_WORKER), design.panel.periods_per_worker().astype(float), dims=n.worker
         )
         d = data["y"] - mean
+        mu_alpha = sigma_alpha = None
         if effects == "within":
             ll = within_loglik(pt, d, data["worker_idx"], counts, sigma)
         else:
             mu_alpha = intercept_mean(design, n)
             sigma_alpha = prior_distribution(n("sigma_alpha"), design.priors["sigma_alpha"])
             ll = random_loglik(pt, d, data["worker_idx"], counts, sigma, sigma_alpha, mu_alpha)
+        # per worker (for LOO and checks, computed after sampling): the graph over the rows
         worker_ll = pm.Deterministic(n(WORKER_LOGLIK), ll, dims=n.worker)
-        pm.Potential(n("worker_likelihood"), worker_ll.sum())
+        if kernel_enabled():
+            # the sampled log density: the same number from small tables and one fused loop
+            # (about 10 times cheaper per row with its gradient; model.gaussian_kernel)
+            total = kernel_loglik(
+                design,
+                prefix=n.prefix,
+                sigma=sigma,
+                counts=counts,
+                sigma_alpha=sigma_alpha,
+                mu_alpha=mu_alpha,
+            )
+        else:
+            total = worker_ll.sum()
+        pm.Potential(n("worker_likelihood"), total)
 
     def observe(self, part: Part, eta: Any, y: Any, sigma: Any) -> None:
         """The observed outcome given the predictor with its intercepts."""
