@@ -213,4 +213,19 @@ def test_sbc_of_the_default_spec_is_calibrated() -> None:
     )
     tests = result.tests
     population = tests[~tests["parameter"].str.contains("_group")]
+    print(result)  # the figures for the record (pytest -s)
     assert population["uniform"].all(), result.verdict
+
+
+def test_a_study_without_out_keeps_nothing() -> None:
+    """Without ``out`` the results go to a temporary file removed afterwards: a later study
+    with the same settings runs again rather than reading old (maybe stale) results."""
+    from bayescred.calibration.api import _study_path
+
+    with _study_path(None, "sbc") as first, _study_path(None, "sbc") as second:
+        assert first != second
+        first.write_bytes(b"x")
+        assert first.exists()
+    assert not first.exists() and not first.parent.exists()
+    with _study_path("given.nc", "sbc") as path:
+        assert path.name == "given.nc"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +13,7 @@ import pandas as pd
 from bayescred.calibration.engine import run_simulations
 from bayescred.calibration.result import CalibrationResult, rank_table
 from bayescred.calibration.sbc import prepare_sbc, run_sbc_simulation
-from bayescred.calibration.store import ResultStore, frame_digest, settings_hash
+from bayescred.calibration.store import ResultStore, frame_digest
 from bayescred.calibration.study import StudyJob, StudyResult, check_spec, run_study_simulation
 from bayescred.calibration.study import summarise as summarise_study
 from bayescred.data.panel import Panel
@@ -32,8 +34,15 @@ def _fit_args(draws: int, tune: int, chains: int, sampler: str | None) -> dict[s
     return args
 
 
-def _default_path(kind: str, settings: dict[str, Any]) -> Path:
-    return Path(tempfile.gettempdir()) / f"bayescred-{kind}-{settings_hash(settings)[:16]}.nc"
+@contextlib.contextmanager
+def _study_path(out: str | Path | None, kind: str) -> Iterator[Path]:
+    """``out``, or (for ``None``) a file in a fresh temporary folder removed afterwards: a
+    study without ``out`` always runs every simulation (no results kept between calls)."""
+    if out is not None:
+        yield Path(out)
+        return
+    with tempfile.TemporaryDirectory(prefix=f"bayescred-{kind}-") as folder:
+        yield Path(folder) / f"{kind}.nc"
 
 
 def calibrate(
@@ -74,8 +83,9 @@ def calibrate(
         Base seed: simulation ``i`` draws its truth, outcome and sampler seed from
         ``(seed, i)``.
     out
-        The results file (NetCDF). Default: a file in the temporary folder named by the hash of
-        the study's settings.
+        The results file (NetCDF): results stream to it as they arrive, and a study started
+        again on it resumes. ``None``: a temporary file removed at the end (every simulation
+        runs; nothing is kept).
     client
         A ``distributed.Client`` to run on; ``None`` starts a local cluster with ``workers``
         single-threaded worker processes (default one per core) and closes it afterwards.
@@ -107,21 +117,21 @@ def calibrate(
         "fit": fit,
         "seed": int(seed),
     }
-    path = Path(out) if out is not None else _default_path("sbc", settings)
-    store = ResultStore(path, settings)
-    run_simulations(
-        run_sbc_simulation, job, n_sims, store, client=client, workers=workers,
-        progressbar=progressbar, description="SBC simulations",
-    )  # fmt: skip
-    sims = store.sims()
-    rows = store.rows()
+    with _study_path(out, "sbc") as path:
+        store = ResultStore(path, settings)
+        run_simulations(
+            run_sbc_simulation, job, n_sims, store, client=client, workers=workers,
+            progressbar=progressbar, description="SBC simulations",
+        )  # fmt: skip
+        sims = store.sims()
+        rows = store.rows()
     keep = sims.loc[sims["index"] < n_sims, "index"]
     rows = rows[rows["index"].isin(keep)] if len(rows) else rows
     return CalibrationResult(
         table=rank_table(rows, seed=int(seed)),
         simulations=sims[sims["index"] < n_sims].reset_index(drop=True),
         settings=settings,
-        path=str(path),
+        path=None if out is None else str(path),
     )
 
 
@@ -190,20 +200,20 @@ def repeated_sampling(
         "seed": int(seed),
         "threshold": float(threshold),
     }
-    path = Path(out) if out is not None else _default_path("study", study)
-    store = ResultStore(path, study)
-    run_simulations(
-        run_study_simulation, job, n_panels, store, client=client, workers=workers,
-        progressbar=progressbar, description="simulated panels",
-    )  # fmt: skip
-    sims = store.sims()
+    with _study_path(out, "study") as path:
+        store = ResultStore(path, study)
+        run_simulations(
+            run_study_simulation, job, n_panels, store, client=client, workers=workers,
+            progressbar=progressbar, description="simulated panels",
+        )  # fmt: skip
+        sims = store.sims()
+        rows = store.rows()
     sims = sims[sims["index"] < n_panels].reset_index(drop=True)
-    rows = store.rows()
     rows = rows[rows["index"].isin(sims["index"])] if len(rows) else rows
     return StudyResult(
         table=summarise_study(rows),
         records=rows.reset_index(drop=True),
         simulations=sims,
         settings=study,
-        path=str(path),
+        path=None if out is None else str(path),
     )

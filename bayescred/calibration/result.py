@@ -67,7 +67,7 @@ class CalibrationResult:
     settings
         The study's settings (spec, sampler arguments, seed...).
     path
-        The results file.
+        The results file (None when the study ran without ``out``: nothing kept).
     """
 
     table: pd.DataFrame
