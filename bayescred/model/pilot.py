@@ -151,6 +151,27 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
         term = demean_by_worker(credential_term(theta), workers, n_workers)
         return y - term - (F @ coef if F.shape[1] else 0.0)
 
+    n_nonlinear = n_shape + n_terms
+
+    def jacobian(theta: np.ndarray) -> np.ndarray:
+        """Exact columns for the effects (the term is linear in each group's), period effects
+        and covariates (``-F``); central differences for the curve's shape and the modifier."""
+        J = np.empty((rows.size, theta.size))
+        unit = theta.copy()
+        unit[:G] = 1.0
+        x = credential_term(unit)  # S(n; shape[g]) M(z) per row, at beta = 1
+        for g in range(G):
+            J[:, g] = -demean_by_worker(np.where(groups == g, x, 0.0), workers, n_workers)
+        for k in range(G, G + n_nonlinear):
+            h = 1e-6 * max(1.0, abs(float(theta[k])))
+            up, down = theta.copy(), theta.copy()
+            up[k] += h
+            down[k] -= h
+            diff = credential_term(up) - credential_term(down)
+            J[:, k] = -demean_by_worker(diff, workers, n_workers) / (2.0 * h)
+        J[:, G + n_nonlinear :] = -F
+        return J
+
     shape0 = {"lambda": [np.log(0.3)] * G, "kappa": [0.0] * G}.get(shape_name or "", [])
     theta0 = np.concatenate([np.full(G, 0.1), shape0, np.zeros(n_terms), np.zeros(F.shape[1])])
     lower = np.full(theta0.size, -np.inf)
@@ -159,7 +180,9 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
         lower[G : G + G] = LOG_LAMBDA_BOUNDS[0]
         upper[G : G + G] = LOG_LAMBDA_BOUNDS[1]
     try:
-        fit = least_squares(residuals, theta0, bounds=(lower, upper), x_scale="jac", max_nfev=60)
+        fit = least_squares(
+            residuals, theta0, jac=jacobian, bounds=(lower, upper), x_scale="jac", max_nfev=60
+        )
     except (ValueError, np.linalg.LinAlgError, FloatingPointError):
         return no_information(design)
     if not np.all(np.isfinite(fit.x)) or fit.jac is None:

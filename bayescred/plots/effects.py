@@ -44,23 +44,8 @@ def effect_figure(
         for i in range(n):
             colour = style.group_colour(i)
             _density(ax, draws[::step, i], y[i], colour, i)
-            ax.plot(
-                [s["hdi_low"][i], s["hdi_high"][i]],
-                [y[i], y[i]],
-                color=colour,
-                linewidth=2.6,
-                solid_capstyle="round",
-                gid=f"hdi:{i}",
-            )
-            ax.plot(
-                [s["median"][i]],
-                [y[i]],
-                marker="o",
-                markersize=7,
-                color=colour,
-                markeredgecolor="white",
-                linestyle="none",
-                gid=f"median:{i}",
+            style.interval_with_median(
+                ax, s["hdi_low"][i], s["hdi_high"][i], s["median"][i], y[i], colour, str(i)
             )
         ax.set_yticks(y, labels)
         ax.set_ylim(-0.4, n - 0.2)

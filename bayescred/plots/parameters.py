@@ -68,23 +68,8 @@ def groups_figure(
         style.zero_line(ax, axis="x")
         for i, label in enumerate(labels):
             colour = style.group_colour(i)
-            ax.plot(
-                [s["hdi_low"][i], s["hdi_high"][i]],
-                [y[i], y[i]],
-                color=colour,
-                linewidth=2.6,
-                solid_capstyle="round",
-                gid=f"hdi:{label}",
-            )
-            ax.plot(
-                [s["median"][i]],
-                [y[i]],
-                marker="o",
-                markersize=7,
-                color=colour,
-                markeredgecolor="white",
-                linestyle="none",
-                gid=f"median:{label}",
+            style.interval_with_median(
+                ax, s["hdi_low"][i], s["hdi_high"][i], s["median"][i], y[i], colour, str(label)
             )
         ax.plot(
             [],

@@ -188,3 +188,23 @@ def nice_track_record_ticks(upper: float) -> list[float]:
                 return ticks
             ticks.append(t)
         k += 1
+
+
+def interval_with_median(
+    ax: Axes, low: float, high: float, median: float, y: float, colour: str, key: str
+) -> None:
+    """One horizontal posterior interval at height ``y`` with its median as a dot (artists'
+    ``gid``: ``hdi:{key}`` and ``median:{key}``)."""
+    ax.plot(
+        [low, high], [y, y], color=colour, linewidth=2.6, solid_capstyle="round", gid=f"hdi:{key}"
+    )
+    ax.plot(
+        [median],
+        [y],
+        marker="o",
+        markersize=7,
+        color=colour,
+        markeredgecolor="white",
+        linestyle="none",
+        gid=f"median:{key}",
+    )
