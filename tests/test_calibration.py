@@ -17,7 +17,7 @@ import pytest
 from browser import chromium, chromium_args
 
 import bayescred as bc
-from bayescred.calibration.sbc import fixed_prior_spec
+from bayescred.calibration.sbc import distinct_elements, fixed_prior_spec
 from bayescred.calibration.store import StudyFileError
 from bayescred.calibration.study import quantities, truth_posterior, truth_spec
 from bayescred.data.simulate import simulate
@@ -84,6 +84,8 @@ def test_sbc_end_to_end_and_resume(resumed: tuple[object, object]) -> None:
     table = second.table
     assert {"simulation", "parameter", "truth", "rank", "L", "pit"} <= set(table.columns)
     assert {"mu_beta", "sigma", "beta_group[A]", "gamma[z]"} <= set(table["parameter"])
+    # gamma is completely pooled: its group values are copies of gamma, ranked once as gamma
+    assert not table["parameter"].str.startswith("gamma_group").any()
     assert ((table["rank"] >= 0) & (table["rank"] <= table["L"])).all()
     assert ((table["pit"] > 0) & (table["pit"] < 1)).all()
     tests = second.tests
@@ -93,6 +95,18 @@ def test_sbc_end_to_end_and_resume(resumed: tuple[object, object]) -> None:
     assert second.plot(["mu_beta", "sigma"], ax=axes) is fig
     assert "prior_sbc" in second.to_datatree().children
     plt.close("all")
+
+
+def test_exact_copies_are_ranked_once() -> None:
+    draws = np.arange(6.0)
+    truth = {"gamma[z]": 1.0, "gamma_group[A,z]": 1.0, "beta": 1.0, "other": 2.0}
+    values = {
+        "gamma[z]": draws,
+        "gamma_group[A,z]": draws.copy(),
+        "beta": draws + 1,
+        "other": draws,
+    }
+    assert distinct_elements(truth, values) == ["gamma[z]", "beta", "other"]
 
 
 def test_misspecified_study_is_flagged(

@@ -154,6 +154,22 @@ def prepare_sbc(
     return SBCJob(spec=fixed, simulation_spec=simulation, panel=design.panel, fit=fit, seed=seed)
 
 
+def distinct_elements(truth: dict[str, float], draws: dict[str, np.ndarray]) -> list[str]:
+    """The elements of ``truth`` that are not exact copies of an earlier one.
+
+    A completely pooled parameter's group values (``gamma_group[A,z]`` under
+    ``gamma = "complete"``) are the population value repeated: same truth, same draws, so the
+    same rank. Ranking each copy would count one parameter several times in the uniformity
+    tests' multiplicity correction and test it several times with different PIT jitter.
+    """
+    kept: list[str] = []
+    for name, value in truth.items():
+        copy = any(truth[k] == value and np.array_equal(draws[k], draws[name]) for k in kept)
+        if not copy:
+            kept.append(name)
+    return kept
+
+
 def _prior_draw(design: ModelDesign, names: list[str], seed: np.random.SeedSequence) -> xr.Dataset:
     model = build_prior_model(design)
     wanted = [
@@ -241,9 +257,9 @@ def run_sbc_simulation(job: SBCJob, index: int) -> dict[str, Any]:
     chains = int(posterior.sizes["chain"])
     draws = element_values(posterior, names)
     ranks = {}
-    for name, value in truth.items():
-        rank, kept = thinned_rank(draws[name], chains, value)
-        ranks[name] = {"truth": value, "rank": rank, "L": kept}
+    for name in distinct_elements(truth, draws):
+        rank, kept = thinned_rank(draws[name], chains, truth[name])
+        ranks[name] = {"truth": truth[name], "rank": rank, "L": kept}
     diag = fit._diagnostics
     record.update(
         status="ok",
