@@ -383,6 +383,25 @@ def test_log_likelihood_sums_the_parts(hurdle_fit: bc.CredentialFit) -> None:
         assert (ll.values[..., never] <= 0).all()
 
 
+def test_log_likelihood_is_the_density_of_earnings_themselves(
+    hurdle_fit: bc.CredentialFit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The amounts' density is that of log earnings times the Jacobian 1 / y: each worker's
+    log-likelihood differs from the log-scale one by minus the sum of log y over its rows
+    with earnings (brute force by pandas), so LOO compares with other models of earnings."""
+    ll = hurdle_fit.log_likelihood()["y"].values
+    family = type(family_of(hurdle_fit.design))
+    monkeypatch.setattr(family, "positive_log_jacobian", lambda self, y: np.zeros(np.shape(y)))
+    on_log_scale = hurdle_fit.log_likelihood()["y"].values
+    p = hurdle_fit.design.panel
+    frame = pd.DataFrame({"worker": p.worker_codes, "y": np.asarray(p.y, dtype=float)})
+    positive = frame[frame["y"] > 0]
+    expected = np.zeros(p.n_workers)
+    sums = (-np.log(positive["y"])).groupby(positive["worker"]).sum()
+    expected[sums.index.to_numpy()] = sums.to_numpy()
+    np.testing.assert_allclose(ll - on_log_scale, np.broadcast_to(expected, ll.shape), atol=1e-9)
+
+
 def test_arviz_groups_hold_the_outcome_itself(hurdle_fit: bc.CredentialFit) -> None:
     """One outcome, two parts: the predictive groups hold amounts with zeros, as observed."""
     fit = bc.CredentialFit(hurdle_fit.tree.copy())

@@ -148,7 +148,10 @@ def log_likelihood(
 
     A hurdle model's log-likelihood is the sum of its parts' (the extensive part's given the
     stored intercepts, the intensive part's with its intercepts integrated out unless they are
-    latent); a row without an amount only has the extensive part's.
+    latent); a row without an amount only has the extensive part's. The intensive part's density
+    is of the outcome itself (a log-normal amount's includes ``-log y``,
+    :meth:`~bayescred.model.families.HurdleFamily.positive_log_jacobian`), so it compares with
+    other models of the same outcome.
     """
     if unit not in ("worker", "row"):
         raise ValueError(f"unit must be 'worker' or 'row', not {unit!r}")
@@ -168,8 +171,13 @@ def log_likelihood(
     else:  # two parts: their likelihoods multiply; rows/workers without amounts only have one
         out = _loglik(rep.extensive, n_draws, chunk_elements, unit)
         assert rep.intensive.part.rows is not None
-        where = rep.kept_workers if unit == "worker" else np.flatnonzero(rep.intensive.part.rows)
-        out[:, where] += _loglik(rep.intensive, n_draws, chunk_elements, unit)
+        rows = np.flatnonzero(rep.intensive.part.rows)
+        where = rep.kept_workers if unit == "worker" else rows
+        jacobian = rep.family.positive_log_jacobian(np.asarray(p.y, dtype=float)[rows])
+        if unit == "worker":  # per kept worker, in the order of kept_workers (sorted codes)
+            codes = np.searchsorted(rep.kept_workers, p.worker_codes[rows])
+            jacobian = np.bincount(codes, weights=jacobian, minlength=len(rep.kept_workers))
+        out[:, where] += _loglik(rep.intensive, n_draws, chunk_elements, unit) + jacobian
     scale = "within-worker deviations" if design.spec.worker_effects == "within" else "outcome"
     if unit == "worker":
         dim, labels = "worker", np.asarray(p.worker_labels)

@@ -71,6 +71,13 @@ class HurdleFamily(Family):
     def from_positive_scale(self, v: np.ndarray) -> np.ndarray:
         """Inverse of :meth:`to_positive_scale`."""
 
+    def positive_log_jacobian(self, y: np.ndarray) -> np.ndarray:
+        """``log |d to_positive_scale(y) / dy|`` of positive outcomes: added to the intensive
+        part's log density on its own scale, it gives the density of the outcome itself, so
+        that log-likelihoods (LOO) compare with other models of the same outcome. Zero for
+        families that model the outcome on its own scale."""
+        return np.zeros(np.shape(y))
+
     @abstractmethod
     def positive_column(self, column: str) -> str:
         """The name of the intensive part's outcome."""

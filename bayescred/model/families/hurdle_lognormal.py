@@ -33,6 +33,10 @@ class HurdleLognormal(HurdleFamily):
         with np.errstate(over="ignore"):  # prior draws can put amounts beyond float range
             return np.exp(v)
 
+    def positive_log_jacobian(self, y: np.ndarray) -> np.ndarray:
+        """``-log y``: the density of ``y`` is that of ``log y`` divided by ``y``."""
+        return -np.log(np.asarray(y, dtype=float))
+
     def positive_column(self, column: str) -> str:
         return f"log_{column}"
 
