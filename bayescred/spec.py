@@ -228,7 +228,8 @@ class ExtensiveSpec(EffectSpec):
 
 
 class TrackRecordSpec(_Strict):
-    """How track records are standardised: ``z = (log1p(r) - log1p(reference)) / scale``."""
+    """Which track record the modifier uses and how it is standardised:
+    ``z = (log1p(r) - log1p(reference)) / scale``."""
 
     reference: Literal["median"] | Annotated[float, Field(ge=0)] = Field(
         default="median",
@@ -237,6 +238,14 @@ class TrackRecordSpec(_Strict):
     scale: Literal["sd"] | Annotated[float, Field(gt=0)] = Field(
         default="sd",
         description="divisor of the standardised track record: the sd of log1p(r), or a number",
+    )
+    measured: Literal["current", "entry"] = Field(
+        default="current",
+        description=(
+            "the track record each row's modifier uses: its own period's (current), or the "
+            "worker's at entry (first period), which the worker's later outcomes cannot move: "
+            "use it for outcomes that include the number of projects (earnings, counts)"
+        ),
     )
 
 

@@ -99,14 +99,29 @@ def thinning_stride(n_chains: int, n_draws: int, max_draws: int) -> int:
     return min(k, max(n_draws, 1))
 
 
-def _predictive(rep: AnyReplicator, shape: tuple[int, int], obs: xr.DataArray, rng: Any) -> Any:
-    """Replicated outcomes of every draw of ``rep`` as ``(chain, draw, obs)`` values."""
-    out = np.empty((rep.n_draws, obs.size), dtype=float)
+def _predictive_dataset(
+    rep: AnyReplicator, fit_tree: xr.DataTree, params: xr.Dataset, random_seed: Any
+) -> xr.Dataset:
+    """Outcomes replicated for every draw of ``rep`` (the draws of ``params``) as a
+    predictive group: variable ``y`` ``(chain, draw, obs)`` labelled like ``params`` and the
+    observed data, integers where the outcome is (counts, binary)."""
+    obs = fit_tree["observed_data"].to_dataset()[OBSERVED_VAR]
+    rng = np.random.default_rng(random_seed)
+    values = np.empty((rep.n_draws, obs.size), dtype=float)
     for j in range(rep.n_draws):
-        out[j] = rep.draw(j, rng)
-    if obs.dtype.kind in "iub":  # counts and binary outcomes: integers as observed
-        out = out.astype(obs.dtype)
-    return out.reshape(*shape, obs.size)
+        values[j] = rep.draw(j, rng)
+    if obs.dtype.kind in "iub":
+        values = values.astype(obs.dtype)
+    shape = (params.sizes["chain"], params.sizes["draw"], obs.size)
+    return xr.Dataset(
+        {OBSERVED_VAR: (("chain", "draw", "obs"), values.reshape(shape))},
+        coords={
+            "chain": params["chain"].values,
+            "draw": params["draw"].values,
+            "obs": obs["obs"].values,
+        },
+        attrs={"scale": "outcome", "outcome": rep.design.panel.outcome},
+    )
 
 
 def posterior_predictive(
@@ -141,18 +156,9 @@ def posterior_predictive(
     names = [n for n in [*effect_variables(design), "alpha"] if n in posterior]
     params = posterior[names].isel(draw=slice(None, None, stride))
     rep = make_replicator(design, params, "posterior", "outcome", chunk_rows)
-    obs = fit_tree["observed_data"].to_dataset()[OBSERVED_VAR]
-    shape = (params.sizes["chain"], params.sizes["draw"])
-    values = _predictive(rep, shape, obs, np.random.default_rng(random_seed))
-    return xr.Dataset(
-        {OBSERVED_VAR: (("chain", "draw", "obs"), values)},
-        coords={
-            "chain": params["chain"].values,
-            "draw": params["draw"].values,
-            "obs": obs["obs"].values,
-        },
-        attrs={"thinned_by": stride, "scale": "outcome", "outcome": design.panel.outcome},
-    )
+    out = _predictive_dataset(rep, fit_tree, params, random_seed)
+    out.attrs = {"thinned_by": stride, **out.attrs}
+    return out
 
 
 def prior(design: ModelDesign, *, draws: int = PRIOR_DRAWS, random_seed: Any = None) -> xr.Dataset:
@@ -193,18 +199,7 @@ def prior_predictive(
     resolve_groups(design, ["prior_predictive"])
     names = [n for n in effect_variables(design) if n in prior_group]
     rep = make_replicator(design, prior_group[names], "prior", "outcome", chunk_rows)
-    obs = fit_tree["observed_data"].to_dataset()[OBSERVED_VAR]
-    shape = (prior_group.sizes["chain"], prior_group.sizes["draw"])
-    values = _predictive(rep, shape, obs, np.random.default_rng(random_seed))
-    return xr.Dataset(
-        {OBSERVED_VAR: (("chain", "draw", "obs"), values)},
-        coords={
-            "chain": prior_group["chain"].values,
-            "draw": prior_group["draw"].values,
-            "obs": obs["obs"].values,
-        },
-        attrs={"scale": "outcome", "outcome": design.panel.outcome},
-    )
+    return _predictive_dataset(rep, fit_tree, prior_group, random_seed)
 
 
 def with_groups(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -171,3 +171,41 @@ def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
         y=None if panel.y is None else panel.y[keep],
         excluded=excluded.reset_index(drop=True),
     )
+
+
+def track_record_at_entry(panel: Panel) -> Panel:
+    """``panel`` with each row's track record replaced by its worker's track record in the
+    worker's first period: the earliest among the panel's rows and the rows it set aside (a
+    period without projects still counts as the worker's entry).
+
+    A track record that counts past projects moves with the worker's own outcomes: a period
+    with many projects raises the track record of every later period. Under worker effects
+    that integrate every period of a worker (``within``, ``correlated``), an outcome that
+    includes the number of projects (earnings, project counts) then feeds back into the
+    modifier of its own worker's other periods, and the credential effect on it is biased
+    (a Nickell-type bias, measured in the README's calibration section). The track record at
+    entry is set before any of the worker's outcomes, so it cannot.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from bayescred.data.validation import validate
+    >>> frame = pd.DataFrame({"worker_id": [1, 1, 2, 2], "period": [2, 1, 1, 2],
+    ...     "group": "A", "credentials": 0, "track_record": [5.0, 3.0, 0.0, 4.0],
+    ...     "y": [1.0, 2.0, 3.0, 4.0]})
+    >>> track_record_at_entry(validate(frame, outcome="y")).track_record.tolist()
+    [3.0, 3.0, 0.0, 0.0]
+    """
+    c = panel.columns
+    rows = panel.frame
+    if len(panel.excluded):
+        rows = pd.concat([rows, panel.excluded[list(rows.columns)]], ignore_index=True)
+    first = (
+        rows.sort_values(c.period, kind="stable")
+        .groupby(c.worker, sort=False)[c.track_record]
+        .first()
+    )
+    values = first.loc[panel.frame[c.worker]].to_numpy(dtype=float)
+    frame = panel.frame.copy()
+    frame[c.track_record] = values
+    return replace(panel, frame=frame, track_record=values)

@@ -14,7 +14,7 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from bayescred.data.panel import Panel
+from bayescred.data.panel import Panel, track_record_at_entry
 from bayescred.data.validation import validate
 from bayescred.maths.curves import TrackRecordScale
 from bayescred.spec import ModelSpec, PriorSpec
@@ -82,18 +82,24 @@ def as_panel(data: pd.DataFrame | Panel, spec: ModelSpec) -> Panel:
     """Validate a frame against the spec's columns, outcome and covariates (panels pass through).
 
     Rows with a missing outcome (for example log project value in a period without projects)
-    are set aside and counted, never dropped silently.
+    are set aside and counted, never dropped silently. With ``[track_record] measured =
+    "entry"`` every row takes its worker's track record at entry
+    (:func:`~bayescred.data.panel.track_record_at_entry`).
     """
     if isinstance(data, Panel):
-        return data
-    return validate(
-        data,
-        columns=spec.columns,
-        outcome=spec.outcome.column,
-        outcome_kind=spec.outcome.kind,
-        covariates=spec.covariates,
-        missing_outcome="exclude",
-    )
+        panel = data
+    else:
+        panel = validate(
+            data,
+            columns=spec.columns,
+            outcome=spec.outcome.column,
+            outcome_kind=spec.outcome.kind,
+            covariates=spec.covariates,
+            missing_outcome="exclude",
+        )
+    if spec.track_record.measured == "entry":
+        panel = track_record_at_entry(panel)
+    return panel
 
 
 def outcome_sd(spec: ModelSpec, panel: Panel) -> float:
