@@ -22,6 +22,7 @@ COLUMNS = [
     "n_projects",
     "log_project_value",
     "earnings",
+    "log_earnings",
     "x1",
     "x2",
 ]

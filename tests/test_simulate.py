@@ -31,6 +31,7 @@ BASE_COLUMNS = [
     "n_projects",
     "log_project_value",
     "earnings",
+    "log_earnings",
 ]
 
 
@@ -186,7 +187,7 @@ def test_frame_columns_and_dtypes() -> None:
     assert list(f.columns) == [*BASE_COLUMNS, "x1", "x2", "x3"]
     for col in ("period", "credentials", "track_record", "any_project", "n_projects"):
         assert f[col].dtype == np.int64, col
-    for col in ("log_project_value", "earnings", "x1", "x2", "x3"):
+    for col in ("log_project_value", "earnings", "log_earnings", "x1", "x2", "x3"):
         assert f[col].dtype == np.float64, col
     assert pd.api.types.is_string_dtype(f["worker_id"])
     assert pd.api.types.is_string_dtype(f["group"])
@@ -253,6 +254,10 @@ def test_projects_outcomes_are_consistent(structure: SimulatedPanel) -> None:
         rtol=1e-12,
     )
     assert np.isfinite(with_project["log_project_value"]).all()
+    assert (f["log_earnings"].isna() == no_project).all()
+    np.testing.assert_allclose(
+        with_project["log_earnings"], np.log(with_project["earnings"]), rtol=1e-12, atol=1e-12
+    )
 
 
 def test_track_record_accumulates_projects(structure: SimulatedPanel) -> None:

@@ -155,13 +155,16 @@ def repeated_sampling(
 ) -> StudyResult:
     """Fit ``spec`` to ``n_panels`` panels simulated from one fixed truth and measure the
     bias (with its Monte Carlo standard error), RMSE and 90% HDI coverage of the reported
-    quantities: the average next-credential effect (overall and by group), the saturation
-    points and the peak track record.
+    quantities: the average next-credential effect (overall and by group; for a hurdle spec
+    also its extensive and intensive margins), the saturation points and the peak track
+    record (see :mod:`bayescred.calibration.study` for the truths).
 
     Parameters
     ----------
     spec
-        The fitted spec (not a hurdle spec).
+        The fitted spec: an identity-link likelihood (normal, Student t) on
+        ``log_project_value`` or ``log_earnings``, or a hurdle likelihood on ``earnings``
+        (``"hurdle_earnings"``).
     settings
         The simulator's settings, or a preset's name (``"paper"``); ``n_workers`` and
         ``n_periods`` set the panel size (for a preset, or replacing the settings' sizes).
@@ -179,6 +182,11 @@ def repeated_sampling(
     -------
     StudyResult
         ``.table`` (one row per quantity), ``.records`` (per panel and quantity).
+
+    Raises
+    ------
+    bayescred.errors.SpecError
+        For a spec whose outcome has no truth in the simulator's terms (e.g. ``n_projects``).
     """
     model_spec = _spec(spec)
     check_spec(model_spec)

@@ -4,13 +4,32 @@ Each simulation draws a new panel from the simulator (:func:`bayescred.data.simu
 fixed settings, seed ``(seed, i)``), fits the spec, and records for each reported quantity the
 posterior median, the 90% HDI and the truth:
 
-* the average effect of the next credential over the rows used, overall and by group;
+* the average effect of the next credential over the rows used, overall and by group
+  (``average_effect``, ``average_effect[A]``); for a hurdle spec also its extensive and
+  intensive margins in log points (``average_effect.extensive[A]``,
+  ``average_effect.intensive[A]``; ``average_effect`` is their sum, the total), as
+  ``fit.average_effect()`` reports them (:mod:`bayescred.analysis.hurdle_effects`);
 * the saturation point (population and each group) at the reference track record;
 * the track record at which the effect peaks (population; each group unless ``gamma`` is
   completely pooled).
 
-The truth of each quantity is computed by the *same* analysis functions as the estimate, on a
-posterior-shaped dataset holding the simulator's true parameters as one draw
+Supported specs (:data:`SINGLE_PART_OUTCOMES`, :data:`HURDLE_OUTCOMES`; others are refused by
+:func:`check_spec`): an identity-link likelihood (normal, Student t) on ``log_project_value``
+or on ``log_earnings`` (the rows with projects), and a hurdle likelihood on ``earnings``
+(zeros included, e.g. ``models/hurdle_earnings.toml``).
+
+The true average effects are the simulator's exact per-row true effects
+(:func:`bayescred.data.true_margins.next_effects`) averaged over the rows the fit's average
+uses (matched by worker and period), overall and by group:
+
+* ``log_project_value``: ``beta_g (S(n + 1) - S(n)) M(z)``;
+* ``log_earnings``: that plus the change in ``E[log n_projects | n_projects > 0]``;
+* hurdle on ``earnings``, over every row (zeros included): extensive margin the change in
+  ``log P(n_projects > 0)``, intensive margin the change in ``log E[earnings | earnings > 0]``
+  (the log-project-value effect plus the change in ``log E[n_projects | n_projects > 0]``).
+
+The truths of the curve's points are computed by the *same* analysis functions as the
+estimate, on a posterior-shaped dataset holding the simulator's true parameters as one draw
 (:func:`truth_posterior`). The simulator standardises track records with its own reference
 and scale; the fit with the panel's rows used. The true modifier is rewritten on the fit's
 scale exactly: with ``z_sim = a + b z`` (``a`` the simulator's ``z`` of the fit's reference,
@@ -20,9 +39,12 @@ constant factor and the true ``gamma`` becomes ``(b (g1 + 2 g2 a), g2 b^2)``. Th
 that the true average effect so computed equals the mean of the simulator's own per-row true
 effects (:attr:`~bayescred.data.simulate.SimulatedPanel.next_effect`).
 
-Hurdle margins are not covered: the simulator's earnings come from a project-count process
-whose parameters are not the hurdle model's (a true extensive or intensive margin would need
-its own closed form), so a study of a hurdle spec is refused.
+Where the count part of the simulator enters the reported effect (``log_earnings`` and the
+hurdle's intensive margin, when ``beta_count != 0``) the true effect of the next credential
+differs from row to row by a term that depends on the row's expected count, so there is no
+single true saturation point: its truth is left undefined (NaN; :func:`summarise` leaves such
+simulations out, and the quantity shows 0 simulations). The count term does not depend on the
+track record, so the true peak track record (the peak of the modifier) stays exact.
 """
 
 from __future__ import annotations
@@ -38,9 +60,11 @@ import pandas as pd
 import xarray as xr
 
 from bayescred.analysis import curve_points
-from bayescred.analysis.average_effects import average_effect
+from bayescred.analysis.average_effects import average_effect, rows_frame
 from bayescred.data.presets import SimulationSettings
-from bayescred.data.simulate import TrueParameters, simulate
+from bayescred.data.simulate import SimulatedPanel, TrueParameters, simulate
+from bayescred.data.true_margins import next_effects
+from bayescred.errors import SpecError
 from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import get_family
@@ -62,14 +86,65 @@ class StudyJob:
     threshold: float = 0.01
 
 
+#: Outcome columns a study of a single-part identity-link spec (normal, Student t) has truths
+#: for, each with the column of :func:`bayescred.data.true_margins.next_effects` holding the
+#: per-row truth.
+SINGLE_PART_OUTCOMES: dict[str, str] = {
+    "log_project_value": "log_project_value",
+    "log_earnings": "log_earnings",
+}
+#: Outcome columns a study of a hurdle spec has truths for: margin -> per-row truth column.
+HURDLE_OUTCOMES: dict[str, dict[str, str]] = {
+    "earnings": {"total": "total", "extensive": "extensive", "intensive": "intensive"},
+}
+
+
 def check_spec(spec: ModelSpec) -> None:
-    """Refuse specs whose reported quantities have no truth in the simulator's terms."""
-    if get_family(spec.outcome.likelihood).margins:
-        raise NotImplementedError(
-            f"repeated-sampling studies of a hurdle spec ({spec.outcome.likelihood!r}) are not "
-            "supported: the simulator's true extensive and intensive margins are not in the "
-            "hurdle model's terms"
+    """Refuse specs whose reported quantities have no truth in the simulator's terms.
+
+    Raises
+    ------
+    bayescred.errors.SpecError
+        For an outcome or likelihood outside :data:`SINGLE_PART_OUTCOMES` (identity link) and
+        :data:`HURDLE_OUTCOMES` (hurdle likelihoods); the message lists what is supported.
+    """
+    family = get_family(spec.outcome.likelihood)
+    column = spec.outcome.column
+    supported = (
+        "supported: an identity-link likelihood (normal, student_t) on "
+        f"{' or '.join(map(repr, SINGLE_PART_OUTCOMES))}, or a hurdle likelihood on "
+        f"{' or '.join(map(repr, HURDLE_OUTCOMES))}"
+    )
+    if family.margins:
+        ok = column in HURDLE_OUTCOMES
+    else:
+        ok = family.link == "identity" and column in SINGLE_PART_OUTCOMES
+    if not ok:
+        raise SpecError(
+            f"a repeated-sampling study has no truth for outcome {column!r} with likelihood "
+            f"{spec.outcome.likelihood!r}; {supported}"
         )
+
+
+def truth_columns(spec: ModelSpec) -> dict[str, str]:
+    """Margin (``total`` for single-part specs) -> the column of
+    :func:`bayescred.data.true_margins.next_effects` holding its per-row truth."""
+    check_spec(spec)
+    if get_family(spec.outcome.likelihood).margins:
+        return dict(HURDLE_OUTCOMES[spec.outcome.column])
+    return {"total": SINGLE_PART_OUTCOMES[spec.outcome.column]}
+
+
+def saturation_is_exact(spec: ModelSpec, truth: TrueParameters) -> bool:
+    """Whether the true effect on the fitted outcome is ``beta_g (S(n + 1) - S(n)) M(z)`` on
+    every row, so that the true saturation point is the log-project-value one."""
+    return spec.outcome.column == "log_project_value" or truth.beta_count == 0.0
+
+
+def effect_name(margin: str, scope: str | None) -> str:
+    """``average_effect`` (total), ``average_effect.extensive`` ..., ``[scope]`` appended."""
+    head = "average_effect" if margin == "total" else f"average_effect.{margin}"
+    return head if scope is None else f"{head}[{scope}]"
 
 
 def truth_posterior(truth: TrueParameters, design: ModelDesign) -> xr.Dataset:
@@ -119,11 +194,27 @@ def truth_spec(spec: ModelSpec, truth: TrueParameters) -> ModelSpec:
     return spec.model_copy(update={"effect": effect})
 
 
-def quantities(
+def average_effects(posterior: xr.Dataset, design: ModelDesign) -> dict[str, dict[str, float]]:
+    """The average effect over the rows used, overall and by group (and by margin for a hurdle
+    spec): posterior median and 90% HDI (``estimate``, ``low``, ``high``) as
+    ``fit.average_effect()`` reports them."""
+    out: dict[str, dict[str, float]] = {}
+    for by in (None, "group"):
+        table = average_effect(posterior, design, by=by, hdi_prob=HDI_PROB).table
+        for _, row in table.iterrows():
+            margin = str(row["margin"]) if "margin" in row else "total"
+            out[effect_name(margin, None if by is None else str(row["scope"]))] = {
+                "estimate": float(row["median"]),
+                "low": float(row["hdi_low"]),
+                "high": float(row["hdi_high"]),
+            }
+    return out
+
+
+def curve_quantities(
     posterior: xr.Dataset, spec: ModelSpec, design: ModelDesign, threshold: float
 ) -> dict[str, dict[str, float]]:
-    """Each reported quantity's posterior median and 90% HDI (``estimate``, ``low``,
-    ``high``), by the analysis functions a fit uses."""
+    """The saturation points and peak track records: posterior median and 90% HDI."""
     p = design.panel
     out: dict[str, dict[str, float]] = {}
 
@@ -134,11 +225,6 @@ def quantities(
             "high": float(row["hdi_high"]),
         }
 
-    for by in (None, "group"):
-        table = average_effect(posterior, design, by=by, hdi_prob=HDI_PROB).table
-        for _, row in table.iterrows():
-            scope = "" if by is None else f"[{row['scope']}]"
-            put(f"average_effect{scope}", row)
     sat = curve_points.saturation_point(
         posterior, spec, design.track_scale, threshold=threshold, hdi_prob=HDI_PROB
     )
@@ -152,6 +238,54 @@ def quantities(
         )  # fmt: skip
         for _, row in peak.iterrows():
             put(f"peak_track_record[{row['scope']}]", row)
+    return out
+
+
+def quantities(
+    posterior: xr.Dataset, spec: ModelSpec, design: ModelDesign, threshold: float
+) -> dict[str, dict[str, float]]:
+    """Each reported quantity's posterior median and 90% HDI (``estimate``, ``low``,
+    ``high``), by the analysis functions a fit uses."""
+    return {
+        **average_effects(posterior, design),
+        **curve_quantities(posterior, spec, design, threshold),
+    }
+
+
+def true_average_effects(
+    sim: SimulatedPanel, spec: ModelSpec, design: ModelDesign
+) -> dict[str, float]:
+    """The true average effects, named as :func:`average_effects` names them: the simulator's
+    per-row truths (:func:`bayescred.data.true_margins.next_effects`) averaged over the rows
+    of ``design`` (matched by worker and period), overall and by group."""
+    keys = ["worker_id", "period"]
+    used = rows_frame(design)[[*keys, "group"]].astype(str)
+    truth = next_effects(sim).drop(columns="group")
+    truth[keys] = truth[keys].astype(str)
+    rows = used.merge(truth, on=keys, how="left", validate="one_to_one")
+    columns = truth_columns(spec)
+    if rows[list(columns.values())].isna().any().any():
+        raise ValueError("the fit's rows are not all rows of the simulated panel")
+    out: dict[str, float] = {}
+    for margin, column in columns.items():
+        out[effect_name(margin, None)] = float(rows[column].mean())
+        for group, values in rows.groupby("group")[column]:
+            out[effect_name(margin, str(group))] = float(values.mean())
+    return out
+
+
+def true_quantities(
+    sim: SimulatedPanel, spec: ModelSpec, design: ModelDesign, threshold: float
+) -> dict[str, float]:
+    """The truth of each quantity of :func:`quantities` (NaN where it has none: a saturation
+    point the count part makes row-dependent, :func:`saturation_is_exact`)."""
+    posterior = truth_posterior(sim.truth, design)
+    curves = curve_quantities(posterior, truth_spec(spec, sim.truth), design, threshold)
+    exact = saturation_is_exact(spec, sim.truth)
+    out = true_average_effects(sim, spec, design)
+    for name, value in curves.items():
+        defined = exact or not name.startswith("saturation_point")
+        out[name] = value["estimate"] if defined else np.nan
     return out
 
 
@@ -172,8 +306,7 @@ def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
             )
         design = fit.design
         estimates = quantities(fit.posterior, job.spec, design, job.threshold)
-        true_spec = truth_spec(job.spec, sim.truth)
-        truths = quantities(truth_posterior(sim.truth, design), true_spec, design, job.threshold)
+        truths = true_quantities(sim, job.spec, design, job.threshold)
     except Exception as err:
         record["status"] = f"{type(err).__name__}: {err}"[:500]
         return record
@@ -185,7 +318,7 @@ def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
         worker_pid=os.getpid(),
         compilations=int(shared_cache().compilations),
         elements={
-            name: {**est, "truth": truths[name]["estimate"]}
+            name: {**est, "truth": truths[name]}
             for name, est in estimates.items()
             if name in truths
         },

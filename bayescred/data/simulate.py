@@ -18,7 +18,12 @@ For worker ``i`` in group ``g`` and period ``t`` (only periods where the worker 
 4. ``z = TrackRecordScale.from_data(track_record).z(track_record)`` over all rows;
 5. ``log_project_value = intercept + alpha_i + tau_t + x_it @ delta
    + beta_g S(n_it; shape_g) M(z_it; gamma_g) + noise`` where ``n_projects > 0``;
-   ``earnings = n_projects * exp(log_project_value)`` (0 without projects).
+   ``earnings = n_projects * exp(log_project_value)`` (0 without projects) and
+   ``log_earnings = log(n_projects) + log_project_value`` (NaN without projects).
+
+The exact true effects of one more credential on the count-related quantities (the share of
+periods with projects, the mean count in them, the mean log count) are in
+:mod:`bayescred.data.true_margins`.
 
 Examples
 --------
@@ -264,7 +269,8 @@ class SimulatedPanel:
         held at the start of the period), ``track_record`` (int, projects completed before the
         period), ``any_project`` (0/1), ``n_projects`` (int), ``log_project_value`` (float, NaN
         where ``n_projects == 0``), ``earnings`` (float, ``n_projects * exp(log_project_value)``,
-        0 without projects) and covariates ``x1..xk``.
+        0 without projects), ``log_earnings`` (float, ``log(earnings)``, NaN where
+        ``n_projects == 0``: the rows of ``log_project_value``) and covariates ``x1..xk``.
     truth
         The true parameters.
     next_effect
@@ -444,6 +450,7 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
     has_project = y_count > 0
     lpv = np.where(has_project, lpv, np.nan)
     earnings = np.where(has_project, y_count * np.exp(np.where(has_project, lpv, 0.0)), 0.0)
+    log_earnings = np.where(has_project, np.log(np.maximum(y_count, 1)) + lpv, np.nan)
 
     frame = pd.DataFrame(
         {
@@ -456,6 +463,7 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
             "n_projects": y_count,
             "log_project_value": lpv,
             "earnings": earnings,
+            "log_earnings": log_earnings,
         }
     )
     covariate_names = [f"x{j + 1}" for j in range(s.n_covariates)]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 from importlib import resources
 
+import numpy as np
 import pandas as pd
 
 from bayescred.data.presets import SimulationSettings, paper_preset
@@ -46,6 +47,7 @@ PLATFORM_PANEL_DTYPES: dict[str, str] = {
     "n_projects": "int64",
     "log_project_value": "float64",
     "earnings": "float64",
+    "log_earnings": "float64",
     "x1": "float64",
     "x2": "float64",
 }
@@ -75,6 +77,9 @@ def _load_platform_panel() -> pd.DataFrame:
     source = resources.files(__name__).joinpath(PLATFORM_PANEL_FILE)
     with source.open("rb") as handle:
         frame = pd.read_csv(handle, compression="gzip", dtype=PLATFORM_PANEL_DTYPES)
+    if "log_earnings" not in frame:  # a file written before the column existed: derive it
+        positive = frame["earnings"] > 0
+        frame["log_earnings"] = np.log(frame["earnings"].where(positive))
     return frame[list(PLATFORM_PANEL_DTYPES)]
 
 
@@ -118,6 +123,8 @@ def platform_panel() -> pd.DataFrame:
             Log of the average value of the period's projects; NaN where ``n_projects == 0``.
         ``earnings`` : float64
             ``n_projects * exp(log_project_value)``; 0 where there was no project.
+        ``log_earnings`` : float64
+            ``log(earnings)``; NaN where there was no project.
         ``x1``, ``x2`` : float64
             Standard-normal covariates with true effects 0.15 and -0.10 on log project value.
 
