@@ -156,6 +156,24 @@ def test_without_a_count_effect_the_saturation_truth_stays() -> None:
         assert truths.get("average_effect.extensive", 0.0) == 0.0
 
 
+def test_at_entry_the_average_effects_keep_their_truth_and_the_curve_points_have_none(
+    sim: SimulatedPanel,
+) -> None:
+    """A modifier on the track record at entry estimates the same average effects (each row's
+    own true effect, whatever track record the model reads) but its curve describes effects by
+    the track record at entry, which the simulator's curve does not."""
+    current = bc.ModelSpec(outcome={"column": "log_earnings"})
+    entry = bc.ModelSpec(outcome={"column": "log_earnings"}, track_record={"measured": "entry"})
+    at_current = true_quantities(sim, current, make_design(current, sim.frame), 0.01)
+    at_entry = true_quantities(sim, entry, make_design(entry, sim.frame), 0.01)
+    assert set(at_entry) == set(at_current)
+    for name, value in at_current.items():
+        if name.startswith("average_effect"):
+            assert at_entry[name] == value
+        else:
+            assert np.isnan(at_entry[name])
+
+
 @pytest.mark.parametrize(
     "spec",
     [

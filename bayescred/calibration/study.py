@@ -45,6 +45,11 @@ differs from row to row by a term that depends on the row's expected count, so t
 single true saturation point: its truth is left undefined (NaN; :func:`summarise` leaves such
 simulations out, and the quantity shows 0 simulations). The count term does not depend on the
 track record, so the true peak track record (the peak of the modifier) stays exact.
+
+A spec whose modifier reads the track record at entry (``[track_record] measured = "entry"``)
+describes the effect by the worker's track record at entry, the simulator by the current one:
+the average effects keep their truth (each row's own true effect), the curve's points have
+none (NaN).
 """
 
 from __future__ import annotations
@@ -278,13 +283,15 @@ def true_quantities(
     sim: SimulatedPanel, spec: ModelSpec, design: ModelDesign, threshold: float
 ) -> dict[str, float]:
     """The truth of each quantity of :func:`quantities` (NaN where it has none: a saturation
-    point the count part makes row-dependent, :func:`saturation_is_exact`)."""
+    point the count part makes row-dependent, :func:`saturation_is_exact`; the curve's points
+    of a spec that reads the track record at entry)."""
     posterior = truth_posterior(sim.truth, design)
     curves = curve_quantities(posterior, truth_spec(spec, sim.truth), design, threshold)
     exact = saturation_is_exact(spec, sim.truth)
+    current = spec.track_record.measured == "current"
     out = true_average_effects(sim, spec, design)
     for name, value in curves.items():
-        defined = exact or not name.startswith("saturation_point")
+        defined = current and (exact or not name.startswith("saturation_point"))
         out[name] = value["estimate"] if defined else np.nan
     return out
 
