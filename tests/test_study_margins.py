@@ -241,3 +241,27 @@ def test_log_earnings_study_and_a_wrong_truth_flagged(client: object, tmp_path: 
     # measured: right bias -0.10 (MCSE 0.17), coverage 0.5; wrong bias +0.58 (0.18), coverage 0
     assert abs(bad["bias"]) > 2 * bad["bias_mcse"] and bad["coverage"] == 0.0
     assert abs(right["bias"]) < abs(bad["bias"]) / 2
+
+
+def test_a_quantity_without_a_truth_says_so_in_the_display() -> None:
+    from bayescred.calibration.study import StudyResult
+
+    nan = float("nan")
+    table = pd.DataFrame(
+        {
+            "quantity": ["average_effect", "saturation_point[A]"],
+            "simulations": [20, 0],
+            "truth_mean": [0.09, nan],
+            "estimate_mean": [0.1, nan],
+            "bias": [0.01, nan],
+            "bias_mcse": [0.002, nan],
+            "rmse": [0.02, nan],
+            "coverage": [0.9, nan],
+            "coverage_mcse": [0.07, nan],
+        }
+    )
+    result = StudyResult(table=table, records=pd.DataFrame(), simulations=pd.DataFrame())
+    text, page = repr(result), result._repr_html_()
+    assert "no truth" in text and "nan" not in text
+    assert "no truth" in page and "nan" not in page
+    assert "+0.01 (0.002)" in text and "+0.01 (0.002)" in page

@@ -368,6 +368,21 @@ def summarise(rows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def _row_text(r: Any, sep: str, as_html: bool = False) -> str:
+    """Truth, bias (MCSE), RMSE and coverage (MCSE) of one table row, as text cells or HTML
+    cells; a quantity without a truth in any simulation says so instead of four NaNs."""
+    if not r.simulations:
+        words = "no truth in the simulator's terms (left out)"
+        return f"<td colspan='4'>{words}</td>" if as_html else words
+    cells = [
+        f"{r.truth_mean:+.4g}",
+        f"{r.bias:+.3g} ({r.bias_mcse:.2g})",
+        f"{r.rmse:.3g}",
+        f"{r.coverage:.2f} ({r.coverage_mcse:.2f})",
+    ]
+    return "".join(f"<td>{c}</td>" for c in cells) if as_html else sep.join(cells)
+
+
 @dataclass
 class StudyResult:
     """A repeated-sampling study: per-simulation records and the summary table.
@@ -405,11 +420,7 @@ class StudyResult:
         lines = ["StudyResult (repeated sampling from a fixed truth)", f"  {self._header()}"]
         lines.append("  quantity, simulations, truth, bias (MCSE), RMSE, 90% coverage (MCSE):")
         for r in self.table.itertuples():
-            lines.append(
-                f"    {r.quantity!s:<30} {r.simulations:>4}  {r.truth_mean:+.4g}  "
-                f"{r.bias:+.3g} ({r.bias_mcse:.2g})  {r.rmse:.3g}  "
-                f"{r.coverage:.2f} ({r.coverage_mcse:.2f})"
-            )
+            lines.append(f"    {r.quantity!s:<30} {r.simulations:>4}  {_row_text(r, '  ')}")
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
@@ -417,9 +428,7 @@ class StudyResult:
 
         body = "".join(
             f"<tr><td style='text-align:left'>{html.escape(str(r.quantity))}</td>"
-            f"<td>{r.simulations}</td><td>{r.truth_mean:+.4g}</td>"
-            f"<td>{r.bias:+.3g} ({r.bias_mcse:.2g})</td><td>{r.rmse:.3g}</td>"
-            f"<td>{r.coverage:.2f} ({r.coverage_mcse:.2f})</td></tr>"
+            f"<td>{r.simulations}</td>{_row_text(r, '', as_html=True)}</tr>"
             for r in self.table.itertuples()
         )
         return (
