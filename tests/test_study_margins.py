@@ -149,7 +149,11 @@ def test_without_a_count_effect_the_saturation_truth_stays() -> None:
     value = bc.ModelSpec()
     design = make_design(value, sim.frame)
     reference = true_quantities(sim, value, design, 0.01)
-    for spec in (bc.ModelSpec(outcome={"column": "log_earnings"}), bc.load_spec("hurdle_earnings")):
+    hurdle = bc.load_spec("hurdle_earnings")  # its curve at the current track record:
+    hurdle = hurdle.with_changes(
+        track_record={**hurdle.track_record.model_dump(), "measured": "current"}
+    )
+    for spec in (bc.ModelSpec(outcome={"column": "log_earnings"}), hurdle):
         truths = true_quantities(sim, spec, make_design(spec, sim.frame), 0.01)
         assert truths["saturation_point[population]"] == reference["saturation_point[population]"]
         assert not np.isnan(truths["saturation_point[D]"])
