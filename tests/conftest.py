@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from collections.abc import Iterator
 
 import matplotlib
 import pandas as pd
@@ -14,6 +15,21 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 
 import bayescred as bc
 from bayescred.data.simulate import SimulatedPanel, simulate
+
+
+@pytest.fixture(scope="session")
+def client() -> Iterator[object]:
+    """A Dask cluster of 2 single-threaded worker processes (calibration and study tests)."""
+    distributed = pytest.importorskip("distributed")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+        c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
 
 
 @pytest.fixture(scope="session")

@@ -5,8 +5,6 @@ browser, and the repeated-sampling truth against the simulator's own per-row tru
 from __future__ import annotations
 
 import subprocess
-import warnings
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,20 +23,6 @@ from bayescred.model.make import make_design
 from bayescred.spec import PriorSpec
 
 FIT = {"draws": 100, "tune": 100, "chains": 2}
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    distributed = pytest.importorskip("distributed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,6 @@ in closed form), specs without a truth refused, both studies end to end on a Das
 from __future__ import annotations
 
 import dataclasses
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -31,20 +29,6 @@ from bayescred.model.make import make_design
 
 FIT = {"draws": 100, "tune": 100, "chains": 2}
 LOG_EARNINGS = bc.ModelSpec(outcome={"column": "log_earnings"})
-
-
-@pytest.fixture(scope="module")
-def client() -> Iterator[object]:
-    distributed = pytest.importorskip("distributed")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        cluster = distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
-        )
-        c = distributed.Client(cluster)
-    yield c
-    c.close()
-    cluster.close()
 
 
 def strong_counts(beta_count: float, **sizes: int) -> SimulationSettings:
