@@ -252,3 +252,25 @@ def test_bad_hypotheses_are_refused(tiny_fit: bc.CredentialFit, text: str, match
 def test_bad_subsets_are_refused(tiny_fit: bc.CredentialFit, kwargs: dict, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         tiny_fit.average_effect(**kwargs)
+
+
+def test_an_infinite_percentage_stays_in_its_own_scope(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A prior draw can imply a gain beyond float range in one scope: it is infinite there and
+    the other scopes of that draw keep their finite averages (brute force by loops)."""
+    from types import SimpleNamespace
+
+    from bayescred.analysis import average_effects as ae
+
+    eff = np.array([[1000.0, 0.1, 0.2, 0.3], [0.1, 0.2, 0.3, 0.4]])
+    monkeypatch.setattr(ae, "credential_effect", lambda *args, **kwargs: eff)
+    scope = np.array([0, 1, 1, -1])  # the last row is in no scope
+    zeros = np.zeros(4)
+    params = SimpleNamespace(n_draws=2)
+    mean, pct = ae.single_part_means(None, params, zeros, zeros, zeros, zeros, scope, 2)  # type: ignore[arg-type]
+    assert np.isinf(pct[0, 0]) and np.isfinite(pct[1]).all()
+    for d in range(2):
+        for k in range(2):
+            rows = scope == k
+            assert mean[d, k] == pytest.approx(eff[d, rows].mean())
+            if (d, k) != (0, 0):
+                assert pct[d, k] == pytest.approx(100 * np.expm1(eff[d, rows]).mean())

@@ -270,7 +270,14 @@ def single_part_means(
         eff = credential_effect(spec, params, codes[sl], n_from[sl], n_to[sl], z[sl])
         onehot = scope_onehot(scope[sl], n_scopes)
         total += eff @ onehot
-        total_pct += (100.0 * np.expm1(eff)) @ onehot
+        with np.errstate(over="ignore"):  # prior draws can imply gains beyond float range
+            pct = 100.0 * np.expm1(eff)
+        # summed scope by scope, not by the one-hot product: an infinite gain times a 0 there
+        # would put NaN into every other scope of that draw
+        for k in range(n_scopes):
+            rows = scope[sl] == k
+            if rows.any():
+                total_pct[:, k] += pct[:, rows].sum(axis=1)
     return total / counts, total_pct / counts
 
 
