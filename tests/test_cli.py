@@ -55,6 +55,7 @@ SIM_COLUMNS = [
     "n_projects",
     "log_project_value",
     "earnings",
+    "log_earnings",
     "x1",
     "x2",
 ]
