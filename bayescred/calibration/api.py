@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,34 @@ def _study_path(out: str | Path | None, kind: str) -> Iterator[Path]:
         return
     with tempfile.TemporaryDirectory(prefix=f"bayescred-{kind}-") as folder:
         yield Path(folder) / f"{kind}.nc"
+
+
+def _run_study(
+    runner: Callable[[Any, int], dict[str, Any]],
+    job: Any,
+    n: int,
+    settings: dict[str, Any],
+    *,
+    out: str | Path | None,
+    kind: str,
+    description: str,
+    client: Any,
+    workers: int | None,
+    progressbar: bool,
+) -> tuple[pd.DataFrame, pd.DataFrame, str | None]:
+    """Run simulations ``0..n-1`` of ``job`` into the results file (resuming what it holds)
+    and return the simulations and element rows of those ``n`` (a file may hold more), and
+    the file's path (None without ``out``: the temporary file is gone)."""
+    with _study_path(out, kind) as path:
+        store = ResultStore(path, settings)
+        run_simulations(
+            runner, job, n, store, client=client, workers=workers, progressbar=progressbar,
+            description=description,
+        )  # fmt: skip
+        sims, rows = store.sims(), store.rows()
+    sims = sims[sims["index"] < n].reset_index(drop=True)
+    rows = rows[rows["index"].isin(sims["index"])] if len(rows) else rows
+    return sims, rows, None if out is None else str(path)
 
 
 def calibrate(
@@ -117,21 +145,12 @@ def calibrate(
         "fit": fit,
         "seed": int(seed),
     }
-    with _study_path(out, "sbc") as path:
-        store = ResultStore(path, settings)
-        run_simulations(
-            run_sbc_simulation, job, n_sims, store, client=client, workers=workers,
-            progressbar=progressbar, description="SBC simulations",
-        )  # fmt: skip
-        sims = store.sims()
-        rows = store.rows()
-    keep = sims.loc[sims["index"] < n_sims, "index"]
-    rows = rows[rows["index"].isin(keep)] if len(rows) else rows
+    sims, rows, path = _run_study(
+        run_sbc_simulation, job, n_sims, settings, out=out, kind="sbc", client=client,
+        workers=workers, progressbar=progressbar, description="SBC simulations",
+    )  # fmt: skip
     return CalibrationResult(
-        table=rank_table(rows, seed=int(seed)),
-        simulations=sims[sims["index"] < n_sims].reset_index(drop=True),
-        settings=settings,
-        path=None if out is None else str(path),
+        table=rank_table(rows, seed=int(seed)), simulations=sims, settings=settings, path=path
     )
 
 
@@ -208,20 +227,14 @@ def repeated_sampling(
         "seed": int(seed),
         "threshold": float(threshold),
     }
-    with _study_path(out, "study") as path:
-        store = ResultStore(path, study)
-        run_simulations(
-            run_study_simulation, job, n_panels, store, client=client, workers=workers,
-            progressbar=progressbar, description="simulated panels",
-        )  # fmt: skip
-        sims = store.sims()
-        rows = store.rows()
-    sims = sims[sims["index"] < n_panels].reset_index(drop=True)
-    rows = rows[rows["index"].isin(sims["index"])] if len(rows) else rows
+    sims, rows, path = _run_study(
+        run_study_simulation, job, n_panels, study, out=out, kind="study", client=client,
+        workers=workers, progressbar=progressbar, description="simulated panels",
+    )  # fmt: skip
     return StudyResult(
         table=summarise_study(rows),
         records=rows.reset_index(drop=True),
         simulations=sims,
         settings=study,
-        path=None if out is None else str(path),
+        path=path,
     )
