@@ -35,12 +35,17 @@ Likelihood = Literal[
 GAUSSIAN_LIKELIHOODS: tuple[str, ...] = ("normal",)
 #: Likelihoods with two linear predictors: "any positive outcome" (logit) and its size.
 HURDLE_LIKELIHOODS: tuple[str, ...] = ("hurdle_lognormal", "hurdle_negative_binomial")
+#: Hurdle likelihoods whose amount part is normal (on the log scale), so that its worker
+#: intercepts can be integrated out in closed form (``within`` for that part).
+GAUSSIAN_AMOUNT_HURDLES: tuple[str, ...] = ("hurdle_lognormal",)
 #: NUTS implementations: nutpie (compiled with numba), PyMC's own, and the JAX route to a GPU
 #: (NumPyro's NUTS, or nutpie's NUTS on the JAX log density).
 Sampler = Literal["nutpie", "pymc", "numpyro", "nutpie-jax"]
 SAMPLERS: tuple[str, ...] = get_args(Sampler)
 Pooling = Literal["partial", "none", "complete"]
 WorkerEffects = Literal["within", "random", "correlated", "none"]
+#: Worker effects a logit part can have (no closed-form ``within`` likelihood).
+LatentWorkerEffects = Literal["random", "correlated", "none"]
 DistName = Literal[
     "normal", "half_normal", "student_t", "half_student_t", "lognormal", "exponential", "gamma"
 ]
@@ -215,6 +220,13 @@ class ExtensiveSpec(EffectSpec):
         default_factory=dict,
         description="priors of the extensive part by parameter name; unset ones take defaults",
     )
+    worker_effects: LatentWorkerEffects | None = Field(
+        default=None,
+        description=(
+            "the extensive part's worker intercepts; unset: the spec's worker_effects, or "
+            "'correlated' where those are 'within' (which applies to the amount part only)"
+        ),
+    )
 
     @model_validator(mode="after")
     def _known_priors(self) -> Self:
@@ -347,6 +359,16 @@ class ModelSpec(_Strict):
             return self.extensive
         return ExtensiveSpec.model_validate(self.effect.model_dump(by_alias=True))
 
+    @property
+    def extensive_worker_effects(self) -> LatentWorkerEffects:
+        """The worker effects of a hurdle model's extensive (logit) part: ``[extensive]
+        worker_effects`` if set, else the spec's, with ``within`` (the amount part's closed
+        form, which a logit part does not have) read as ``correlated``."""
+        own = self.extensive_effect.worker_effects
+        if own is not None:
+            return own
+        return "correlated" if self.worker_effects == "within" else self.worker_effects
+
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         unknown = sorted(set(self.priors) - set(PRIOR_NAMES))
@@ -355,18 +377,13 @@ class ModelSpec(_Strict):
                 f"unknown prior {', '.join(map(repr, unknown))}; allowed priors: "
                 + ", ".join(PRIOR_NAMES)
             )
-        if self.worker_effects == "within" and self.outcome.likelihood not in GAUSSIAN_LIKELIHOODS:
+        within_ok = GAUSSIAN_LIKELIHOODS + GAUSSIAN_AMOUNT_HURDLES
+        if self.worker_effects == "within" and self.outcome.likelihood not in within_ok:
             raise ValueError(
-                f"worker_effects = 'within' needs a normal likelihood, not "
+                f"worker_effects = 'within' needs a normal likelihood (or hurdle_lognormal, "
+                f"whose amount part is normal on the log scale), not "
                 f"{self.outcome.likelihood!r}: the worker intercepts are integrated out in closed "
-                "form, which only the normal likelihood allows"
-                + (
-                    " (the hurdle's 'any positive amount' part is a logit model, and a "
-                    "conditional logit would discard every worker who always or never earns)"
-                    if self.outcome.likelihood in HURDLE_LIKELIHOODS
-                    else ""
-                )
-                + ". Use worker_effects = 'correlated' "
+                "form, which only the normal likelihood allows. Use worker_effects = 'correlated' "
                 "(worker intercepts with a Mundlak mean; robust to selection on worker means) or "
                 "'random'."
             )

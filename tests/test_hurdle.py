@@ -70,11 +70,6 @@ def test_worker_effects_default_follows_the_likelihood() -> None:
     assert spec.worker_effects == "random"
 
 
-def test_within_is_refused_for_the_hurdle_with_the_reason() -> None:
-    with pytest.raises(bc.SpecError, match="conditional logit.*'correlated'"):
-        _spec(worker_effects="within")
-
-
 def test_extensive_section_belongs_to_hurdles_and_checks_its_priors() -> None:
     with pytest.raises(bc.SpecError, match=r"\[extensive\].*hurdle_lognormal"):
         bc.ModelSpec.from_dict({"extensive": {"curve": "linear"}})

@@ -51,6 +51,7 @@ from bayescred.analysis.effects import (
 from bayescred.analysis.levels import (
     draw_parameters,
     intercept_level,
+    intercept_population,
     posterior_intercepts,
     profile_level,
     sd_or_none,
@@ -123,9 +124,13 @@ def profile_changes(
     design: ModelDesign,
     profiles: pd.DataFrame,
     group_parameters: tuple[EffectDraws, EffectDraws, np.ndarray],
+    intercepts: tuple[np.ndarray, np.ndarray | None] | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], np.ndarray]:
     """Per draw and profile: the log change of each margin, the change in expected outcome of
-    each margin (``gain``) and the expected outcome before, each ``(draws, profiles)``."""
+    each margin (``gain``) and the expected outcome before, each ``(draws, profiles)``.
+
+    ``intercepts``: the intensive part's :func:`~bayescred.analysis.levels.
+    intercept_population`, computed if not given (pass it when calling chunk by chunk)."""
     family, ext, pos = _two_parts(design)
     ext_post = ext.posterior(posterior)
     int_post = pos.posterior(posterior, others=(ext.naming,))
@@ -145,8 +150,8 @@ def profile_changes(
         ext_level + credential_effect(ext_spec, ext_params, codes, zero, n_to, z), sa_ext
     )
     d_int = credential_effect(int_spec, int_params, codes, n_from, n_to, z)
-    int_level = profile_level(int_post, pos.design, profiles, z)
-    sa_int = sd_or_none(int_post, "sigma_alpha")
+    mean_int, sa_int = intercepts or intercept_population(int_post, pos.design)
+    int_level = profile_level(int_post, pos.design, profiles, z, mean_int)
     params = draw_parameters(int_post, pos.family.parameters)
     eta0 = int_level + credential_effect(int_spec, int_params, codes, zero, n_from, z)
     log_v0 = family.positive_log_mean(eta0, params, sa_int)
@@ -336,12 +341,14 @@ def hurdle_profile_means(
     pct_sums = {m: np.zeros((n_draws, n_scopes)) for m in MARGINS}
     if chunk_rows is None:
         chunk_rows = rows_per_chunk(n_draws, CHUNK_ELEMENTS // QUADRATURE_NODES)
+    _, ext, pos = _two_parts(design)
+    intercepts = intercept_population(pos.posterior(posterior, others=(ext.naming,)), pos.design)
     for rows in chunks(len(profiles), chunk_rows):
         if not (scope[rows] >= 0).any():
             continue
         part = profiles.iloc[rows].reset_index(drop=True)
         change, _, _ = profile_changes(
-            posterior, design, part, (ext_params, int_params, codes[rows])
+            posterior, design, part, (ext_params, int_params, codes[rows]), intercepts
         )
         onehot = scope_onehot(scope[rows], n_scopes)
         for m in MARGINS:

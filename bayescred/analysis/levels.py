@@ -9,6 +9,9 @@ depend on the level of the predictor, not just on the credential term:
   (:func:`profile_level`);
 * for an observed worker, its intercept rebuilt exactly from the stored non-centred offsets
   (:func:`intercepts_from_offsets`).
+
+Flat-prior (``within``) intercepts have no population parameters; a worker drawn from the
+workers observed stands in for them (:func:`within_intercept_moments`).
 """
 
 from __future__ import annotations
@@ -17,8 +20,12 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescred.analysis.predictor import stack_draws
+from bayescred.analysis.predictor import chunks, mean_without_intercepts, stack_draws
+from bayescred.maths.worker_likelihoods import flat_intercept_moments
 from bayescred.model.design import ModelDesign
+
+#: Draws x rows evaluated at once by :func:`within_intercept_moments`.
+_MOMENT_ELEMENTS = 4_000_000
 
 
 def intercept_level(
@@ -78,13 +85,20 @@ def profile_covariates(design: ModelDesign, profiles: pd.DataFrame) -> np.ndarra
 
 
 def profile_level(
-    post: xr.Dataset, design: ModelDesign, profiles: pd.DataFrame, z: np.ndarray
+    post: xr.Dataset,
+    design: ModelDesign,
+    profiles: pd.DataFrame,
+    z: np.ndarray,
+    intercept_mean: np.ndarray | None = None,
 ) -> np.ndarray:
     """Intercept mean plus covariate terms of each profile in one part, ``(draws, profiles)``.
 
     The Mundlak worker means are the profile's own credentials, track record and covariates.
+    ``intercept_mean`` (per draw) is :func:`intercept_population`'s, computed if not given.
     """
-    level = stack_draws(post["mu_alpha"])[:, None] * np.ones(len(profiles))
+    if intercept_mean is None:
+        intercept_mean = intercept_population(post, design)[0]
+    level = intercept_mean[:, None] * np.ones(len(profiles))
     x = profile_covariates(design, profiles)
     if "psi" in post:
         w = np.column_stack([profiles["credentials"].to_numpy(float), z, x])
@@ -93,6 +107,46 @@ def profile_level(
     if "delta" in post and x.shape[1]:
         level = level + stack_draws(post["delta"]) @ x.T
     return np.asarray(level)
+
+
+def within_intercept_moments(
+    post: xr.Dataset, design: ModelDesign
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd of a ``within`` part's worker intercepts across its workers, per draw.
+
+    Each draw's worker mean residuals ``dbar_i`` (outcome minus the predictor without
+    intercepts) give the moments (:func:`~bayescred.maths.worker_likelihoods.
+    flat_intercept_moments`); rows are processed in chunks of about
+    :data:`_MOMENT_ELEMENTS` values.
+    """
+    from scipy import sparse
+
+    p = design.panel
+    n_draws = post.sizes["chain"] * post.sizes["draw"]
+    draws = np.arange(n_draws)
+    y = np.asarray(p.y, dtype=float)
+    counts = p.periods_per_worker().astype(float)
+    sums = np.zeros((n_draws, p.n_workers))
+    step = max(1, _MOMENT_ELEMENTS // max(n_draws, 1))
+    for rows in chunks(p.n_rows, step):
+        d = y[rows] - mean_without_intercepts(post, design, draws, rows)
+        codes = p.worker_codes[rows]
+        onehot = sparse.csr_matrix(
+            (np.ones(len(codes)), (np.arange(len(codes)), codes)), shape=(len(codes), p.n_workers)
+        )
+        sums += np.asarray((onehot.T @ d.T).T)
+    return flat_intercept_moments(sums / counts, counts, stack_draws(post["sigma"]))
+
+
+def intercept_population(
+    post: xr.Dataset, design: ModelDesign
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Draws of the mean (``mu_alpha``) and sd (``sigma_alpha``; None if the part has none)
+    of a part's worker intercepts; under ``within`` those of the observed workers
+    (:func:`within_intercept_moments`)."""
+    if design.spec.worker_effects == "within":
+        return within_intercept_moments(post, design)
+    return stack_draws(post["mu_alpha"]), sd_or_none(post, "sigma_alpha")
 
 
 def sd_or_none(post: xr.Dataset, name: str) -> np.ndarray | None:

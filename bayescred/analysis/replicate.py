@@ -43,7 +43,7 @@ from bayescred.analysis.levels import intercepts_from_offsets
 from bayescred.analysis.predictor import chunks, mean_without_intercepts, stack_draws
 from bayescred.inference.reconstruct import design_from_tree
 from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
-from bayescred.maths.worker_likelihoods import random_intercept_posterior
+from bayescred.maths.worker_likelihoods import flat_intercept_moments, random_intercept_posterior
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import Family, HurdleFamily, family_of
@@ -61,13 +61,16 @@ def uses_deviations(family: Family, worker_effects: str, scale: Scale) -> bool:
     """Whether a check on ``scale`` compares within-worker deviations.
 
     ``auto`` means deviations under ``within`` worker effects, whose likelihood describes only
-    the deviations; a two-part model is always checked on the outcome's scale.
+    the deviations; a two-part model is always checked on the outcome's scale (its ``within``
+    applies to the amount part alone).
     """
     if scale not in ("auto", "outcome", "within"):
         raise ValueError(f"scale must be 'auto', 'outcome' or 'within', not {scale!r}")
     if family.margins and scale == "within":
         raise ValueError("a hurdle model is checked on the outcome's scale (amounts with zeros)")
-    return scale == "within" or (scale == "auto" and worker_effects == "within")
+    return scale == "within" or (
+        scale == "auto" and worker_effects == "within" and not family.margins
+    )
 
 
 def part_variables(part: Part) -> list[str]:
@@ -296,12 +299,23 @@ class TwoPartReplicator:
         if self.design.spec.worker_effects == "none":
             return float(rep.flat["mu_alpha"][j])
         flat: dict[str, Any] = rep.flat
-        mean = float(flat["mu_alpha"][j])
-        if self._all_row_means is not None:
-            mean = mean + self._all_row_means @ flat["psi"][j]
-        sa = float(flat["sigma_alpha"][j])
+        kept = rep.intercepts(j, m[self._positive], rng)
+        mean: np.ndarray | float
+        sa: np.ndarray | float
+        if rep.design.spec.worker_effects == "within":
+            # no population parameters: a worker without amounts is drawn like the others
+            own = rep.design.panel
+            counts = own.periods_per_worker().astype(float)
+            d = np.asarray(own.y, dtype=float) - m[self._positive]
+            dbar = np.bincount(own.worker_codes, weights=d, minlength=own.n_workers) / counts
+            mean, sa = flat_intercept_moments(dbar, counts, flat["sigma"][j])
+        else:
+            mean = float(flat["mu_alpha"][j])
+            if self._all_row_means is not None:
+                mean = mean + self._all_row_means @ flat["psi"][j]
+            sa = float(flat["sigma_alpha"][j])
         alpha = mean + sa * rng.standard_normal(self.design.panel.n_workers)
-        alpha[self.kept_workers] = rep.intercepts(j, m[self._positive], rng)
+        alpha[self.kept_workers] = kept
         return np.asarray(alpha)
 
     def draw(self, j: int, rng: np.random.Generator) -> np.ndarray:

@@ -38,11 +38,18 @@ import xarray as xr
 
 from bayescred.analysis.replicate import effect_variables, make_replicator
 from bayescred.data.panel import Panel
+from bayescred.errors import SpecError
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.make import make_design
-from bayescred.spec import EXTENSIVE_PRIOR_NAMES, PRIOR_NAMES, ModelSpec, PriorSpec
+from bayescred.spec import (
+    EXTENSIVE_PRIOR_NAMES,
+    HURDLE_LIKELIHOODS,
+    PRIOR_NAMES,
+    ModelSpec,
+    PriorSpec,
+)
 
 #: Dims of per-worker and per-row variables: their elements are not ranked.
 _BULK_DIM_WORDS: tuple[str, ...] = ("worker", "obs")
@@ -145,7 +152,21 @@ def prepare_sbc(
     seed: int,
     simulation_priors: dict[str, PriorSpec] | None = None,
 ) -> SBCJob:
-    """The :class:`SBCJob` of ``spec`` on the skeleton of ``data``."""
+    """The :class:`SBCJob` of ``spec`` on the skeleton of ``data``.
+
+    Raises
+    ------
+    bayescred.errors.SpecError
+        For a hurdle spec with ``within`` worker effects: the amount part's intercepts have a
+        flat prior, so amounts cannot be drawn from the prior around the simulated zeros.
+    """
+    if spec.worker_effects == "within" and spec.outcome.likelihood in HURDLE_LIKELIHOODS:
+        raise SpecError(
+            "SBC draws outcomes from the prior, but under worker_effects = 'within' a hurdle's "
+            "amount part has worker intercepts with a flat prior (improper): calibrate the "
+            "spec with worker_effects = 'correlated', or check the within spec with "
+            "bc.repeated_sampling, which needs no prior draw"
+        )
     fixed = fixed_prior_spec(spec, data)
     design = make_design(fixed, data)
     simulation = (

@@ -105,3 +105,28 @@ def random_intercept_posterior(
     prec = counts / sigma**2 + 1.0 / sigma_alpha**2
     mean = (counts * dbar / sigma**2 + mu_alpha / sigma_alpha**2) / prec
     return mean, 1.0 / np.sqrt(prec)
+
+
+def flat_intercept_moments(
+    dbar: np.ndarray, counts: np.ndarray, sigma: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and sd across workers of flat-prior (``within``) worker intercepts, by moments.
+
+    A worker's mean residual ``dbar_i`` is its intercept plus noise of variance
+    ``sigma^2 / T_i``, so the intercepts' variance is that of ``dbar`` less the noise's mean
+    (at least 0). Workers count equally (a new worker drawn from the workers observed).
+
+    Parameters
+    ----------
+    dbar
+        Mean residual per worker ``(..., workers)`` (leading draw dims allowed).
+    counts
+        Rows per worker ``T_i`` ``(workers,)``.
+    sigma
+        Residual sd, ``(...)`` matching ``dbar``'s leading dims.
+    """
+    dbar = np.asarray(dbar, dtype=float)
+    sigma = np.asarray(sigma, dtype=float)
+    noise = sigma**2 * np.mean(1.0 / np.asarray(counts, dtype=float))
+    var = np.var(dbar, axis=-1) - noise
+    return np.mean(dbar, axis=-1), np.sqrt(np.maximum(var, 0.0))

@@ -24,7 +24,8 @@ def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
     """
     family = get_family(spec.outcome.likelihood)
     panel = as_panel(data, spec)
-    if spec.worker_effects == "within":
+    if spec.worker_effects == "within" and not family.margins:
+        # (a hurdle's within applies to its amount part, where such a worker adds nothing)
         single = panel.periods_per_worker()[panel.worker_codes] == 1
         panel = select_rows(panel, ~single, SINGLE_PERIOD)
     if panel.y is None:

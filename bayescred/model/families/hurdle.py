@@ -20,7 +20,10 @@ intensive margins). A concrete hurdle family says what the positive part is
 follows from its predictor (:meth:`HurdleFamily.positive_log_mean`).
 
 The intensive part's Mundlak worker means are taken over the rows it models (those with a
-positive outcome), the extensive part's over every row.
+positive outcome), the extensive part's over every row. With ``worker_effects = "within"``
+(lognormal amounts) the intensive part integrates out flat-prior worker intercepts: its
+credential effect is identified from within-worker changes alone, like the normal model's, while
+the extensive part keeps latent (by default correlated) intercepts.
 """
 
 from __future__ import annotations
@@ -214,7 +217,9 @@ def part_spec(spec: ModelSpec, part: PartName, family: HurdleFamily) -> ModelSpe
     ``extensive``: a Bernoulli model of ``any_<outcome>`` with the ``[extensive]`` curve,
     modifier and pooling (and no spec priors: its overrides are in ``[extensive.priors]``).
     ``intensive``: a model of the positive outcomes (``family.positive_column``) with
-    ``[effect]`` and ``[priors]``. Both keep the worker effects, period effects and covariates.
+    ``[effect]`` and ``[priors]``. The intensive part has the spec's worker effects, the
+    extensive part :attr:`~bayescred.spec.ModelSpec.extensive_worker_effects` (``within``
+    applies to the intensive part only); both keep the period effects and covariates.
     The parts' families are those of :meth:`HurdleFamily.parts`, not looked up from these specs.
     """
     column = spec.outcome.column
@@ -222,10 +227,10 @@ def part_spec(spec: ModelSpec, part: PartName, family: HurdleFamily) -> ModelSpe
         ext = spec.extensive_effect
         return spec.with_changes(
             outcome={"column": f"any_{column}", "likelihood": "bernoulli", "kind": "binary"},
-            effect=ext.model_dump(by_alias=True, exclude={"priors"}),
+            effect=ext.model_dump(by_alias=True, exclude={"priors", "worker_effects"}),
             extensive=None,
             priors={},
-            worker_effects=spec.worker_effects,
+            worker_effects=spec.extensive_worker_effects,
         )
     return spec.with_changes(
         outcome={
