@@ -142,13 +142,23 @@ def test_parts_split_rows_and_compute_their_own_worker_means(frame: pd.DataFrame
 
 
 # ----------------------------------------------------------------------------------- model
-def test_model_is_the_product_of_its_parts(frame: pd.DataFrame) -> None:
-    """log p(hurdle) at a point = log p(extensive model) + log p(intensive model)."""
-    spec = _spec(extensive={"curve": "linear", "modifier": "log_linear"})
+@pytest.mark.parametrize("amount_effects", ["correlated", "within"])
+def test_model_is_the_product_of_its_parts(frame: pd.DataFrame, amount_effects: str) -> None:
+    """log p(hurdle) at a point = log p(extensive model) + log p(intensive model), with the
+    amount part's intercepts correlated or (``within``, the logit part's still correlated)
+    flat and integrated out: no amount intercept parameter at all."""
+    spec = _spec(
+        extensive={"curve": "linear", "modifier": "log_linear"}, worker_effects=amount_effects
+    )
     design = make_design(spec, frame)
     model = build_model(design)
     names = {v.name for v in model.free_RVs}
-    assert {"ext_mu_beta", "ext_alpha_offset", "ext_psi", "mu_beta", "sigma", "psi"} <= names
+    assert {"ext_mu_beta", "ext_alpha_offset", "ext_psi", "mu_beta", "sigma"} <= names
+    amount_intercepts = {"mu_alpha", "sigma_alpha", "psi"}
+    if amount_effects == "within":
+        assert not (amount_intercepts | {"alpha_offset"}) & names
+    else:
+        assert amount_intercepts <= names
     assert "ext_log_lambda" not in names  # the extensive curve is linear
     assert model.named_vars_to_dims["ext_gamma"] == ("ext_gamma_term",)
     assert model.named_vars_to_dims["gamma"] == ("gamma_term",)

@@ -2,8 +2,8 @@
 integrated out of the amount part, latent (by default correlated) intercepts in the logit part.
 
 Each behaviour is checked against an independent computation: the within likelihood's
-invariance to worker-constant shifts, the factorisation into the two parts' own models, and
-brute-force moments of the intercepts.
+invariance to worker-constant shifts and brute-force moments of the intercepts (the
+factorisation into the two parts' own models is tested with the other hurdle tests).
 """
 
 from __future__ import annotations
@@ -75,27 +75,6 @@ def test_parts_take_their_own_worker_effects_and_no_row_is_set_aside(frame: pd.D
 
 
 # ----------------------------------------------------------------------------------- model
-def test_model_is_the_product_of_its_parts_with_no_amount_intercepts(frame: pd.DataFrame) -> None:
-    design = make_design(_spec(), frame)
-    model = build_model(design)
-    names = {v.name for v in model.free_RVs}
-    assert {"ext_alpha_offset", "ext_psi", "ext_sigma_alpha", "mu_beta", "sigma"} <= names
-    assert not {"mu_alpha", "sigma_alpha", "psi", "alpha_offset"} & names
-    ext, pos = family_of(design).parts(design)
-    ext_model, int_model = build_model(ext.design), build_model(pos.design)
-    rng = np.random.default_rng(0)
-    point = {
-        k: v + 0.1 * rng.standard_normal(np.shape(v)) for k, v in model.initial_point().items()
-    }
-    ext_point = {k[4:]: v for k, v in point.items() if k.startswith("ext_")}
-    int_point = {k: v for k, v in point.items() if not k.startswith("ext_")}
-    joint = model.compile_logp()(point)
-    assert np.isfinite(joint)
-    assert joint == pytest.approx(
-        ext_model.compile_logp()(ext_point) + int_model.compile_logp()(int_point), rel=1e-10
-    )
-
-
 def test_amount_likelihood_ignores_each_workers_level(frame: pd.DataFrame) -> None:
     """Multiplying one worker's earnings by a constant moves only that worker's log amounts by
     a constant: flat-prior intercepts absorb it, so the amount part's per-worker likelihood does

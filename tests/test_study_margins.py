@@ -200,6 +200,7 @@ def test_hurdle_study_reports_the_margins(client: object, tmp_path: Path) -> Non
     assert "average_effect.intensive" in repr(result)
 
 
+@pytest.mark.slow  # 70 s: two fits per panel; the truths themselves are unit-tested above
 def test_log_earnings_study_and_a_wrong_truth_flagged(client: object, tmp_path: Path) -> None:
     """A large count effect: the study of log earnings is measured against its own truth
     (the value effect plus the change in the expected log count); measured against the
