@@ -115,58 +115,50 @@ def run_sampler(
         nuts["adaptation"] = "low_rank"
     init = effect_initial_values(model, design)
     var_names = stored_variables(model, design)
+    # what every sampler takes alike
+    common: dict[str, Any] = {
+        "var_names": var_names,
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "progressbar": progressbar,
+    }
     start = time.perf_counter()
     if sampler == "nutpie":
         tree = sample_nutpie(
             model,
-            var_names=var_names,
             initial_values=init,
             cache=CompiledModelCache(maxsize=0) if cache is None else cache,
-            draws=draws,
-            tune=tune,
-            chains=chains,
             random_seed=random_seed,
-            progressbar=progressbar,
             nuts=nuts,
+            **common,
         )
     elif sampler == "numpyro":
         tree = sample_numpyro(
             model,
-            var_names=var_names,
             initial_values=init,
-            draws=draws,
-            tune=tune,
-            chains=chains,
             random_seed=random_seed,
-            progressbar=progressbar,
             target_accept=target_accept,
+            **common,
         )
     elif sampler == "nutpie-jax":
         tree = sample_nutpie_jax(
             model,
-            var_names=var_names,
             initial_values=init,
-            draws=draws,
-            tune=tune,
-            chains=chains,
             seed=nutpie_seed(random_seed, chains),
-            progressbar=progressbar,
             nuts=nuts,
+            **common,
         )
     else:
         with model:
             tree = pm.sample(
-                draws=draws,
-                tune=tune,
-                chains=chains,
                 cores=min(chains, 4),
                 random_seed=random_seed,
                 nuts_sampler="pymc",
-                progressbar=progressbar,
-                var_names=var_names,
                 compute_convergence_checks=False,
                 nuts=nuts,
                 initvals=init,
+                **common,
             )
     elapsed = time.perf_counter() - start
     assert isinstance(tree, xr.DataTree)
