@@ -177,6 +177,40 @@ def test_fit_effects_checks_and_loo_work_without_amount_intercepts(
     assert ll.shape[-1] == within_fit.design.panel.n_workers and np.isfinite(ll.values).all()
 
 
-def test_sbc_of_a_hurdle_within_spec_is_refused_with_the_reason(frame: pd.DataFrame) -> None:
-    with pytest.raises(bc.SpecError, match="flat prior"):
-        bc.calibrate(_spec(), frame, n_sims=2, draws=10, tune=10, chains=1)
+def test_sbc_draws_amounts_whose_deviations_follow_the_prior_draw(frame: pd.DataFrame) -> None:
+    """SBC of a within hurdle: zeros from the logit part's prior draw, and log amounts whose
+    within-worker deviations around the draw's predictor have the draw's residual sd (the
+    workers' levels, which the likelihood does not see, stay at their observed means)."""
+    from bayescred.analysis.replicate import TwoPartReplicator
+    from bayescred.calibration.sbc import (
+        _prior_draw,
+        fixed_prior_spec,
+        ranked_variables,
+        simulate_outcome,
+    )
+
+    spec = fixed_prior_spec(_spec(), frame)
+    design = make_design(spec, frame)
+    params = _prior_draw(
+        design, ranked_variables(build_prior_model(design)), np.random.SeedSequence(4)
+    )
+    y = simulate_outcome(design, params, np.random.default_rng(5))
+    assert (y >= 0).all() and (y == 0).any() and (y > 0).any()
+    rep = TwoPartReplicator(design, params, "prior")
+    m = rep.intensive.predictor(0, replace(rep.intensive.design, panel=design.panel))
+    positive = y > 0
+    logs = np.log(np.where(positive, y, 1.0))
+    rows = pd.DataFrame({"worker": design.panel.worker_codes, "e": logs - m})[positive]
+    by_worker = rows.groupby("worker")["e"]
+    dev = rows["e"] - by_worker.transform("mean")
+    df = len(rows) - rows["worker"].nunique()
+    sigma = float(params["sigma"].values.reshape(-1)[0])
+    # pooled within-worker variance: sigma^2 within sampling error (df in the hundreds)
+    assert float((dev**2).sum() / df) == pytest.approx(sigma**2, rel=0.15)
+    # each worker's level is its observed mean log amount: simulated worker means differ from
+    # it by noise of sd sigma / sqrt(T_i), so their standardised squares average about 1
+    p = design.panel
+    observed = pd.Series(np.log(np.where(p.y > 0, p.y, np.nan))).groupby(p.worker_codes).mean()
+    both = by_worker.mean().index.intersection(observed.dropna().index)
+    z = (by_worker.mean()[both] - observed[both]) * np.sqrt(by_worker.size()[both]) / sigma
+    assert float((z**2).mean()) == pytest.approx(1.0, abs=0.3)

@@ -267,8 +267,11 @@ class TwoPartReplicator:
         self.family = family
         ext, pos = family.parts(self.design)
         self.extensive = Replicator(ext, ext.posterior(self.params), self.source)
+        # a within amount part's prior draws are made here (:meth:`_intensive_intercepts`),
+        # not by the part's own replicator, which has no prior for flat intercepts
+        flat_prior = self.source == "prior" and pos.design.spec.worker_effects == "within"
         self.intensive = Replicator(
-            pos, pos.posterior(self.params, others=(ext.naming,)), self.source
+            pos, pos.posterior(self.params, others=(ext.naming,)), self.source, flat_prior
         )
         self.extensive.chunk_rows = self.intensive.chunk_rows = self.chunk_rows
         assert pos.rows is not None
@@ -299,6 +302,8 @@ class TwoPartReplicator:
         if self.design.spec.worker_effects == "none":
             return float(rep.flat["mu_alpha"][j])
         flat: dict[str, Any] = rep.flat
+        if self.source == "prior" and rep.design.spec.worker_effects == "within":
+            return self._observed_levels()
         kept = rep.intercepts(j, m[self._positive], rng)
         mean: np.ndarray | float
         sa: np.ndarray | float
@@ -317,6 +322,19 @@ class TwoPartReplicator:
         alpha = mean + sa * rng.standard_normal(self.design.panel.n_workers)
         alpha[self.kept_workers] = kept
         return np.asarray(alpha)
+
+    def _observed_levels(self) -> np.ndarray:
+        """Worker levels for prior draws of a ``within`` amount part: flat-prior intercepts
+        have no prior to draw from, and the part's likelihood (of within-worker deviations)
+        is the same whatever they are, so each worker keeps its observed mean amount on the
+        part's scale (workers without amounts: the mean over workers)."""
+        own = self.intensive.design.panel
+        y = np.asarray(own.y, dtype=float)
+        means = np.bincount(own.worker_codes, weights=y, minlength=own.n_workers)
+        means = means / own.periods_per_worker()
+        levels = np.full(self.design.panel.n_workers, float(means.mean()))
+        levels[self.kept_workers] = means
+        return levels
 
     def draw(self, j: int, rng: np.random.Generator) -> np.ndarray:
         """Replicated outcomes of all rows for stacked draw ``j``."""

@@ -38,18 +38,11 @@ import xarray as xr
 
 from bayescred.analysis.replicate import effect_variables, make_replicator
 from bayescred.data.panel import Panel
-from bayescred.errors import SpecError
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.make import make_design
-from bayescred.spec import (
-    EXTENSIVE_PRIOR_NAMES,
-    HURDLE_LIKELIHOODS,
-    PRIOR_NAMES,
-    ModelSpec,
-    PriorSpec,
-)
+from bayescred.spec import EXTENSIVE_PRIOR_NAMES, PRIOR_NAMES, ModelSpec, PriorSpec
 
 #: Dims of per-worker and per-row variables: their elements are not ranked.
 _BULK_DIM_WORDS: tuple[str, ...] = ("worker", "obs")
@@ -152,21 +145,7 @@ def prepare_sbc(
     seed: int,
     simulation_priors: dict[str, PriorSpec] | None = None,
 ) -> SBCJob:
-    """The :class:`SBCJob` of ``spec`` on the skeleton of ``data``.
-
-    Raises
-    ------
-    bayescred.errors.SpecError
-        For a hurdle spec with ``within`` worker effects: the amount part's intercepts have a
-        flat prior, so amounts cannot be drawn from the prior around the simulated zeros.
-    """
-    if spec.worker_effects == "within" and spec.outcome.likelihood in HURDLE_LIKELIHOODS:
-        raise SpecError(
-            "SBC draws outcomes from the prior, but under worker_effects = 'within' a hurdle's "
-            "amount part has worker intercepts with a flat prior (improper): calibrate the "
-            "spec with worker_effects = 'correlated', or check the within spec with "
-            "bc.repeated_sampling, which needs no prior draw"
-        )
+    """The :class:`SBCJob` of ``spec`` on the skeleton of ``data``."""
     fixed = fixed_prior_spec(spec, data)
     design = make_design(fixed, data)
     simulation = (
@@ -209,8 +188,13 @@ def _prior_draw(design: ModelDesign, names: list[str], seed: np.random.SeedSeque
 def simulate_outcome(
     design: ModelDesign, params: xr.Dataset, rng: np.random.Generator
 ) -> np.ndarray:
-    """An outcome for ``design``'s rows drawn from its likelihood given one parameter draw."""
-    within = design.spec.worker_effects == "within"
+    """An outcome for ``design``'s rows drawn from its likelihood given one parameter draw.
+
+    Flat-prior (``within``) intercepts have no prior draw; the likelihood sees only
+    within-worker deviations, so each worker keeps its observed level (for a hurdle, that of
+    its amounts: :class:`~bayescred.analysis.replicate.TwoPartReplicator`).
+    """
+    within = design.spec.worker_effects == "within" and not family_of(design).margins
     rep = make_replicator(design, params, "prior", "within" if within else "outcome", 100_000)
     y = np.asarray(rep.draw(0, rng), dtype=float)
     if within:  # deviations only: put them around the observed worker means
