@@ -231,13 +231,13 @@ def test_bernoulli_effects_in_percentage_points(small_frame: pd.DataFrame) -> No
 
     from bayescred.analysis.binary_effects import with_probability_change
     from bayescred.analysis.effects import profile_effects, profile_group_parameters
-    from bayescred.model.build import build_model
+    from bayescred.model.build import build_prior_model
 
     spec = _spec("bernoulli")
     design = make_design(spec, small_frame)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        prior = pm.sample_prior_predictive(draws=30, model=build_model(design), random_seed=2)
+        prior = pm.sample_prior_predictive(draws=30, model=build_prior_model(design), random_seed=2)
     post = prior["prior"].to_dataset()
     profiles = pd.DataFrame(
         {"group": ["B", "Z"], "credentials": [2, 2], "track_record": [10.0, 10.0], "to": [3, 3]}
@@ -308,12 +308,12 @@ def test_subset_average_effects_of_each_family(
     """Averages by group over a selection equal the written-out next-credential effect of the
     selected rows (prior draws stand in for a posterior); percentages only on a log link."""
     from bayescred.analysis.average_effects import average_effect
-    from bayescred.model.build import build_model
+    from bayescred.model.build import build_prior_model
 
     design = make_design(_spec(likelihood, effects), small_frame)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        prior = pm.sample_prior_predictive(draws=25, model=build_model(design), random_seed=4)
+        prior = pm.sample_prior_predictive(draws=25, model=build_prior_model(design), random_seed=4)
     post = prior["prior"].to_dataset()
     res = average_effect(post, design, by="group", where="credentials >= 1")
 

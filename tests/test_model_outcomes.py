@@ -24,7 +24,7 @@ from bayescred.data.model_outcomes import (
     worker_means,
 )
 from bayescred.data.simulate import simulate
-from bayescred.model.build import build_model
+from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.make import make_design
 
@@ -356,7 +356,7 @@ def test_model_likelihood_at_the_truth_matches_scipy(
         period_effects=False,
     )
     design = make_design(spec, frame)
-    model = build_model(design)
+    model = build_prior_model(design)  # non-centred: the point sets offsets
     point = _true_point(model, design, part, e, prefix)
     if likelihood == "negative_binomial":
         point["phi_log__"] = np.asarray(np.log(2.0))

@@ -21,8 +21,10 @@ density is the same whatever they are (a wrong centre or precision costs efficie
 correctness), and a group the data do not inform gets precision 0, which is the non-centred
 form exactly.
 
-Only the Gaussian families use it (their likelihood is the least-squares one); the others keep
-the non-centred form (:attr:`bayescred.model.families.base.Family.pilot`).
+The Gaussian families use it as it is (their likelihood is the least-squares one); the
+Bernoulli family (any project, and a hurdle's extensive part) moves its linear-probability
+estimates to the logit scale (:meth:`bayescred.model.families.bernoulli.Bernoulli.pilot`); the
+count families keep the non-centred form (:attr:`bayescred.model.families.base.Family.pilot`).
 """
 
 from __future__ import annotations

@@ -12,8 +12,10 @@ import numpy as np
 import pymc as pm
 from scipy.special import expit
 
+from bayescred.model.design import ModelDesign
 from bayescred.model.families.base import DrawParameters, LinkFamily, PredictivePlot
 from bayescred.model.parts import Part
+from bayescred.model.pilot import PilotEstimates, pilot_estimates
 from bayescred.model.terms import OUTCOME_VAR
 
 
@@ -32,6 +34,34 @@ class Bernoulli(LinkFamily):
         m = float(y_mean) if np.isfinite(y_mean) else 0.5
         m = min(max(m, 1e-3), 1.0 - 1e-3)
         return float(np.log(m / (1.0 - m)))
+
+    def pilot(self, design: ModelDesign) -> PilotEstimates | None:
+        """A linear-probability pilot moved to the logit scale.
+
+        The least-squares estimates on the within-worker rows of the 0/1 outcome
+        (:func:`bayescred.model.pilot.pilot_estimates`) are changes in probability; near a
+        worker's own rate ``p_i`` a change ``b`` in probability is ``b / (p_i (1 - p_i))`` in
+        log-odds, so the first-credential effects are divided by the mean of ``p_i (1 - p_i)``
+        over the rows of workers with both outcomes (the only rows the within fit uses), and
+        their precisions multiplied by its square; decay rates keep theirs. Only the sampler's
+        coordinates depend on it (the density does not): with a few thousand workers the
+        extensive part of a hurdle has groups the data pin down far more tightly than their
+        spread, where the non-centred form mixes slowly.
+        """
+        est = pilot_estimates(design)
+        p = design.panel
+        y = np.asarray(p.y, dtype=float)
+        counts = p.periods_per_worker().astype(float)
+        share = (np.bincount(p.worker_codes, weights=y, minlength=p.n_workers) / counts)[
+            p.worker_codes
+        ]
+        varied = (share > 0) & (share < 1)
+        if "mu_beta" not in est.centre or not varied.any():
+            return est
+        slope = float(np.mean(share[varied] * (1.0 - share[varied])))
+        centre = {**est.centre, "mu_beta": est.centre["mu_beta"] / slope}
+        precision = {**est.precision, "mu_beta": est.precision["mu_beta"] * slope**2}
+        return PilotEstimates(centre=centre, precision=precision)
 
     def link_slope(self, slope: float, y: np.ndarray, y_sd: float) -> tuple[float, float]:
         """``d logit(p) = d p / (p (1 - p))``."""
