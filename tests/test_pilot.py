@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pymc as pm
 import pytest
 
 import bayescred as bc
@@ -19,7 +20,7 @@ from bayescred.data.simulate import SimulatedPanel, simulate
 from bayescred.model.build import build_model, build_prior_model
 from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.make import make_design
-from bayescred.model.pilot import pilot_estimates
+from bayescred.model.pilot import PilotEstimates, pilot_estimates
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,34 @@ def test_a_group_without_credential_changes_gets_no_information(sim: SimulatedPa
     assert np.all(np.delete(pilot.get("mu_beta", design.panel.n_groups)[1], a) > 0)
 
 
+def assert_same_density(
+    whitened: pm.Model, plain: pm.Model, pilot: PilotEstimates, n_groups: int, jitter: float
+) -> None:
+    """At random points, the whitened model's log density equals the non-centred model's at
+    the same group values plus the log Jacobian of the change of coordinates."""
+    logp_w = whitened.compile_logp()
+    logp_p = plain.compile_logp()
+    rng = np.random.default_rng(0)
+    start = whitened.initial_point()
+    for _ in range(3):
+        point = {k: v + rng.normal(0.0, jitter, np.shape(v)) for k, v in start.items()}
+        other = {k: v for k, v in point.items() if not k.endswith("_whitened")}
+        jacobian = 0.0
+        for name, mu_name, sd_name in (
+            ("beta", "mu_beta", "sigma_beta_log__"),
+            ("lambda", "log_lambda", "sigma_log_lambda_log__"),
+        ):
+            mu, sd = point[mu_name], np.exp(point[sd_name])
+            centre, q = pilot.get(mu_name, n_groups)
+            v = 1.0 / np.sqrt(1.0 / sd**2 + q)
+            m = v**2 * (mu / sd**2 + q * centre)
+            other[f"{name}_offset"] = (m + v * point[f"{name}_whitened"] - mu) / sd
+            jacobian += float(np.sum(np.log(v / sd)))
+        assert float(logp_w(point)) == pytest.approx(
+            float(logp_p(other)) + jacobian, rel=1e-10, abs=1e-8
+        )
+
+
 def test_whitening_changes_coordinates_not_the_density(sim: SimulatedPanel) -> None:
     design = make_design(bc.ModelSpec(), sim.frame)
     with graph_likelihood():
@@ -64,30 +93,7 @@ def test_whitening_changes_coordinates_not_the_density(sim: SimulatedPanel) -> N
     plain = build_prior_model(design)
     assert {"beta_whitened", "lambda_whitened"} <= {v.name for v in whitened.free_RVs}
     assert {"beta_offset", "lambda_offset"} <= {v.name for v in plain.free_RVs}
-    pilot = pilot_estimates(design)
-    logp_w = whitened.compile_logp()
-    logp_p = plain.compile_logp()
-    rng = np.random.default_rng(0)
-    start = whitened.initial_point()
-    for _ in range(4):
-        point = {k: v + rng.normal(0.0, 0.5, np.shape(v)) for k, v in start.items()}
-        other = {k: v for k, v in point.items() if not k.endswith("_whitened")}
-        jacobian = 0.0
-        for name, mu_name, sd_name in (
-            ("beta", "mu_beta", "sigma_beta_log__"),
-            ("lambda", "log_lambda", "sigma_log_lambda_log__"),
-        ):
-            mu = point[mu_name]
-            sd = np.exp(point[sd_name])
-            centre, q = pilot.get(mu_name, design.panel.n_groups)
-            v = 1.0 / np.sqrt(1.0 / sd**2 + q)
-            m = v**2 * (mu / sd**2 + q * centre)
-            b = m + v * point[f"{name}_whitened"]
-            other[f"{name}_offset"] = (b - mu) / sd
-            jacobian += float(np.sum(np.log(v / sd)))
-        assert float(logp_w(point)) == pytest.approx(
-            float(logp_p(other)) + jacobian, rel=1e-10, abs=1e-8
-        )
+    assert_same_density(whitened, plain, pilot_estimates(design), design.panel.n_groups, 0.5)
 
 
 def _binary_frame(sim: SimulatedPanel, beta: dict[str, float], lam: float) -> object:
@@ -139,23 +145,4 @@ def test_bernoulli_whitening_changes_coordinates_not_the_density(sim: SimulatedP
     assert {"beta_whitened", "lambda_whitened"} <= {v.name for v in whitened.free_RVs}
     pilot = get_family("bernoulli").pilot(design)
     assert pilot is not None
-    logp_w, logp_p = whitened.compile_logp(), plain.compile_logp()
-    rng = np.random.default_rng(1)
-    start = whitened.initial_point()
-    for _ in range(3):
-        point = {k: v + rng.normal(0.0, 0.3, np.shape(v)) for k, v in start.items()}
-        other = {k: v for k, v in point.items() if not k.endswith("_whitened")}
-        jacobian = 0.0
-        for name, mu_name, sd_name in (
-            ("beta", "mu_beta", "sigma_beta_log__"),
-            ("lambda", "log_lambda", "sigma_log_lambda_log__"),
-        ):
-            mu, sd = point[mu_name], np.exp(point[sd_name])
-            centre, q = pilot.get(mu_name, design.panel.n_groups)
-            v = 1.0 / np.sqrt(1.0 / sd**2 + q)
-            m = v**2 * (mu / sd**2 + q * centre)
-            other[f"{name}_offset"] = (m + v * point[f"{name}_whitened"] - mu) / sd
-            jacobian += float(np.sum(np.log(v / sd)))
-        assert float(logp_w(point)) == pytest.approx(
-            float(logp_p(other)) + jacobian, rel=1e-10, abs=1e-8
-        )
+    assert_same_density(whitened, plain, pilot, design.panel.n_groups, 0.3)
