@@ -4,8 +4,8 @@ carry no outputs, and every notebook executes without error with small settings.
 The notebooks' sources are jupytext percent-format ``.py`` files in ``notebooks/``;
 ``scripts/build_notebooks.py`` writes each ``.ipynb`` from its ``.py``. They read their run size
 from ``BAYESCRED_NB_*`` environment variables (see ``notebooks/README.md``); here they get tiny
-values so that all four execute in the default tier, in a Jupyter kernel of the interpreter
-running the tests. Needs jupytext, nbclient, nbformat and ipykernel (the ``dev`` extra): a
+values and execute in the slow tier (CI's documentation build executes them as well), in a
+Jupyter kernel of the interpreter running the tests. Needs jupytext, nbclient, nbformat and ipykernel (the ``dev`` extra): a
 missing one is an error, not a skip.
 """
 
@@ -170,6 +170,9 @@ def test_generator_check_names_a_stale_notebook(
     assert "01_quickstart" not in err
 
 
+# 4.5 minutes in all: in the slow tier, because CI's documentation build (`make docs`, in
+# `.ci/run`) executes every notebook again with `allow_errors: false`
+@pytest.mark.slow
 @pytest.mark.parametrize("source", SOURCES, ids=lambda p: p.stem)
 def test_notebook_executes(
     source: Path, kernel_name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
