@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import warnings
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -303,17 +304,15 @@ class TwoPartReplicator:
             return float(rep.flat["mu_alpha"][j])
         flat: dict[str, Any] = rep.flat
         if self.source == "prior" and rep.design.spec.worker_effects == "within":
-            return self._observed_levels()
+            return self._observed_levels
         kept = rep.intercepts(j, m[self._positive], rng)
         mean: np.ndarray | float
         sa: np.ndarray | float
         if rep.design.spec.worker_effects == "within":
             # no population parameters: a worker without amounts is drawn like the others
             own = rep.design.panel
-            counts = own.periods_per_worker().astype(float)
-            d = np.asarray(own.y, dtype=float) - m[self._positive]
-            dbar = np.bincount(own.worker_codes, weights=d, minlength=own.n_workers) / counts
-            mean, sa = flat_intercept_moments(dbar, counts, flat["sigma"][j])
+            dbar = own.worker_means(np.asarray(own.y, dtype=float) - m[self._positive])
+            mean, sa = flat_intercept_moments(dbar, own.periods_per_worker(), flat["sigma"][j])
         else:
             mean = float(flat["mu_alpha"][j])
             if self._all_row_means is not None:
@@ -323,15 +322,15 @@ class TwoPartReplicator:
         alpha[self.kept_workers] = kept
         return np.asarray(alpha)
 
+    @cached_property
     def _observed_levels(self) -> np.ndarray:
         """Worker levels for prior draws of a ``within`` amount part: flat-prior intercepts
         have no prior to draw from, and the part's likelihood (of within-worker deviations)
         is the same whatever they are, so each worker keeps its observed mean amount on the
-        part's scale (workers without amounts: the mean over workers)."""
+        part's scale (workers without amounts: the mean over workers). The same for every
+        draw: computed once."""
         own = self.intensive.design.panel
-        y = np.asarray(own.y, dtype=float)
-        means = np.bincount(own.worker_codes, weights=y, minlength=own.n_workers)
-        means = means / own.periods_per_worker()
+        means = own.worker_means(np.asarray(own.y, dtype=float))
         levels = np.full(self.design.panel.n_workers, float(means.mean()))
         levels[self.kept_workers] = means
         return levels

@@ -36,7 +36,7 @@ import pandas as pd
 import pymc as pm
 import xarray as xr
 
-from bayescred.analysis.replicate import effect_variables, make_replicator
+from bayescred.analysis.replicate import effect_variables, make_replicator, uses_deviations
 from bayescred.data.panel import Panel
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
@@ -194,7 +194,7 @@ def simulate_outcome(
     within-worker deviations, so each worker keeps its observed level (for a hurdle, that of
     its amounts: :class:`~bayescred.analysis.replicate.TwoPartReplicator`).
     """
-    within = design.spec.worker_effects == "within" and not family_of(design).margins
+    within = uses_deviations(family_of(design), design.spec.worker_effects, "auto")
     rep = make_replicator(design, params, "prior", "within" if within else "outcome", 100_000)
     y = np.asarray(rep.draw(0, rng), dtype=float)
     if within:  # deviations only: put them around the observed worker means

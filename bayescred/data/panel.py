@@ -84,6 +84,14 @@ class Panel:
         """Number of rows of each worker, in :attr:`worker_labels` order."""
         return np.bincount(self.worker_codes, minlength=self.n_workers)
 
+    def worker_means(self, values: np.ndarray) -> np.ndarray:
+        """Mean of ``values`` (one per row) over each worker's rows, in :attr:`worker_labels`
+        order."""
+        sums = np.bincount(
+            self.worker_codes, weights=np.asarray(values, dtype=float), minlength=self.n_workers
+        )
+        return sums / self.periods_per_worker()
+
     def demean(self, values: np.ndarray, *, out: np.ndarray | None = None) -> np.ndarray:
         """``values`` (one per row) minus their worker's mean; see :func:`demean_by_worker`."""
         return demean_by_worker(values, self.worker_codes, self.n_workers, out=out)

@@ -50,11 +50,7 @@ class Bernoulli(LinkFamily):
         """
         est = pilot_estimates(design)
         p = design.panel
-        y = np.asarray(p.y, dtype=float)
-        counts = p.periods_per_worker().astype(float)
-        share = (np.bincount(p.worker_codes, weights=y, minlength=p.n_workers) / counts)[
-            p.worker_codes
-        ]
+        share = p.worker_means(np.asarray(p.y, dtype=float))[p.worker_codes]
         varied = (share > 0) & (share < 1)
         if "mu_beta" not in est.centre or not varied.any():
             return est
