@@ -173,6 +173,9 @@ def test_fit_effects_checks_and_loo_work_without_amount_intercepts(
     overall = table[table["scope"] == "all"].set_index("statistic")
     observed = float((within_fit.design.panel.y == 0).mean())
     assert abs(overall.loc["zero_share", "replicated_mean"] - observed) < 0.05
+    # amounts replicated around each worker's rebuilt intercept: a wrong intercept (sign,
+    # scale, or the moments for workers without amounts) moves the median earnings
+    assert not overall.loc[["zero_share", "q50"], "flag"].any(), overall
     ll = within_fit.log_likelihood()["y"]
     assert ll.shape[-1] == within_fit.design.panel.n_workers and np.isfinite(ll.values).all()
 
