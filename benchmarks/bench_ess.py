@@ -88,6 +88,12 @@ def main() -> None:
           f"{max(r for _, _, r in rows):.3f}")  # fmt: skip
     for per_draw, name, r in rows[:6]:
         print(f"  {name:<24} ESS/draw {per_draw:.3f}  R-hat {r:.3f}")
+    every = azs.rhat(post)
+    worst = max(
+        ((float(np.nanmax(every[v].values)), str(v)) for v in every.data_vars if every[v].size),
+        default=(float("nan"), "-"),
+    )
+    print(f"max R-hat over every stored variable {worst[0]:.3f} ({worst[1]})")
     print(f"verdict: {fit.verdict}")
 
 

@@ -79,7 +79,12 @@ def test_groups_are_named_and_shaped_as_arviz_expects(
     prior = tree["prior"].to_dataset()
     # every stored variable but the sampler's whitened coordinates (flat: no prior draws)
     whitened = {n for n in post.data_vars if str(n).endswith("_whitened")}
-    assert whitened == {"beta_whitened", "lambda_whitened"}
+    assert whitened == {
+        "beta_whitened",
+        "lambda_whitened",
+        "mu_beta_whitened",
+        "log_lambda_whitened",
+    }
     assert set(prior.data_vars) == set(post.data_vars) - whitened
     assert prior.sizes["chain"] == 1 and prior.sizes["draw"] == PRIOR_DRAWS
     # the sampler's groups are unchanged

@@ -153,7 +153,9 @@ def test_model_is_the_product_of_its_parts(frame: pd.DataFrame, amount_effects: 
     design = make_design(spec, frame)
     model = build_model(design)
     names = {v.name for v in model.free_RVs}
-    assert {"ext_mu_beta", "ext_alpha_offset", "ext_psi", "mu_beta", "sigma"} <= names
+    # population means, group effects and logit intercepts in the sampler's whitened coordinates
+    assert {"ext_mu_beta_whitened", "ext_alpha_whitened", "ext_psi", "mu_beta_whitened"} <= names
+    assert "sigma" in names
     amount_intercepts = {"mu_alpha", "sigma_alpha", "psi"}
     if amount_effects == "within":
         assert not (amount_intercepts | {"alpha_offset"}) & names
@@ -181,8 +183,8 @@ def test_model_is_the_product_of_its_parts(frame: pd.DataFrame, amount_effects: 
 @pytest.mark.parametrize(
     ("effects", "present", "absent"),
     [
-        ("random", {"ext_alpha_offset", "ext_sigma_alpha", "sigma_alpha"}, {"psi", "ext_psi"}),
-        ("none", {"ext_mu_alpha", "mu_alpha"}, {"ext_alpha_offset", "sigma_alpha"}),
+        ("random", {"ext_alpha_whitened", "ext_sigma_alpha", "sigma_alpha"}, {"psi", "ext_psi"}),
+        ("none", {"ext_mu_alpha", "mu_alpha"}, {"ext_alpha_whitened", "sigma_alpha"}),
     ],
 )
 def test_other_worker_effects(

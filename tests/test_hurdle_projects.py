@@ -121,7 +121,9 @@ def test_model_structure(skeleton: pd.DataFrame) -> None:
     design = make_design(bc.load_spec("hurdle_projects"), skeleton)
     model = build_model(design)
     names = {v.name for v in model.free_RVs}
-    assert {"ext_mu_beta", "ext_alpha_offset", "mu_beta", "phi", "alpha_offset"} <= names
+    # the logit part's effects and intercepts in the sampler's whitened coordinates; the count
+    # part's non-centred (no pilot for counts)
+    assert {"ext_mu_beta_whitened", "ext_alpha_whitened", "mu_beta", "phi", "alpha_offset"} <= names
     assert "sigma" not in names and "ext_phi" not in names
     assert model.named_vars_to_dims["outcome"] == ("obs_positive",)
     assert model.named_vars_to_dims["ext_outcome"] == ("obs",)

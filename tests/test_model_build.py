@@ -82,10 +82,13 @@ def test_pooling_switch(small_frame: pd.DataFrame, pooling: str) -> None:
         # Gaussian outcome: beta and log lambda through their conditional posterior given the
         # population values (pilot estimates as data, the population density as a potential);
         # gamma (a vector per group) non-centred
+        # population means too, given the between-group sds
         assert {"beta_whitened", "lambda_whitened", "gamma_offset", "sigma_beta"} <= free
+        assert {"mu_beta_whitened", "log_lambda_whitened"} <= free
         assert {"beta_pilot_centre", "lambda_pilot_precision"} <= set(model.named_vars)
-        assert {"beta_population", "lambda_population"} <= {p.name for p in model.potentials}
-        assert "beta_group" not in free
+        potentials = {p.name for p in model.potentials}
+        assert {"beta_population", "lambda_population", "mu_beta_prior"} <= potentials
+        assert {"beta_group", "mu_beta", "log_lambda"}.isdisjoint(free)
         # the prior's form: every pooled parameter non-centred, no potential but the likelihood
         plain = build_prior_model(
             make_design(
@@ -164,7 +167,7 @@ def test_user_prior_overrides_the_default(small_frame: pd.DataFrame) -> None:
         bc.ModelSpec.from_dict(
             {"priors": {"mu_beta": {"dist": "normal", "mu": 3.0, "sigma": 0.01}}}
         )
-    ).build(small_frame)
+    ).build(small_frame, plain=True)
     draws = pm.draw(model["mu_beta"], draws=200, random_seed=1)
     assert abs(draws.mean() - 3.0) < 0.01
 

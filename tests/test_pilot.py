@@ -18,9 +18,11 @@ import pytest
 import bayescred as bc
 from bayescred.data.simulate import SimulatedPanel, simulate
 from bayescred.model.build import build_model, build_prior_model
+from bayescred.model.design import ModelDesign
 from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.make import make_design
 from bayescred.model.pilot import PilotEstimates, pilot_estimates
+from bayescred.spec import PriorSpec
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +60,28 @@ def test_a_group_without_credential_changes_gets_no_information(sim: SimulatedPa
     assert np.all(np.delete(pilot.get("mu_beta", design.panel.n_groups)[1], a) > 0)
 
 
+def whitened_mean(
+    prior: PriorSpec, mu_name: str, sd: float, centre: np.ndarray, q: np.ndarray, u: float
+) -> tuple[float, float]:
+    """``mu`` at ``point`` and the spread ``S`` of its coordinate, by brute force: the
+    conditional posterior of ``mu`` given ``sd`` in the joint Gaussian model ``mu ~ N(m0, s0)``,
+    ``b[g] ~ N(mu, sd)``, ``centre[g] ~ N(b[g], 1 / q[g])``, from its dense precision matrix."""
+    m0, s0 = float(prior.mu or 0.0), float(prior.sigma or 1.0)
+    G = len(centre)
+    # unknowns (mu, b_1..b_G); pseudo-observations centre with precisions q
+    P = np.zeros((G + 1, G + 1))
+    P[0, 0] = 1.0 / s0**2 + G / sd**2
+    P[0, 1:] = P[1:, 0] = -1.0 / sd**2
+    P[1:, 1:] = np.diag(1.0 / sd**2 + q)
+    rhs = np.concatenate([[m0 / s0**2], q * centre])
+    cov = np.linalg.inv(P)
+    mean = cov @ rhs
+    spread = float(np.sqrt(cov[0, 0]))
+    return float(mean[0] + spread * u), spread
+
+
 def assert_same_density(
-    whitened: pm.Model, plain: pm.Model, pilot: PilotEstimates, n_groups: int, jitter: float
+    whitened: pm.Model, plain: pm.Model, pilot: PilotEstimates, design: ModelDesign, jitter: float
 ) -> None:
     """At random points, the whitened model's log density equals the non-centred model's at
     the same group values plus the log Jacobian of the change of coordinates."""
@@ -75,8 +97,12 @@ def assert_same_density(
             ("beta", "mu_beta", "sigma_beta_log__"),
             ("lambda", "log_lambda", "sigma_log_lambda_log__"),
         ):
-            mu, sd = point[mu_name], np.exp(point[sd_name])
-            centre, q = pilot.get(mu_name, n_groups)
+            sd = np.exp(point[sd_name])
+            centre, q = pilot.get(mu_name, design.panel.n_groups)
+            u = float(point[f"{mu_name}_whitened"])
+            mu, spread = whitened_mean(design.priors[mu_name], mu_name, sd, centre, q, u)
+            other[mu_name] = mu
+            jacobian += float(np.log(spread))
             v = 1.0 / np.sqrt(1.0 / sd**2 + q)
             m = v**2 * (mu / sd**2 + q * centre)
             other[f"{name}_offset"] = (m + v * point[f"{name}_whitened"] - mu) / sd
@@ -93,7 +119,7 @@ def test_whitening_changes_coordinates_not_the_density(sim: SimulatedPanel) -> N
     plain = build_prior_model(design)
     assert {"beta_whitened", "lambda_whitened"} <= {v.name for v in whitened.free_RVs}
     assert {"beta_offset", "lambda_offset"} <= {v.name for v in plain.free_RVs}
-    assert_same_density(whitened, plain, pilot_estimates(design), design.panel.n_groups, 0.5)
+    assert_same_density(whitened, plain, pilot_estimates(design), design, 0.5)
 
 
 def _binary_frame(sim: SimulatedPanel, beta: dict[str, float], lam: float) -> object:
@@ -137,12 +163,21 @@ def test_bernoulli_pilot_is_on_the_logit_scale(sim: SimulatedPanel) -> None:
     assert np.all(raw < true / 3.0)
 
 
-def test_bernoulli_whitening_changes_coordinates_not_the_density(sim: SimulatedPanel) -> None:
-    from bayescred.model.families import get_family
+def test_a_student_t_population_prior_keeps_its_density(sim: SimulatedPanel) -> None:
+    """``mu`` is whitened with the Student t's location and scale; the density keeps the
+    Student t (its tails), exactly."""
+    spec = bc.ModelSpec(priors={"mu_beta": {"dist": "student_t", "nu": 3, "mu": 0.1, "sigma": 0.2}})
+    design = make_design(spec, sim.frame)
+    with graph_likelihood():
+        whitened = build_model(design)
+    assert "mu_beta_whitened" in {v.name for v in whitened.free_RVs}
+    assert_same_density(whitened, build_prior_model(design), pilot_estimates(design), design, 0.5)
 
-    design = make_design(BINARY, _binary_frame(sim, {"A": 0.4, "B": 0.6, "C": 0.3, "D": 0.9}, 0.5))
-    whitened, plain = build_model(design), build_prior_model(design)
-    assert {"beta_whitened", "lambda_whitened"} <= {v.name for v in whitened.free_RVs}
-    pilot = get_family("bernoulli").pilot(design)
-    assert pilot is not None
-    assert_same_density(whitened, plain, pilot, design.panel.n_groups, 0.3)
+
+def test_a_population_prior_off_the_real_line_is_not_whitened(sim: SimulatedPanel) -> None:
+    spec = bc.ModelSpec(priors={"mu_beta": {"dist": "lognormal", "mu": -2.0, "sigma": 1.0}})
+    with graph_likelihood():
+        model = build_model(make_design(spec, sim.frame))
+    free = {v.name for v in model.free_RVs}
+    assert "mu_beta" in free and "mu_beta_whitened" not in free
+    assert {"beta_whitened", "log_lambda_whitened"} <= free

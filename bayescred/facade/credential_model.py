@@ -13,7 +13,7 @@ from bayescred.data.panel import Panel
 from bayescred.facade.credential_fit import CredentialFit
 from bayescred.inference.compiled import CompiledModelCache, shared_cache
 from bayescred.inference.sampling import Sampler, build_for_sampler, run_sampler
-from bayescred.model.build import build_model
+from bayescred.model.build import build_model, build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.make import make_design
 from bayescred.spec import ModelSpec, load_spec
@@ -78,9 +78,17 @@ class CredentialModel:
         """Validate ``data`` and compute the data-derived constants (rows used, scales, priors)."""
         return make_design(self.spec, data)
 
-    def build(self, data: pd.DataFrame | Panel) -> pm.Model:
-        """The PyMC model for ``data``, for inspection (``model.to_graphviz()``, priors...)."""
-        return build_model(self.design(data))
+    def build(self, data: pd.DataFrame | Panel, *, plain: bool = False) -> pm.Model:
+        """The PyMC model for ``data``, for inspection (``model.to_graphviz()``, priors...).
+
+        By default the model a fit samples: pooled group parameters and their population means
+        appear in the sampler's coordinates (``*_whitened``: flat, with the population density
+        as a potential; ``docs/design.md``, section 3.5). ``plain=True`` gives the same model
+        (the same density) with every pooled parameter non-centred and the likelihood as a
+        graph: the form ``pm.draw`` and ``pm.sample_prior_predictive`` draw prior samples from.
+        """
+        design = self.design(data)
+        return build_prior_model(design) if plain else build_model(design)
 
     def fit(
         self,

@@ -27,6 +27,7 @@ from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.parts import Part
+from bayescred.model.pilot import PILOT_PARAMETERS
 from bayescred.spec import SAMPLERS, Sampler
 
 __all__ = ["SAMPLERS", "Sampler", "run_sampler"]
@@ -216,6 +217,11 @@ def sample_nutpie(
         **nuts,
     )
     patch_nutpie_idata(tree, model, sampling_time=time.time() - start)
+    # nutpie stores every free variable without a transform whatever var_names says
+    posterior = tree["posterior"].to_dataset()
+    unwanted = [str(v) for v in posterior.data_vars if v not in set(var_names)]
+    if unwanted:
+        tree["posterior"] = posterior.drop_vars(unwanted)
     return tree
 
 
@@ -252,6 +258,9 @@ def _part_initial_values(model: pm.Model, part: Part) -> dict[str, Any]:
         values[naming("mu_beta")] = slope
     if naming("beta_group") in free:
         values[naming("beta_group")] = np.full(p.n_groups, slope)
+    for name in PILOT_PARAMETERS:  # written through their conditional posterior: its mean
+        if naming(f"{name}_whitened") in free:
+            values[naming(f"{name}_whitened")] = 0.0
     for name in ("log_lambda", "kappa", "gamma"):
         if naming(name) in free:
             mean = design.priors[name].mu

@@ -61,7 +61,8 @@ def stored_variables(model: pm.Model, design: ModelDesign) -> list[str]:
     skip = {
         part.naming(name)
         for part in family_of(design).parts(design)
-        for name in (WORKER_LOGLIK, "alpha")
+        # the sampler's coordinates of whitened intercepts: alpha_offset holds the same
+        for name in (WORKER_LOGLIK, "alpha", "alpha_whitened")
     }
     names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
     return [n for n in names if n not in skip]

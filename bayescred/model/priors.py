@@ -20,6 +20,7 @@ log density by a constant of the order of 1e-7 and its gradient only by rounding
 from __future__ import annotations
 
 import weakref
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -100,25 +101,53 @@ def prior_parameter_names(model: pm.Model) -> list[str]:
     return [] if table is None else list(table[1])
 
 
+#: The PyMC distribution of each prior name (its parameters have the same names as the spec's).
+DISTRIBUTIONS: dict[str, Any] = {
+    "normal": pm.Normal,
+    "half_normal": pm.HalfNormal,
+    "student_t": pm.StudentT,
+    "half_student_t": pm.HalfStudentT,
+    "lognormal": pm.LogNormal,
+    "exponential": pm.Exponential,
+    "gamma": pm.Gamma,
+}
+
+
+def _shared_parameters(name: str, prior: PriorSpec) -> dict[str, Any]:
+    return {k: prior_parameter(name, k, v) for k, v in prior.parameters().items()}
+
+
 def prior_distribution(name: str, prior: PriorSpec, **kwargs: Any) -> Any:
     """Create the PyMC random variable ``name`` with the given prior inside the model context.
 
     The prior's parameters are shared variables (:func:`prior_parameter`).
     """
-    a = {k: prior_parameter(name, k, v) for k, v in prior.parameters().items()}
-    match prior.dist:
-        case "normal":
-            return pm.Normal(name, mu=a["mu"], sigma=a["sigma"], **kwargs)
-        case "half_normal":
-            return pm.HalfNormal(name, sigma=a["sigma"], **kwargs)
-        case "student_t":
-            return pm.StudentT(name, nu=a["nu"], mu=a["mu"], sigma=a["sigma"], **kwargs)
-        case "half_student_t":
-            return pm.HalfStudentT(name, nu=a["nu"], sigma=a["sigma"], **kwargs)
-        case "lognormal":
-            return pm.LogNormal(name, mu=a["mu"], sigma=a["sigma"], **kwargs)
-        case "exponential":
-            return pm.Exponential(name, lam=a["lam"], **kwargs)
-        case "gamma":
-            return pm.Gamma(name, alpha=a["alpha"], beta=a["beta"], **kwargs)
-    raise AssertionError(f"unhandled prior {prior.dist}")  # pragma: no cover
+    return DISTRIBUTIONS[prior.dist](name, **_shared_parameters(name, prior), **kwargs)
+
+
+@dataclass(frozen=True)
+class SharedPrior:
+    """A prior whose parameters are entries of the model's shared vector
+    (:func:`prior_parameter`), for a variable the model writes as a transformation of other
+    coordinates rather than as a PyMC random variable (see
+    :func:`bayescred.model.terms.whitened_population`)."""
+
+    dist: str
+    parameters: dict[str, Any]
+
+    def log_density(self, value: Any) -> Any:
+        """The prior's log density at ``value`` (a tensor)."""
+        return pm.logp(DISTRIBUTIONS[self.dist].dist(**self.parameters), value)
+
+    def location_scale(self) -> tuple[Any, Any] | None:
+        """``(location, scale)`` of a prior on the whole real line (normal, Student t), else
+        ``None``."""
+        if self.dist in ("normal", "student_t"):
+            return self.parameters["mu"], self.parameters["sigma"]
+        return None
+
+
+def shared_prior(name: str, prior: PriorSpec) -> SharedPrior:
+    """The prior of variable ``name`` with the entries :func:`prior_distribution` would give
+    it (same names, so a compiled model serves new priors and data alike)."""
+    return SharedPrior(prior.dist, _shared_parameters(name, prior))

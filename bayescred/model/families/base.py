@@ -188,8 +188,16 @@ class LinkFamily(Family):
         )
 
     def add_likelihood(self, part: Part, data: dict[str, Any], mean: Any) -> None:
-        eta = latent_intercepts(part.design, data, mean, part.naming)
+        pilot = self.intercept_pilot(part.design)
+        eta = latent_intercepts(part.design, data, mean, part.naming, pilot)
         self.observe(part, eta, data["y"])
+
+    def intercept_pilot(self, design: ModelDesign) -> tuple[np.ndarray, np.ndarray] | None:
+        """Each worker's level on the link scale estimated from its own rows, and that
+        estimate's precision, to shape the sampler's coordinates of the latent intercepts
+        (:func:`~bayescred.model.terms.latent_intercepts`); ``None``: non-centred intercepts.
+        The model's density does not depend on them."""
+        return None
 
     @abstractmethod
     def observe(self, part: Part, eta: Any, y: Any) -> None:

@@ -59,6 +59,16 @@ class Bernoulli(LinkFamily):
         precision = {**est.precision, "mu_beta": est.precision["mu_beta"] * slope**2}
         return PilotEstimates(centre=centre, precision=precision)
 
+    def intercept_pilot(self, design: ModelDesign) -> tuple[np.ndarray, np.ndarray]:
+        """``logit((k + 1/2) / (T + 1))`` of a worker with ``k`` successes in ``T`` rows (the
+        posterior mean of its rate under Jeffreys' prior, so a worker who never or always
+        succeeds gets a finite level) and the Fisher information ``T p (1 - p)`` of a common
+        log-odds at that rate."""
+        p = design.panel
+        rows = p.periods_per_worker().astype(float)
+        rate = (p.worker_means(np.asarray(p.y, dtype=float)) * rows + 0.5) / (rows + 1.0)
+        return np.log(rate / (1.0 - rate)), rows * rate * (1.0 - rate)
+
     def link_slope(self, slope: float, y: np.ndarray, y_sd: float) -> tuple[float, float]:
         """``d logit(p) = d p / (p (1 - p))``."""
         m = min(max(float(y.mean()), 1e-3), 1 - 1e-3)
