@@ -163,6 +163,12 @@ def run_sampler(
             )
     elapsed = time.perf_counter() - start
     assert isinstance(tree, xr.DataTree)
+    # nutpie (and its JAX backend) store every free variable without a transform whatever
+    # var_names says: keep what every sampler was asked to store
+    posterior = tree["posterior"].to_dataset()
+    unwanted = [str(v) for v in posterior.data_vars if v not in set(var_names)]
+    if unwanted:
+        tree["posterior"] = posterior.drop_vars(unwanted)
     out = attach_design(tree, design, sampler=sampler, wall_time=elapsed)
     out.attrs["target_accept"] = float(target_accept)
     if sampler in JAX_SAMPLERS:
@@ -217,11 +223,6 @@ def sample_nutpie(
         **nuts,
     )
     patch_nutpie_idata(tree, model, sampling_time=time.time() - start)
-    # nutpie stores every free variable without a transform whatever var_names says
-    posterior = tree["posterior"].to_dataset()
-    unwanted = [str(v) for v in posterior.data_vars if v not in set(var_names)]
-    if unwanted:
-        tree["posterior"] = posterior.drop_vars(unwanted)
     return tree
 
 

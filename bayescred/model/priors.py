@@ -125,6 +125,10 @@ def prior_distribution(name: str, prior: PriorSpec, **kwargs: Any) -> Any:
     return DISTRIBUTIONS[prior.dist](name, **_shared_parameters(name, prior), **kwargs)
 
 
+#: Priors on the whole real line, with a location ``mu`` and a scale ``sigma``.
+LOCATION_SCALE_PRIORS: tuple[str, ...] = ("normal", "student_t")
+
+
 @dataclass(frozen=True)
 class SharedPrior:
     """A prior whose parameters are entries of the model's shared vector
@@ -142,7 +146,7 @@ class SharedPrior:
     def location_scale(self) -> tuple[Any, Any] | None:
         """``(location, scale)`` of a prior on the whole real line (normal, Student t), else
         ``None``."""
-        if self.dist in ("normal", "student_t"):
+        if self.dist in LOCATION_SCALE_PRIORS:
             return self.parameters["mu"], self.parameters["sigma"]
         return None
 

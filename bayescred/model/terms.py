@@ -33,6 +33,7 @@ from bayescred.model.design import ModelDesign
 from bayescred.model.parts import PLAIN, Naming, Part
 from bayescred.model.pilot import PILOT_PARAMETERS, PilotEstimates
 from bayescred.model.priors import (
+    LOCATION_SCALE_PRIORS,
     SharedPrior,
     prior_distribution,
     prior_parameter,
@@ -193,8 +194,8 @@ def _grouped_parameter(
         assert pilot is not None
         sd = prior_distribution(n(sd_prior), priors[sd_prior], dims=dims)
         c, q = pilot_data(n(name), *pilot.get(population_prior, design.panel.n_groups), group_dims)
-        prior = shared_prior(n(population_prior), priors[population_prior])
-        if prior.location_scale() is not None:
+        if priors[population_prior].dist in LOCATION_SCALE_PRIORS:
+            prior = shared_prior(n(population_prior), priors[population_prior])
             mu = whitened_population(n(population_prior), prior, sd, c, q)
         else:
             mu = prior_distribution(n(population_prior), priors[population_prior], dims=dims)
