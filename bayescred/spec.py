@@ -18,6 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bayescred.columns import ColumnMap, OutcomeKind
 from bayescred.errors import SpecError
+from bayescred.terms import prior_names
+from bayescred.terms.credential import EffectSpec, PoolingSpec
+from bayescred.terms.credential import Pooling as Pooling
 
 #: The allowed values of ``outcome.likelihood``: the keys of the likelihood families' registry
 #: (:mod:`bayescred.model.families`), which owns everything that depends on the likelihood.
@@ -42,7 +45,6 @@ GAUSSIAN_AMOUNT_HURDLES: tuple[str, ...] = ("hurdle_lognormal",)
 #: (NumPyro's NUTS, or nutpie's NUTS on the JAX log density).
 Sampler = Literal["nutpie", "pymc", "numpyro", "nutpie-jax"]
 SAMPLERS: tuple[str, ...] = get_args(Sampler)
-Pooling = Literal["partial", "none", "complete"]
 WorkerEffects = Literal["within", "random", "correlated", "none"]
 #: Worker effects a logit part can have (no closed-form ``within`` likelihood).
 LatentWorkerEffects = Literal["random", "correlated", "none"]
@@ -61,29 +63,22 @@ DIST_PARAMETERS: dict[str, tuple[str, ...]] = {
     "gamma": ("alpha", "beta"),
 }
 
-#: Every parameter whose prior a spec may override, with what it is.
-PRIOR_NAMES: dict[str, str] = {
-    "mu_beta": "population mean of the first credential's effect",
-    "sigma_beta": "between-group sd of the first credential's effect (partial pooling)",
-    "log_lambda": "log of the geometric curve's decay rate (population)",
-    "sigma_log_lambda": "between-group sd of log lambda (partial pooling)",
-    "kappa": "the quadratic curve's curvature (population)",
-    "sigma_kappa": "between-group sd of kappa (partial pooling)",
-    "gamma": "track-record modifier coefficients (population)",
-    "sigma_gamma": "between-group sd of the modifier coefficients (partial pooling)",
+#: Parameters of the likelihood families' noise models whose priors a spec may override (each
+#: family declares which of them it has: :attr:`bayescred.model.families.base.Family.parameters`).
+LIKELIHOOD_PRIOR_NAMES: dict[str, str] = {
     "sigma": "residual sd on the outcome's scale",
     "nu": "degrees of freedom of the Student-t likelihood",
     "phi": "dispersion of the negative-binomial likelihood (variance mu + mu^2 / phi)",
+}
+#: Parameters of the worker intercepts whose priors a spec may override.
+INTERCEPT_PRIOR_NAMES: dict[str, str] = {
     "mu_alpha": "mean of the worker intercepts (random and correlated worker effects)",
     "sigma_alpha": "sd of the worker intercepts (random and correlated worker effects)",
     "psi": "coefficients of the worker means in the intercepts' mean (correlated)",
-    "sigma_tau": "sd of the period effects (hierarchical)",
-    "tau": (
-        "the period effects' own zero-sum normal prior with a fixed sd instead of the "
-        "hierarchical sigma_tau; a wide one (sigma = 10) gives period fixed effects"
-    ),
-    "delta": "covariate coefficients",
 }
+#: Every parameter whose prior a spec may override, with what it is: the terms' parameters
+#: (:func:`bayescred.terms.prior_names`), then the likelihoods' and the worker intercepts'.
+PRIOR_NAMES: dict[str, str] = {**prior_names(), **LIKELIHOOD_PRIOR_NAMES, **INTERCEPT_PRIOR_NAMES}
 
 
 class _Strict(BaseModel):
@@ -169,41 +164,9 @@ def default_worker_effects(likelihood: str) -> WorkerEffects:
     return "within" if likelihood in GAUSSIAN_LIKELIHOODS else "correlated"
 
 
-class PoolingSpec(_Strict):
-    """How each credential-effect parameter varies by group.
-
-    ``partial``: hierarchical (non-centred); ``none``: each group on its own prior;
-    ``complete``: one value shared by every group.
-    """
-
-    beta: Pooling = Field(default="partial", description="the first credential's effect by group")
-    lambda_: Pooling = Field(
-        default="partial",
-        alias="lambda",
-        description="the curve's shape by group (geometric decay rate, quadratic curvature)",
-    )
-    gamma: Pooling = Field(default="complete", description="the track-record modifier by group")
-
-
-class EffectSpec(_Strict):
-    """The credential effect: its curve over the count, its track-record modifier, its pooling."""
-
-    curve: Literal["geometric", "linear", "quadratic", "step"] = Field(
-        default="geometric",
-        description="the effect's curve over the credential count (docs/design.md section 3.1)",
-    )
-    modifier: Literal["log_quadratic", "log_linear", "none"] = Field(
-        default="log_quadratic",
-        description="how the effect varies with track record (docs/design.md section 3.2)",
-    )
-    pooling: PoolingSpec = Field(
-        default=PoolingSpec(), description="how each effect parameter varies by group"
-    )
-
-
 #: Priors the extensive part of a hurdle model takes (it has no residual sd or dispersion).
 EXTENSIVE_PRIOR_NAMES: tuple[str, ...] = tuple(
-    n for n in PRIOR_NAMES if n not in ("sigma", "nu", "phi", "tau")
+    n for n in PRIOR_NAMES if n not in (*LIKELIHOOD_PRIOR_NAMES, "tau")
 )
 
 

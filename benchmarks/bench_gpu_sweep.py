@@ -55,8 +55,8 @@ from bayescred.inference.jax_sampling import jax_device
 from bayescred.inference.sampling import run_sampler
 from bayescred.model.build import build_model
 from bayescred.model.design import ModelDesign
-from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.make import make_design
+from bayescred.model.predictor import BuildOptions
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_gradient import make_point, parse_size, time_calls
@@ -187,8 +187,8 @@ def bench_size(
     times = SizeTimes(rows=input_rows)
     t0 = time.perf_counter()
     design = design_for(input_rows, seed=1)
-    with graph_likelihood():  # the JAX log density: the likelihood as a graph (no numba loop)
-        model = build_model(design)
+    # the JAX log density: the likelihood as a graph (no numba loop)
+    model = build_model(design, BuildOptions(kernel=False))
     rows_used = design.panel.n_rows
     times.host = time.perf_counter() - t0
 

@@ -45,8 +45,8 @@ import bayescred as bc
 from bayescred.data.simulate import simulate
 from bayescred.model.build import build_model
 from bayescred.model.design import ModelDesign
-from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.make import make_design
+from bayescred.model.predictor import BuildOptions
 
 N_PERIODS = 20
 SIZES = {"10k": 10_000, "100k": 100_000, "1M": 1_000_000}
@@ -201,8 +201,7 @@ def bench_size(
     rows_used = design.panel.n_rows
     variants = [("kernel", build_model(design))]  # the model as it is sampled
     if graph:
-        with graph_likelihood():
-            variants.append(("graph", build_model(design)))
+        variants.append(("graph", build_model(design, BuildOptions(kernel=False))))
     x = make_point(variants[0][1])
     results = []
     reference: float | None = None

@@ -28,8 +28,9 @@ from bayescred.data.simulate import simulate
 from bayescred.inference.sampling import attach_design
 from bayescred.model.design import ModelDesign
 from bayescred.model.make import make_design
+from bayescred.model.parts import PLAIN
+from bayescred.model.predictor import PLAIN_FORM, linear_predictor, model_coords
 from bayescred.model.priors import prior_distribution
-from bayescred.model.terms import credential_term, model_coords, register_data
 
 #: Every population parameter the two models share, the between-group sds and the period
 #: effects' sd (the slowest to sample) included.
@@ -39,15 +40,16 @@ POPULATION = ["mu_beta", "sigma_beta", "lambda", "sigma_log_lambda", "gamma", "s
 def plain_model(design: ModelDesign) -> pm.Model:
     """Latent non-centred worker intercepts, long format (the usual first PyMC version)."""
     with pm.Model(coords=model_coords(design)) as model:
-        data = register_data(design)
-        mean = credential_term(design, data)
-        sigma_tau = prior_distribution("sigma_tau", design.priors["sigma_tau"])
-        tau = pm.ZeroSumNormal("tau", sigma=sigma_tau, dims="period")
+        # the terms, non-centred: credential effect and (centred) zero-sum period effects
+        predictor = linear_predictor(
+            design, PLAIN, pilot=lambda: None, noncentred_period_effects=False, options=PLAIN_FORM
+        )
+        data = predictor.data
         mu_alpha = prior_distribution("mu_alpha", design.priors["mu_alpha"])
         sigma_alpha = prior_distribution("sigma_alpha", design.priors["sigma_alpha"])
         offset = pm.Normal("alpha_offset", 0.0, 1.0, dims="worker")
         alpha = mu_alpha + sigma_alpha * offset
-        mean = mean + tau[data["period_idx"]] + alpha[data["worker_idx"]]
+        mean = predictor.mean + alpha[data["worker_idx"]]
         sigma = prior_distribution("sigma", design.priors["sigma"])
         pm.Normal("outcome", mu=mean, sigma=sigma, observed=data["y"], dims="obs")
     return model

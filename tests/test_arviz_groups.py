@@ -20,12 +20,20 @@ from test_checks import latent_tree, retarget
 
 import bayescred as bc
 from bayescred.analysis import loo as loo_module
-from bayescred.analysis.groups import GROUPS, thinning_stride, with_groups
+from bayescred.analysis.groups import (
+    GROUPS,
+    stored_variable_names,
+    thinning_stride,
+    with_groups,
+)
 from bayescred.analysis.loo import compare, log_likelihood, stored_log_likelihood
 from bayescred.cli import commands as cli_commands
 from bayescred.cli.main import main
 from bayescred.errors import FitFileError
 from bayescred.facade import credential_model
+from bayescred.model.build import build_model, build_prior_model, stored_variables
+from bayescred.model.families import family_of
+from bayescred.model.make import make_design
 
 MAX_DRAWS = 40
 PRIOR_DRAWS = 30
@@ -89,6 +97,40 @@ def test_groups_are_named_and_shaped_as_arviz_expects(
     assert prior.sizes["chain"] == 1 and prior.sizes["draw"] == PRIOR_DRAWS
     # the sampler's groups are unchanged
     xr.testing.assert_identical(tree["posterior"].to_dataset(), post)
+
+
+@pytest.mark.parametrize(
+    "name", ["default", "hurdle_earnings", "project_counts", "hurdle_projects"]
+)
+def test_prior_names_from_the_parts_are_the_built_models_stored_variables(
+    name: str, small_frame: Any
+) -> None:
+    """The names the ``prior`` group holds, derived from the design's parts without building a
+    model (:func:`stored_variable_names`), are the free variables and deterministics of the
+    sampled model (:func:`build_model`), less two kinds on purpose:
+
+    * the per-worker and per-row bulk a fit does not store either (``worker_loglik``, latent
+      ``alpha``, ``alpha_whitened``; :func:`bayescred.model.build.stored_variables`), and
+    * the sampler's flat whitened coordinates (``*_whitened``), which have no prior draws.
+
+    They are also what the names were before: the stored variables of the model the prior
+    draws are made from (:func:`build_prior_model`) that the sampled model stores too (the
+    prior model's non-centred ``*_offset`` of whitened parameters are not stored by a fit).
+    Build only, no sampling."""
+    design = make_design(bc.load_spec(name), small_frame)
+    derived = stored_variable_names(design)
+    assert len(derived) == len(set(derived))
+    sampled = build_model(design)
+    built = [v.name for v in sampled.free_RVs] + [v.name for v in sampled.deterministics]
+    bulk = {
+        part.naming(n)
+        for part in family_of(design).parts(design)
+        for n in ("worker_loglik", "alpha", "alpha_whitened")
+    }
+    assert set(derived) == {n for n in built if n not in bulk and not n.endswith("_whitened")}
+    stored = set(stored_variables(sampled, design))
+    before = [n for n in stored_variables(build_prior_model(design), design) if n in stored]
+    assert set(derived) == set(before)
 
 
 @pytest.mark.parametrize(

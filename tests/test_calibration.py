@@ -4,7 +4,6 @@ browser, and the repeated-sampling truth against the simulator's own per-row tru
 
 from __future__ import annotations
 
-import subprocess
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
-from browser import chromium, chromium_args
+from browser import screenshot
 
 import bayescred as bc
 from bayescred.calibration.sbc import distinct_elements, fixed_prior_spec
@@ -143,16 +142,11 @@ def test_display_says_the_same_and_renders(
         assert result.verdict in view
         for r in result.tests.itertuples():
             assert r.parameter in view and f"{r.p_adjusted:.3g}" in view
-    binary = chromium()
     page = tmp_path / "sbc.html"
     page.write_text(f"<html><body>{markup}</body></html>")
-    png = tmp_path / "shot.png"
-    subprocess.run(
-        [*chromium_args(binary, tmp_path / "profile"), f"--screenshot={png}",
-         "--window-size=900,1400", page.as_uri()],
-        check=True, capture_output=True, timeout=120,
-    )  # fmt: skip
-    image = plt.imread(png)
+    image = screenshot(
+        page, tmp_path / "shot.png", tmp_path / "profile", window=(900, 1400), timeout=120
+    )
     assert image.shape[0] > 100 and image.std() > 0.01  # something was drawn
 
 

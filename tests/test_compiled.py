@@ -20,8 +20,8 @@ import pytest
 import xarray as xr
 
 import bayescred as bc
+import bayescred.model.predictor as terms_module
 import bayescred.model.priors as priors_module
-import bayescred.model.terms as terms_module
 from bayescred.data.simulate import SimulatedPanel
 from bayescred.inference.compiled import CompiledModelCache, model_key, named_shared
 from bayescred.inference.sampling import effect_initial_values

@@ -18,7 +18,7 @@ from bayescred.analysis.replicate import Replicator
 from bayescred.data.simulate import simulate
 from bayescred.model.families import family_of, get_family
 from bayescred.model.make import make_design
-from bayescred.model.terms import OUTCOME_VAR
+from bayescred.model.predictor import OUTCOME_VAR
 
 COLUMN = {"poisson": "n_projects", "negative_binomial": "n_projects", "bernoulli": "any_project"}
 OBSERVED_OP = {

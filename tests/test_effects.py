@@ -11,7 +11,7 @@ import bayescred as bc
 from bayescred.analysis.predictor import mean_without_intercepts
 from bayescred.maths.worker_likelihoods import within_loglik
 from bayescred.model.build import build_model
-from bayescred.model.terms import WORKER_LOGLIK
+from bayescred.model.predictor import WORKER_LOGLIK
 
 
 def _flat(fit: bc.CredentialFit, name: str) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -124,6 +126,43 @@ def test_fit_methods_delegate_to_checks_and_loo(tiny_fit: bc.CredentialFit) -> N
     np.testing.assert_allclose(ll["y"].values, loo.log_likelihood(tiny_fit.tree)["y"].values)
     table = bc.compare({"a": tiny_fit, "b": tiny_fit})
     assert set(table.index) == {"a", "b"}
+
+
+def test_fit_keeps_the_design_it_was_sampled_from(
+    tiny_fit: bc.CredentialFit, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``CredentialModel.fit`` hands its design to the fit: what the fit computes never rebuilds
+    it from the tree, and it holds the numbers (and the rows' frame) a rebuilt one would."""
+    from bayescred.analysis import average_effects, replicate
+    from bayescred.facade import credential_fit
+    from bayescred.inference.reconstruct import design_from_tree
+
+    rebuilt = design_from_tree(tiny_fit.tree)
+
+    def refuse(tree: xr.DataTree) -> None:
+        raise AssertionError("the design was rebuilt from the tree")
+
+    monkeypatch.setattr(replicate, "design_from_tree", refuse)
+    monkeypatch.setattr(credential_fit, "design_from_tree", refuse)
+    design = tiny_fit.design
+    assert tiny_fit.design is design
+    for name in ("worker_codes", "period_codes", "group_codes", "credentials", "track_record", "y"):
+        np.testing.assert_array_equal(getattr(design.panel, name), getattr(rebuilt.panel, name))
+    for name in ("spec", "priors", "track_scale", "y_mean", "y_sd", "mundlak_center"):
+        assert getattr(design, name) == getattr(rebuilt, name), name
+    pd.testing.assert_frame_equal(
+        average_effects.rows_frame(design), average_effects.rows_frame(rebuilt), check_exact=True
+    )
+    tiny_fit.check(max_draws=5, random_seed=0)
+    tiny_fit.prior_check(draws=5, random_seed=0)
+    assert tiny_fit.log_likelihood()["y"].dims == ("chain", "draw", "worker")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k of a tiny fit
+        tiny_fit.loo()
+    tiny_fit.plot.ppc(num_samples=3)
+    copy = bc.CredentialFit(tiny_fit.tree.copy(), design=design)
+    copy.add_groups(max_draws=5, prior_draws=5, random_seed=0)
+    assert {"log_likelihood", "posterior_predictive", "prior"} <= set(copy.tree.children)
 
 
 @pytest.mark.parametrize(

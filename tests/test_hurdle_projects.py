@@ -18,7 +18,6 @@ from scipy import stats
 from scipy.special import expit
 
 import bayescred as bc
-from bayescred.data.model_outcomes import PartTruth, linear_predictor
 from bayescred.data.simulate import simulate
 from bayescred.model.build import build_model
 from bayescred.model.families import get_family
@@ -28,6 +27,7 @@ from bayescred.model.families.hurdle_negative_binomial import (
     ztnb_logpmf,
 )
 from bayescred.model.make import make_design
+from bayescred.model.outcomes import PartTruth, linear_predictor
 
 FAMILY = get_family("hurdle_negative_binomial")
 ZTNB = ZeroTruncatedNegativeBinomial()

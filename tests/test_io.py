@@ -233,6 +233,40 @@ def test_design_rebuilds_from_the_loaded_tree(
     assert after.mundlak_names == before.mundlak_names
 
 
+def test_a_loaded_fit_rebuilds_its_design_once(
+    tiny_fit: CredentialFit, saved: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loaded fit rebuilds its design from the tree on first use and keeps it; the analysis
+    it runs takes that design, and its tables equal the sampled fit's (which holds the design
+    it was sampled from)."""
+    from bayescred.analysis import replicate
+    from bayescred.facade import credential_fit
+
+    calls: list[int] = []
+
+    def counted(tree: xr.DataTree) -> object:
+        calls.append(1)
+        return design_from_tree(tree)
+
+    def refuse(tree: xr.DataTree) -> None:
+        raise AssertionError("the analysis rebuilt the design")
+
+    monkeypatch.setattr(credential_fit, "design_from_tree", counted)
+    monkeypatch.setattr(replicate, "design_from_tree", refuse)
+    fit = load_fit(saved)
+    assert calls == []
+    design = fit.design
+    assert fit.design is design and len(calls) == 1
+    pd.testing.assert_frame_equal(
+        fit.check(max_draws=10, random_seed=1), tiny_fit.check(max_draws=10, random_seed=1)
+    )
+    for by in ("group", "worker_id"):
+        pd.testing.assert_frame_equal(
+            fit.average_effect(by=by).table, tiny_fit.average_effect(by=by).table
+        )
+    assert len(calls) == 1
+
+
 def test_loaded_fit_is_in_memory_and_the_file_closed(
     tiny_fit: CredentialFit, saved: Path, tmp_path: Path
 ) -> None:

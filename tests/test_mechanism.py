@@ -4,7 +4,7 @@ Run with ``make test-slow``. On the paper preset credentials raise the value of 
 leave their number almost unchanged (``beta_count = 0.003``): the hurdle model of earnings must
 put the gain on the intensive margin and the count model must find no material effect on the
 number of projects. Recovery: a panel whose earnings are drawn from the hurdle model itself
-(:mod:`bayescred.data.model_outcomes`), where every 90% interval must cover its truth.
+(:mod:`bayescred.model.outcomes`), where every 90% interval must cover its truth.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 
 import bayescred as bc
-from bayescred.data.model_outcomes import OutcomeTruth, PartTruth, simulate_outcome
 from bayescred.data.simulate import SimulatedPanel, simulate
 from bayescred.maths.curves import next_credential_gain
+from bayescred.model.outcomes import OutcomeTruth, PartTruth, simulate_outcome
 
 pytestmark = pytest.mark.slow
 

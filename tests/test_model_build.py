@@ -10,7 +10,7 @@ import pytest
 import bayescred as bc
 from bayescred.model.build import build_prior_model
 from bayescred.model.make import make_design
-from bayescred.model.terms import WORKER_LOGLIK
+from bayescred.model.predictor import WORKER_LOGLIK
 
 
 def _build(frame: pd.DataFrame, **changes: object) -> pm.Model:

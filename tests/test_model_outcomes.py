@@ -1,4 +1,4 @@
-"""Outcomes drawn from the model's own likelihoods (bayescred.data.model_outcomes): seeds,
+"""Outcomes drawn from the model's own likelihoods (bayescred.model.outcomes): seeds,
 errors, moments of each likelihood, and the linear predictor checked against hand-coded
 formulas and against the model's design."""
 
@@ -14,7 +14,12 @@ from scipy import stats
 from scipy.special import expit
 
 import bayescred as bc
-from bayescred.data.model_outcomes import (
+from bayescred.data.simulate import simulate
+from bayescred.model.build import build_prior_model
+from bayescred.model.design import ModelDesign
+from bayescred.model.families import FAMILIES, get_family
+from bayescred.model.make import make_design
+from bayescred.model.outcomes import (
     OutcomeTruth,
     PartTruth,
     linear_predictor,
@@ -23,10 +28,6 @@ from bayescred.data.model_outcomes import (
     true_next_effect,
     worker_means,
 )
-from bayescred.data.simulate import simulate
-from bayescred.model.build import build_prior_model
-from bayescred.model.design import ModelDesign
-from bayescred.model.make import make_design
 
 SKELETON = ["worker_id", "period", "group", "credentials", "track_record"]
 BETA = {"A": 0.15, "B": 0.15, "C": 0.15, "D": 0.25}
@@ -372,3 +373,38 @@ def test_model_likelihood_at_the_truth_matches_scipy(
         binary = y > 0
         want = stats.bernoulli.logpmf(binary, expit(eta)).sum()
     assert got == pytest.approx(want, rel=1e-9)
+
+
+# ------------------------------------------------------------------ the families draw the outcome
+
+
+def test_part_families_are_those_of_the_models_parts(skeleton: pd.DataFrame) -> None:
+    """``Family.part_families`` (no design) names the parts and families ``parts`` builds."""
+    truth = OutcomeTruth("hurdle_lognormal", PART, extensive=PART, sigma=0.5)
+    frame = simulate_outcome(skeleton, truth, column="earnings", seed=1)
+    for likelihood, column, kind in [
+        ("hurdle_lognormal", "earnings", "nonnegative"),
+        ("normal", "y", "real"),
+    ]:
+        spec = bc.ModelSpec().with_changes(
+            outcome={"column": column, "likelihood": likelihood, "kind": kind},
+            worker_effects="correlated",
+            period_effects=False,
+        )
+        design = make_design(spec, frame.assign(y=np.log1p(frame["earnings"])))
+        family = get_family(likelihood)
+        built = [(part.name, part.family) for part in family.parts(design)]
+        assert built == list(family.part_families())
+
+
+def test_hurdle_draw_parts_combines_each_parts_draw() -> None:
+    """Zeros where the extensive part draws 0, the positive family's draw elsewhere; every
+    count family is integer-valued."""
+    family = get_family("hurdle_negative_binomial")
+    eta = {"extensive": np.array([-30.0, 30.0, 30.0]), "intensive": np.array([0.5, 0.5, 3.0])}
+    params = {"extensive": {}, "intensive": {"phi": 2.0}}
+    rng = {name: np.random.default_rng(i) for i, name in enumerate(eta)}
+    y = family.draw_parts(eta, params, rng)
+    assert y[0] == 0.0 and (y[1:] >= 1).all() and (y == np.round(y)).all()
+    integer = {name for name, f in FAMILIES.items() if f.integer_valued}
+    assert integer == {"poisson", "negative_binomial", "bernoulli", "hurdle_negative_binomial"}

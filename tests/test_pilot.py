@@ -4,7 +4,7 @@
   on a simulated panel within a few of its own standard errors, and gives precision 0 to a
   group the data cannot inform.
 * Writing the group values through their conditional posterior
-  (:func:`bayescred.model.terms.whitened_group_values`) leaves the model's density unchanged: at
+  (:func:`bayescred.model.pooling.whitened_group_values`) leaves the model's density unchanged: at
   any point, the whitened model's log density equals the non-centred model's at the same group
   values plus the log Jacobian of the change of coordinates, exactly.
 """
@@ -19,10 +19,13 @@ import bayescred as bc
 from bayescred.data.simulate import SimulatedPanel, simulate
 from bayescred.model.build import build_model, build_prior_model
 from bayescred.model.design import ModelDesign
-from bayescred.model.gaussian_kernel import graph_likelihood
 from bayescred.model.make import make_design
 from bayescred.model.pilot import PilotEstimates, pilot_estimates
+from bayescred.model.predictor import BuildOptions
 from bayescred.spec import PriorSpec
+
+#: The sampler's (whitened) model with its likelihood as a graph over the rows.
+GRAPH = BuildOptions(kernel=False)
 
 
 @pytest.fixture(scope="module")
@@ -114,8 +117,7 @@ def assert_same_density(
 
 def test_whitening_changes_coordinates_not_the_density(sim: SimulatedPanel) -> None:
     design = make_design(bc.ModelSpec(), sim.frame)
-    with graph_likelihood():
-        whitened = build_model(design)
+    whitened = build_model(design, GRAPH)
     plain = build_prior_model(design)
     assert {"beta_whitened", "lambda_whitened"} <= {v.name for v in whitened.free_RVs}
     assert {"beta_offset", "lambda_offset"} <= {v.name for v in plain.free_RVs}
@@ -168,16 +170,14 @@ def test_a_student_t_population_prior_keeps_its_density(sim: SimulatedPanel) -> 
     Student t (its tails), exactly."""
     spec = bc.ModelSpec(priors={"mu_beta": {"dist": "student_t", "nu": 3, "mu": 0.1, "sigma": 0.2}})
     design = make_design(spec, sim.frame)
-    with graph_likelihood():
-        whitened = build_model(design)
+    whitened = build_model(design, GRAPH)
     assert "mu_beta_whitened" in {v.name for v in whitened.free_RVs}
     assert_same_density(whitened, build_prior_model(design), pilot_estimates(design), design, 0.5)
 
 
 def test_a_population_prior_off_the_real_line_is_not_whitened(sim: SimulatedPanel) -> None:
     spec = bc.ModelSpec(priors={"mu_beta": {"dist": "lognormal", "mu": -2.0, "sigma": 1.0}})
-    with graph_likelihood():
-        model = build_model(make_design(spec, sim.frame))
+    model = build_model(make_design(spec, sim.frame), GRAPH)
     free = {v.name for v in model.free_RVs}
     assert "mu_beta" in free and "mu_beta_whitened" not in free
     assert {"beta_whitened", "log_lambda_whitened"} <= free

@@ -1,7 +1,7 @@
 """Slow tier: parameter recovery for the count and binary likelihoods.
 
 Outcomes are drawn *exactly* from the model's own likelihood
-(:func:`bayescred.data.model_outcomes.simulate_outcome`) on a paper-style panel skeleton, with
+(:func:`bayescred.model.outcomes.simulate_outcome`) on a paper-style panel skeleton, with
 negative selection on the worker means (``psi``), and the model with correlated worker effects
 is fitted to them. The 90% HDIs must cover every group's beta, lambda, both gamma terms,
 sigma_alpha, both psi terms (and phi for the negative binomial). Run with
@@ -27,13 +27,13 @@ import pandas as pd
 import pytest
 
 import bayescred as bc
-from bayescred.data.model_outcomes import (
+from bayescred.data.simulate import simulate
+from bayescred.model.outcomes import (
     OutcomeTruth,
     PartTruth,
     simulate_outcome,
     true_next_effect,
 )
-from bayescred.data.simulate import simulate
 
 pytestmark = pytest.mark.slow
 

@@ -21,6 +21,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescred.analysis.effect_result import (
+    add_columns,
+    effect_columns,
+    labelled_draws,
+    percent_change,
+    percent_draws,
+)
 from bayescred.analysis.effects import (
     EffectResult,
     NewGroup,
@@ -30,7 +37,6 @@ from bayescred.analysis.effects import (
     profiles_frame,
     rows_per_chunk,
     scope_onehot,
-    summarise_draws,
 )
 from bayescred.analysis.hurdle_effects import MARGINS, hurdle_profile_means, hurdle_row_means
 from bayescred.analysis.predictor import EffectDraws, chunks, credential_effect, effect_draws
@@ -108,10 +114,28 @@ class AverageEffect(EffectResult):
 def rows_frame(design: ModelDesign) -> pd.DataFrame:
     """The rows the model used: the panel's columns under the spec's names, plus the roles
     under their plain names (``worker_id``, ``period``, ``group``, ``credentials``,
-    ``track_record``) where the spec renames them."""
+    ``track_record``) where the spec renames them.
+
+    The columns are those a fit stores (worker, period and group as their labels, credentials,
+    track record, outcome, covariates), made from the panel's arrays: the same frame whether
+    the design is the one sampled from (whose panel also holds the input's other columns) or
+    one rebuilt from a saved fit's tree.
+    """
     p = design.panel
-    frame = p.frame.reset_index(drop=True).copy()
     cols = design.spec.columns
+    frame = pd.DataFrame(
+        {
+            cols.worker: p.worker_labels[p.worker_codes],
+            cols.period: p.period_labels[p.period_codes],
+            cols.group: p.group_labels[p.group_codes],
+            cols.credentials: p.credentials,
+            cols.track_record: p.track_record,
+        }
+    )
+    if p.outcome is not None and p.y is not None:
+        frame[p.outcome] = np.asarray(p.y, dtype=float)
+    for j, name in enumerate(p.covariates):
+        frame[name] = p.covariate_matrix[:, j]
     plain = {
         "worker_id": cols.worker,
         "period": cols.period,
@@ -271,7 +295,7 @@ def single_part_means(
         onehot = scope_onehot(scope[sl], n_scopes)
         total += eff @ onehot
         with np.errstate(over="ignore"):  # prior draws can imply gains beyond float range
-            pct = 100.0 * np.expm1(eff)
+            pct = percent_change(eff)
         # summed scope by scope, not by the one-hot product: an infinite gain times a 0 there
         # would put NaN into every other scope of that draw
         for k in range(n_scopes):
@@ -396,31 +420,14 @@ def _result(
         table.insert(at, "margin", [m for _, m in order])
         at += 1
     table.insert(at, "rows", counts[[s for s, _ in order]].astype(int))
-    for key, value in summarise_draws(stacked, hdi_prob).items():
-        table[key] = value
-    table["prob_positive"] = (stacked > 0).mean(axis=0)
-    chains, n_draw = posterior.sizes["chain"], posterior.sizes["draw"]
-    coords = {
-        "chain": posterior["chain"].values,
-        "draw": posterior["draw"].values,
-        "row": np.arange(len(order)),
-        "scope": ("row", table["scope"].to_numpy()),
-    }
+    pct_stacked = None if pct is None else np.stack([pct[m][:, s] for s, m in order], axis=1)
+    add_columns(table, effect_columns(stacked, hdi_prob, pct_stacked))
+    table.attrs["hdi_prob"] = hdi_prob
+    coords = {"scope": ("row", table["scope"].to_numpy())}
     if len(margins) > 1:
         coords["margin"] = ("row", table["margin"].to_numpy())
-    da = xr.DataArray(
-        stacked.reshape(chains, n_draw, -1),
-        dims=("chain", "draw", "row"),
-        coords=coords,
-        name="average_effect",
-    )
-    pct_da = None
-    if pct is not None:
-        pct_stacked = np.stack([pct[m][:, s] for s, m in order], axis=1)
-        for key, value in summarise_draws(pct_stacked, hdi_prob, prefix="pct_").items():
-            table[key] = value
-        pct_da = da.copy(data=pct_stacked.reshape(da.shape)).rename("average_percent_change")
-    table.attrs["hdi_prob"] = hdi_prob
+    da = labelled_draws(stacked, posterior, ("row",), "average_effect", coords)
+    pct_da = percent_draws(da, pct_stacked, "average_percent_change")
     return AverageEffect(
         table=table,
         draws=da,

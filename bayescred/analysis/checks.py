@@ -22,11 +22,12 @@ from bayescred.analysis.replicate import (
     AnyReplicator,
     Scale,
     Source,
+    fit_design,
     make_replicator,
     posterior_replicator,
     prior_draws,
 )
-from bayescred.inference.reconstruct import design_from_tree
+from bayescred.model.design import ModelDesign
 
 #: Statistics of a check, in table order (``zero_share`` only for outcomes that can be zero).
 STATISTICS: tuple[str, ...] = ("mean", "sd", "q10", "q50", "q90", "zero_share")
@@ -52,6 +53,7 @@ def posterior_predictive(
     chunk_rows: int = 100_000,
     scale: Literal["outcome", "within"] = "outcome",
     random_seed: int | np.random.Generator | None = None,
+    design: ModelDesign | None = None,
 ) -> Iterator[PredictiveDraw]:
     """Replicated outcomes from the posterior predictive, one draw at a time (lazily).
 
@@ -67,6 +69,9 @@ def posterior_predictive(
         ``outcome`` (levels) or ``within`` (minus each worker's mean; see the module docstring).
     random_seed
         Seed or generator for the intercepts and the noise.
+    design
+        The fit's design (:attr:`bayescred.CredentialFit.design`); ``None`` rebuilds it from
+        the tree (:func:`~bayescred.analysis.replicate.fit_design`).
 
     Yields
     ------
@@ -77,7 +82,7 @@ def posterior_predictive(
         amounts; see :mod:`bayescred.analysis.replicate`).
     """
     rep, idx = posterior_replicator(
-        fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, scale=scale
+        fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, scale=scale, design=design
     )
     post = fit_tree["posterior"].to_dataset()
     chains, draws = np.asarray(post["chain"].values), np.asarray(post["draw"].values)
@@ -205,6 +210,7 @@ def check(
     scale: Scale = "auto",
     chunk_rows: int = 100_000,
     random_seed: int | np.random.Generator | None = None,
+    design: ModelDesign | None = None,
 ) -> pd.DataFrame:
     """Posterior predictive check: Bayesian p-values of summary statistics, overall and by group.
 
@@ -234,6 +240,9 @@ def check(
         Rows evaluated at once.
     random_seed
         Seed or generator.
+    design
+        The fit's design (:attr:`bayescred.CredentialFit.design`); ``None`` rebuilds it from
+        the tree.
 
     Returns
     -------
@@ -243,7 +252,9 @@ def check(
         ``p_value`` and ``flag`` (p-value outside [0.05, 0.95]); ``attrs`` record the kind of
         check (``posterior``), the draws used and the scale.
     """
-    rep, _ = posterior_replicator(fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, scale=scale)
+    rep, _ = posterior_replicator(
+        fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, scale=scale, design=design
+    )
     return _check_table(rep, by_group=by_group, random_seed=random_seed, kind="posterior")
 
 
@@ -255,11 +266,12 @@ def prior_check(
     scale: Scale = "auto",
     chunk_rows: int = 100_000,
     random_seed: int | np.random.Generator | None = None,
+    design: ModelDesign | None = None,
 ) -> pd.DataFrame:
     """Prior predictive check: the :func:`check` table for outcomes drawn from the priors.
 
     Parameters (including deterministics such as ``beta_group``, ``lambda_group``, ``tau``) are
-    drawn from the priors of the model rebuilt from the fit's tree, intercepts from their prior.
+    drawn from the priors of the fit's model (its design's), intercepts from their prior.
     Under ``within`` worker effects that prior is flat and improper and the outcome's level has
     no prior predictive: the check is made on within-worker deviations, observed and replicated
     outcomes both minus their worker means (``scale="outcome"`` raises ``ValueError``).
@@ -274,13 +286,16 @@ def prior_check(
         As in :func:`check`.
     random_seed
         Seed for the parameters, the intercepts and the noise.
+    design
+        The fit's design (:attr:`bayescred.CredentialFit.design`); ``None`` rebuilds it from
+        the tree.
 
     Returns
     -------
     pandas.DataFrame
         The :func:`check` table, with ``attrs["check"] = "prior"``.
     """
-    design = design_from_tree(fit_tree)
+    design = fit_design(fit_tree, design)
     rng = np.random.default_rng(random_seed)
     rep = make_replicator(design, prior_draws(design, draws, rng), "prior", scale, chunk_rows)
     return _check_table(rep, by_group=by_group, random_seed=rng, kind="prior")

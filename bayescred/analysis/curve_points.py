@@ -7,21 +7,15 @@ import pandas as pd
 import xarray as xr
 
 from bayescred.analysis.effects import summarise_draws
-from bayescred.analysis.predictor import EffectDraws, credential_effect, effect_draws, stack_draws
-from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, TrackRecordScale
+from bayescred.analysis.predictor import EffectDraws, credential_effect, effect_draws
+from bayescred.maths.curves import TrackRecordScale
 from bayescred.spec import ModelSpec
+from bayescred.terms.credential import CredentialTerm
 
 
 def population_draws(posterior: xr.Dataset, spec: ModelSpec) -> EffectDraws:
     """The population-level effect parameters as one pseudo-group ``(draws, 1[, terms])``."""
-    beta = stack_draws(posterior["mu_beta"])[:, None]
-    shape_name = CURVE_SHAPE_PARAMETER[spec.effect.curve]
-    shape = stack_draws(posterior[shape_name])[:, None] if shape_name else None
-    if MODIFIER_TERMS[spec.effect.modifier]:
-        gamma = stack_draws(posterior["gamma"])[:, None, :]
-    else:
-        gamma = np.zeros((beta.shape[0], 1, 0))
-    return EffectDraws(beta=beta, shape=shape, gamma=gamma)
+    return CredentialTerm(spec.effect).population_draws(posterior)
 
 
 def _scopes(posterior: xr.Dataset, spec: ModelSpec) -> list[tuple[str, EffectDraws, int]]:

@@ -11,6 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from bayescred.errors import ConvergenceWarning
+from bayescred.inference.schema import TARGET_ACCEPT_ATTR
 
 #: Standard thresholds (Vehtari et al. 2021; Betancourt 2016).
 MAX_RHAT = 1.01
@@ -118,7 +119,7 @@ def diagnose(tree: xr.DataTree, var_names: list[str] | None = None) -> Diagnosti
 
 def _divergence_advice(tree: xr.DataTree) -> str:
     """What to try against divergences, never the target_accept the fit already used."""
-    used = tree.attrs.get("target_accept")
+    used = tree.attrs.get(TARGET_ACCEPT_ATTR)
     simplify = "simplify the pooling (pooling of lambda or gamma = 'complete')"
     if used is None:
         return f"raise target_accept (e.g. 0.95) or {simplify}."

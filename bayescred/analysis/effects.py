@@ -10,21 +10,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescred.analysis.contrast import HypothesisResult
+from bayescred.analysis.effect_result import (
+    BaseEffectResult,
+    add_columns,
+    effect_columns,
+    labelled_draws,
+    percent_change,
+    percent_draws,
+)
+from bayescred.analysis.effect_result import Scale as Scale
+from bayescred.analysis.effect_result import summarise_draws as summarise_draws
 from bayescred.analysis.predictor import (
     EffectDraws,
     credential_effect,
     effect_draws,
-    stack_draws,
 )
-from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, TrackRecordScale
+from bayescred.maths.curves import TrackRecordScale
 from bayescred.model.families import get_family
 from bayescred.spec import ModelSpec
+from bayescred.terms.credential import CredentialTerm
 
 #: What to do with a group the model has not seen: refuse (``"raise"``), draw its parameters
 #: from the population distribution (``"population"``), or treat it as one of the observed
@@ -36,8 +44,6 @@ PARAMETERS_FROM: dict[str, str] = {
     "population": "population distribution",
     "mixture": "mixture of observed groups",
 }
-#: Scales :meth:`EffectResult.prob`, ``compare`` and ``plot`` accept.
-Scale = Literal["auto", "model", "log", "pct"]
 #: Draws x rows held at once by the averages over observed rows (a temporary is 8 MB).
 CHUNK_ELEMENTS = 1_000_000
 
@@ -61,26 +67,8 @@ def is_log_scale(spec: ModelSpec) -> bool:
     return get_family(spec.outcome.likelihood).log_scale(spec.outcome.column)
 
 
-def summarise_draws(draws: np.ndarray, hdi_prob: float, prefix: str = "") -> dict[str, np.ndarray]:
-    """Mean, median, HDI and P(> 0) of ``draws`` shaped ``(samples, items)``, per item."""
-    hdi = _hdi(draws, hdi_prob)
-    return {
-        f"{prefix}mean": draws.mean(axis=0),
-        f"{prefix}median": np.median(draws, axis=0),
-        f"{prefix}hdi_low": hdi[:, 0],
-        f"{prefix}hdi_high": hdi[:, 1],
-    }
-
-
-def _hdi(draws: np.ndarray, prob: float) -> np.ndarray:
-    """Highest-density interval of each column of ``draws`` (ArviZ's ``hdi``)."""
-    da = xr.DataArray(draws, dims=("sample", "item"))
-    out = az.hdi(da, prob=prob, dim="sample")
-    return np.asarray(out.transpose("item", "ci_bound").values)
-
-
 @dataclass(frozen=True)
-class EffectResult:
+class EffectResult(BaseEffectResult):
     """Posterior of a credential effect for one or more profiles.
 
     Attributes
@@ -132,114 +120,6 @@ class EffectResult:
                 t["group"], t["credentials"], t["to"], t["track_record"], strict=True
             )
         ]
-
-    def _scale(self, scale: Scale) -> Literal["model", "pct"]:
-        if scale == "auto":
-            return "pct" if self.percent is not None else "model"
-        if scale == "pct" and self.percent is None:
-            raise ValueError(
-                "scale='pct' needs a log-scale outcome; this effect is on the model's own "
-                "scale (use scale='model')"
-            )
-        if scale == "log" and self.percent is None:
-            raise ValueError("scale='log' needs a log-scale outcome (use scale='model')")
-        if scale not in ("model", "log", "pct"):
-            raise ValueError("scale must be 'auto', 'model', 'log' or 'pct'")
-        return "pct" if scale == "pct" else "model"
-
-    def row_draws(self, scale: Scale = "auto") -> np.ndarray:
-        """The draws of each table row, ``(samples, rows)``, chains stacked.
-
-        ``scale``: ``"model"`` (or ``"log"`` for log-scale outcomes) the model's scale,
-        ``"pct"`` the percentage change, ``"auto"`` percentages where the outcome is on a log
-        scale, else the model's scale.
-        """
-        da = self.percent if self._scale(scale) == "pct" else self.draws
-        assert da is not None
-        return stack_draws(da)
-
-    def prob(
-        self,
-        gt: float | None = None,
-        lt: float | None = None,
-        *,
-        scale: Scale = "auto",
-        row: int | None = None,
-    ) -> pd.Series | float:
-        """Posterior probability that each row's effect exceeds ``gt`` (and/or is below ``lt``).
-
-        Parameters
-        ----------
-        gt, lt
-            Thresholds on ``scale``; with both, the probability of ``gt < effect < lt``. With
-            neither, ``gt=0``: the probability of a positive effect.
-        scale
-            ``"pct"`` (percentage change; log-scale outcomes), ``"model"``/``"log"`` (the
-            model's scale) or ``"auto"`` (percentages where they apply).
-        row
-            One row's probability as a float; None gives a Series over the table's rows.
-
-        Notes
-        -----
-        For a profile the percentage and the log change have the same sign; for an average
-        effect they need not (the average percentage change is not the percentage of the average
-        log change), so ``prob(scale="model")`` is what the table's ``prob_positive`` reports.
-        """
-        if gt is None and lt is None:
-            gt = 0.0
-        d = self.row_draws(scale)
-        ok = np.ones(d.shape, dtype=bool)
-        if gt is not None:
-            ok &= d > gt
-        if lt is not None:
-            ok &= d < lt
-        unit = "%" if self._scale(scale) == "pct" else ""
-        parts = ([f"> {gt:g}{unit}"] if gt is not None else []) + (
-            [f"< {lt:g}{unit}"] if lt is not None else []
-        )
-        out = pd.Series(
-            ok.mean(axis=0), index=self.table.index, name=f"P(effect {' and '.join(parts)})"
-        )
-        if row is not None:
-            return float(out.iloc[row])
-        return out
-
-    def compare(self, i: int, j: int, *, scale: Scale = "auto") -> HypothesisResult:
-        """Posterior of row ``i``'s effect minus row ``j``'s and the probability that ``i``'s is
-        larger, over the joint draws (both rows come from the same posterior draws)."""
-        n = len(self.table)
-        for k in (i, j):
-            if not -n <= k < n:
-                raise ValueError(f"row {k} is out of range: the table has {n} row(s)")
-        d = self.row_draws(scale)
-        diff = (d[:, i] - d[:, j]).reshape(self.draws.sizes["chain"], self.draws.sizes["draw"])
-        labels = self.labels()
-        unit = " (percentage points of gain)" if self._scale(scale) == "pct" else ""
-        return HypothesisResult(
-            hypothesis=f"effect[{labels[i]}] > effect[{labels[j]}]",
-            draws=xr.DataArray(
-                diff,
-                dims=("chain", "draw"),
-                coords={"chain": self.draws["chain"].values, "draw": self.draws["draw"].values},
-                name="difference",
-            ),
-            direction=">",
-            hdi_prob=self.hdi_prob,
-            what=f"(row {i} - row {j}){unit}",
-        )
-
-    def plot(self, ax: Any = None, *, scale: Scale = "auto") -> Any:
-        """Each row's posterior density with its median and HDI; returns the matplotlib Figure.
-
-        ``ax``: a matplotlib Axes to draw on (None makes a new figure). ``scale`` as in
-        :meth:`prob`.
-        """
-        if self.plotter is None:
-            raise ValueError(
-                "this result has no plotter attached; draw it with "
-                "bayescred.plots.effects.effect_figure(result)"
-            )
-        return self.plotter(self, ax=ax, scale=scale)
 
     # ------------------------------------------------------------------ words and display
     def sentence(self, row: int = 0) -> str:
@@ -297,15 +177,13 @@ class EffectResult:
         return joined.reset_index(drop=True)
 
     def _repr_html_(self) -> str:
-        html = str(self.table.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
+        html = super()._repr_html_()
         if self.margins is not None:
             html += str(self.margins.to_html(index=False, float_format=lambda v: f"{v:.4g}"))
         return html
 
     def __repr__(self) -> str:
-        text = (
-            f"{type(self).__name__}(hdi_prob={self.hdi_prob})\n{self.table.to_string(index=False)}"
-        )
+        text = super().__repr__()
         if self.margins is not None:
             text += "\nmargins:\n" + self.margins.to_string(index=False)
         return text
@@ -365,53 +243,9 @@ def profiles_frame(
 def population_group_draws(
     posterior: xr.Dataset, spec: ModelSpec, rng: np.random.Generator
 ) -> EffectDraws:
-    """Parameters of one new group per draw, drawn from the population distribution."""
-    pooling = spec.effect.pooling
-    flat = {
-        name: stack_draws(posterior[name]) for name in posterior.data_vars if name in _POPULATION
-    }
-    n = next(iter(flat.values())).shape[0]
-    used = [pooling.beta]
-    if CURVE_SHAPE_PARAMETER[spec.effect.curve] is not None:
-        used.append(pooling.lambda_)
-    if MODIFIER_TERMS[spec.effect.modifier]:
-        used.append(pooling.gamma)
-    if "none" in used:
-        raise ValueError(
-            "new_group='population' needs a population distribution, but this model has "
-            "pooling = 'none' for some effect parameter; refit with 'partial' pooling"
-        )
-
-    def draw(mean: str, sd: str, how: str, extra: tuple[int, ...] = ()) -> np.ndarray:
-        mu = flat[mean].reshape(n, *extra)
-        if how == "complete":
-            return mu
-        return mu + flat[sd].reshape(n, *extra) * rng.standard_normal((n, *extra))
-
-    beta = draw("mu_beta", "sigma_beta", pooling.beta)
-    shape_name = CURVE_SHAPE_PARAMETER[spec.effect.curve]
-    shape = None
-    if shape_name == "lambda":
-        shape = np.exp(draw("log_lambda", "sigma_log_lambda", pooling.lambda_))
-    elif shape_name == "kappa":
-        shape = draw("kappa", "sigma_kappa", pooling.lambda_)
-    k = len(MODIFIER_TERMS[spec.effect.modifier])
-    gamma = draw("gamma", "sigma_gamma", pooling.gamma, (k,)) if k else np.zeros((n, 0))
-    return EffectDraws(
-        beta=beta[:, None], shape=None if shape is None else shape[:, None], gamma=gamma[:, None, :]
-    )
-
-
-_POPULATION = (
-    "mu_beta",
-    "sigma_beta",
-    "log_lambda",
-    "sigma_log_lambda",
-    "kappa",
-    "sigma_kappa",
-    "gamma",
-    "sigma_gamma",
-)
+    """Parameters of one new group per draw, drawn from the population distribution
+    (:meth:`bayescred.terms.credential.CredentialTerm.new_group_draws`)."""
+    return CredentialTerm(spec.effect).new_group_draws(posterior, rng)
 
 
 def mixture_group_draws(params: EffectDraws, rng: np.random.Generator) -> EffectDraws:
@@ -512,28 +346,11 @@ def profile_effects(
         profiles["to"].to_numpy(float),
         z,
     )
-    chains, draws_per_chain = posterior.sizes["chain"], posterior.sizes["draw"]
+    pct = percent_change(eff) if is_log_scale(spec) else None
     table = profiles.copy()
     table["parameters_from"] = parameters_from(codes, len(labels), new_group)
-    for key, value in summarise_draws(eff, hdi_prob).items():
-        table[key] = value
-    table["prob_positive"] = (eff > 0).mean(axis=0)
-    coords = {
-        "chain": posterior["chain"].values,
-        "draw": posterior["draw"].values,
-        "profile": np.arange(len(profiles)),
-    }
-    da = xr.DataArray(
-        eff.reshape(chains, draws_per_chain, -1),
-        dims=("chain", "draw", "profile"),
-        coords=coords,
-        name="effect",
-    )
-    pct_da = None
-    if is_log_scale(spec):
-        pct = 100.0 * np.expm1(eff)
-        for key, value in summarise_draws(pct, hdi_prob, prefix="pct_").items():
-            table[key] = value
-        pct_da = da.copy(data=pct.reshape(da.shape)).rename("percent_gain")
+    add_columns(table, effect_columns(eff, hdi_prob, pct))
     table.attrs["hdi_prob"] = hdi_prob
+    da = labelled_draws(eff, posterior, ("profile",), "effect")
+    pct_da = percent_draws(da, pct, "percent_gain")
     return EffectResult(table=table, draws=da, percent=pct_da, hdi_prob=hdi_prob)

@@ -22,8 +22,9 @@ log-likelihood. Every group is named and shaped as ArviZ expects:
 ``prior``
     ``prior_draws`` draws ``(chain=1, draw)`` of every variable the posterior stores but the
     sampler's whitened coordinates of pooled group parameters (``*_whitened``, flat; see
-    :func:`bayescred.model.terms.whitened_group_values`), from the priors of the model rebuilt
-    from the tree.
+    :func:`bayescred.model.pooling.whitened_group_values`), from the priors of the fit's model.
+    The names come from the design's parts (:func:`stored_variable_names`), not from a built
+    model.
 ``prior_predictive``
     Variable ``y`` ``(chain=1, draw, obs)`` drawn given each prior draw. Not for ``within``
     worker effects: their intercepts have a flat, improper prior, so the outcome's level has no
@@ -47,11 +48,19 @@ import pymc as pm
 import xarray as xr
 
 from bayescred.analysis.loo import CHUNK_ELEMENTS, Unit, log_likelihood
-from bayescred.analysis.replicate import AnyReplicator, effect_variables, make_replicator
-from bayescred.inference.reconstruct import design_from_tree
-from bayescred.model.build import build_model, build_prior_model, stored_variables
+from bayescred.analysis.replicate import (
+    AnyReplicator,
+    effect_variables,
+    fit_design,
+    make_replicator,
+)
+from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
-from bayescred.model.terms import OBSERVED_VAR
+from bayescred.model.families import Family, family_of
+from bayescred.model.families.base import Part
+from bayescred.model.pilot import PILOT_PARAMETERS
+from bayescred.model.predictor import OBSERVED_VAR
+from bayescred.terms import Covariates, CredentialTerm, PeriodEffects, Term
 
 #: The groups :func:`with_groups` can add, in the order it adds them.
 GROUPS: tuple[str, ...] = ("log_likelihood", "posterior_predictive", "prior", "prior_predictive")
@@ -130,6 +139,7 @@ def posterior_predictive(
     max_draws: int = MAX_PREDICTIVE_DRAWS,
     chunk_rows: int = 100_000,
     random_seed: int | np.random.Generator | None = None,
+    design: ModelDesign | None = None,
 ) -> xr.Dataset:
     """The ``posterior_predictive`` group: outcomes replicated on thinned posterior draws.
 
@@ -144,13 +154,16 @@ def posterior_predictive(
         Rows generated at once within a draw.
     random_seed
         Seed or generator for the intercepts and the noise.
+    design
+        The fit's design (:attr:`bayescred.CredentialFit.design`); ``None`` rebuilds it from
+        the tree (:func:`~bayescred.analysis.replicate.fit_design`).
 
     Returns
     -------
     xarray.Dataset
         Variable ``y`` ``(chain, draw, obs)`` with the posterior's chain and draw labels.
     """
-    design = design_from_tree(fit_tree)
+    design = fit_design(fit_tree, design)
     posterior = fit_tree["posterior"].to_dataset()
     stride = thinning_stride(posterior.sizes["chain"], posterior.sizes["draw"], max_draws)
     names = [n for n in [*effect_variables(design), "alpha"] if n in posterior]
@@ -163,15 +176,18 @@ def posterior_predictive(
 
 def prior(design: ModelDesign, *, draws: int = PRIOR_DRAWS, random_seed: Any = None) -> xr.Dataset:
     """The ``prior`` group: draws of every stored variable from the priors of ``design``'s
-    model, ``(chain=1, draw)``."""
+    model, ``(chain=1, draw)``.
+
+    The variables are those a fit of ``design`` stores, but for the sampler's own coordinates
+    of the pooled group parameters (``*_whitened``: flat, the population density is a
+    potential), which have no prior draws; their group values (``beta_group``...) and
+    population values do. Their names come from the design's parts
+    (:func:`stored_variable_names`); only the model the draws are made from is built.
+    """
     if draws < 1:
         raise ValueError(f"prior draws must be at least 1, not {draws}")
     model = build_prior_model(design)
-    # the variables the fit stores, but for the sampler's own coordinates of the pooled group
-    # parameters (``*_whitened``: flat, the population density is a potential), which have no
-    # prior draws; their group values (``beta_group``...) and population values do
-    sampled = set(stored_variables(build_model(design), design))
-    names = [n for n in stored_variables(model, design) if n in sampled]
+    names = stored_variable_names(design)
     with warnings.catch_warnings():
         # the closed-form likelihood is the model's only Potential, rightly left out here
         warnings.filterwarnings("ignore", message="The effect of Potentials", category=UserWarning)
@@ -181,21 +197,147 @@ def prior(design: ModelDesign, *, draws: int = PRIOR_DRAWS, random_seed: Any = N
     return tree["prior"].to_dataset()
 
 
+# ---------------------------------------------------------------------- stored variable names
+def stored_variable_names(design: ModelDesign) -> list[str]:
+    """Names of the variables a fit of ``design`` stores, but the sampler's flat whitened
+    coordinates (``*_whitened``), without building a PyMC model: the variables of each part
+    (:func:`part_stored_variables`) under the part's naming.
+
+    They are the free variables and deterministics of the sampled model
+    (:func:`bayescred.model.build.build_model`) less the per-worker and per-row bulk a fit
+    does not store (``worker_loglik``, latent ``alpha``: :func:`~bayescred.model.build.
+    stored_variables`) and less the whitened coordinates; equally, the variables of the model
+    prior draws are made from (:func:`~bayescred.model.build.build_prior_model`) that a fit
+    also stores (``tests/test_arviz_groups.py`` checks both on the bundled specs). A part with
+    a term this function does not know gets its names from those two built models instead.
+    """
+    names: list[str] = []
+    for part in family_of(design).parts(design):
+        own = part_stored_variables(part)
+        if own is None:
+            return _names_from_built_models(design)
+        names += [part.naming(name) for name in own]
+    return names
+
+
+def part_stored_variables(part: Part) -> list[str] | None:
+    """Plain names of the variables one part stores (see :func:`stored_variable_names`): its
+    terms' (:func:`term_stored_variables`), the family's own parameters (``sigma``, ``nu``,
+    ``phi``) and the worker intercepts' parameters; ``None`` for a part with a term this
+    module does not know."""
+    names: list[str] = []
+    for term in part.design.terms:
+        own = term_stored_variables(term, part)
+        if own is None:
+            return None
+        names += own
+    family, effects = part.family, part.design.spec.worker_effects
+    names += family.parameters
+    if effects == "none":
+        return [*names, "mu_alpha"]
+    if family.closed_form(effects) and effects == "within":
+        return names  # the intercepts are integrated out, with a flat prior
+    names.append("mu_alpha")
+    if effects == "correlated":
+        names.append("psi")
+    names.append("sigma_alpha")
+    if not family.closed_form(effects):
+        # latent intercepts: the non-centred offsets are stored whichever coordinates the
+        # sampler moves (``alpha`` itself and ``alpha_whitened`` are not)
+        names.append("alpha_offset")
+    return names
+
+
+def term_stored_variables(term: Term, part: Part) -> list[str] | None:
+    """Plain names of every variable ``term`` stores in ``part``'s model: the values it adds
+    up (:meth:`~bayescred.terms.base.Term.variables`) and the population parameters, sds and
+    non-centred offsets they are built from, as the term's build names them; ``None`` for a
+    term this function does not know."""
+    if isinstance(term, CredentialTerm):
+        pool = term.effect.pooling
+        whitens = sampler_whitens(part.family)
+        names = _pooled_variables("beta", pool.beta, "mu_beta", "sigma_beta", whitens=whitens)
+        if term.shape_name == "lambda":
+            names += _pooled_variables(
+                "lambda", pool.lambda_, "log_lambda", "sigma_log_lambda", whitens, log_scale=True
+            )
+        elif term.shape_name == "kappa":
+            names += _pooled_variables("kappa", pool.lambda_, "kappa", "sigma_kappa", whitens)
+        if term.modifier_terms:  # per-term values: never whitened
+            names += _pooled_variables("gamma", pool.gamma, "gamma", "sigma_gamma", False)
+        return names
+    if isinstance(term, PeriodEffects):
+        # a fixed sd from the spec's own [priors.tau] replaces the hierarchical sigma_tau
+        names = [] if "tau" in part.design.spec.priors else ["sigma_tau"]
+        if part.family.noncentred_period_effects:
+            names.append("tau_offset")
+        return [*names, "tau"]
+    if isinstance(term, Covariates):
+        return ["delta"]
+    return None
+
+
+def sampler_whitens(family: Family) -> bool:
+    """Whether the sampler writes ``family``'s partially pooled ``mu_beta`` and ``log_lambda``
+    group values through pilot estimates (flat ``*_whitened`` coordinates, no ``*_offset``):
+    the families that define :meth:`~bayescred.model.families.base.Family.pilot` (Gaussian
+    and Bernoulli); the others keep them non-centred."""
+    return type(family).pilot is not Family.pilot
+
+
+def _pooled_variables(
+    name: str,
+    pooling: str,
+    population: str,
+    sd: str,
+    whitens: bool,
+    *,
+    log_scale: bool = False,
+) -> list[str]:
+    """The stored variables of one parameter pooled over groups, as
+    :func:`bayescred.model.pooling.grouped_parameter` names them: the group values
+    ``{name}_group``, the population value (``population``; ``name`` too on a log scale) and,
+    for partial pooling, the between-group ``sd`` and the non-centred ``{name}_offset`` unless
+    the sampler whitens them (``whitens``, for the pilot's parameters)."""
+    if pooling == "none":  # each group on its own prior; the population value is their mean
+        raw = [f"{population}_group"] if log_scale else []
+        return [*raw, f"{name}_group", name if log_scale else population]
+    names = [population]
+    if pooling == "partial":
+        names.append(sd)
+        if not (whitens and population in PILOT_PARAMETERS):
+            names.append(f"{name}_offset")
+    if log_scale:
+        names.append(name)
+    return [*names, f"{name}_group"]
+
+
+def _names_from_built_models(design: ModelDesign) -> list[str]:
+    """:func:`stored_variable_names` from the two built models (a term it does not know)."""
+    from bayescred.model.build import build_model, stored_variables
+
+    sampled = set(stored_variables(build_model(design), design))
+    return [n for n in stored_variables(build_prior_model(design), design) if n in sampled]
+
+
 def prior_predictive(
     fit_tree: xr.DataTree,
     prior_group: xr.Dataset,
     *,
     chunk_rows: int = 100_000,
     random_seed: int | np.random.Generator | None = None,
+    design: ModelDesign | None = None,
 ) -> xr.Dataset:
     """The ``prior_predictive`` group: outcomes drawn given each draw of ``prior_group``.
+
+    ``design``: the fit's design (``None`` rebuilds it from the tree).
 
     Raises
     ------
     ValueError
         Under ``within`` worker effects (flat intercept prior; see the module docstring).
     """
-    design = design_from_tree(fit_tree)
+    design = fit_design(fit_tree, design)
     resolve_groups(design, ["prior_predictive"])
     names = [n for n in effect_variables(design) if n in prior_group]
     rep = make_replicator(design, prior_group[names], "prior", "outcome", chunk_rows)
@@ -211,19 +353,26 @@ def with_groups(
     prior_draws: int = PRIOR_DRAWS,
     chunk_elements: int = CHUNK_ELEMENTS,
     random_seed: int | None = None,
+    design: ModelDesign | None = None,
 ) -> xr.DataTree:
     """A copy of ``fit_tree`` with the ArviZ groups added (existing ones of the same name
-    replaced); see the module docstring and :meth:`bayescred.CredentialFit.add_groups`."""
-    design = design_from_tree(fit_tree)
+    replaced); see the module docstring and :meth:`bayescred.CredentialFit.add_groups`.
+
+    ``design``: the fit's design (:attr:`bayescred.CredentialFit.design`), used by every group;
+    ``None`` rebuilds it from the tree once (:func:`~bayescred.analysis.replicate.fit_design`).
+    """
+    design = fit_design(fit_tree, design)
     names = resolve_groups(design, groups)
     rng = np.random.default_rng(random_seed)
     chunk_rows = max(1, min(chunk_elements, 100_000))
     added: dict[str, xr.Dataset] = {}
     if "log_likelihood" in names:
-        added["log_likelihood"] = log_likelihood(fit_tree, unit=unit, chunk_elements=chunk_elements)
+        added["log_likelihood"] = log_likelihood(
+            fit_tree, unit=unit, chunk_elements=chunk_elements, design=design
+        )
     if "posterior_predictive" in names:
         added["posterior_predictive"] = posterior_predictive(
-            fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, random_seed=rng
+            fit_tree, max_draws=max_draws, chunk_rows=chunk_rows, random_seed=rng, design=design
         )
     if "prior" in names or "prior_predictive" in names:
         prior_group = prior(design, draws=prior_draws, random_seed=rng)
@@ -231,7 +380,7 @@ def with_groups(
             added["prior"] = prior_group
         if "prior_predictive" in names:
             added["prior_predictive"] = prior_predictive(
-                fit_tree, prior_group, chunk_rows=chunk_rows, random_seed=rng
+                fit_tree, prior_group, chunk_rows=chunk_rows, random_seed=rng, design=design
             )
     out = fit_tree.copy()
     for name, ds in added.items():

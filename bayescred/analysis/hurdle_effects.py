@@ -38,6 +38,14 @@ import pandas as pd
 import xarray as xr
 from scipy.special import log_expit
 
+from bayescred.analysis.effect_result import (
+    add_columns,
+    effect_columns,
+    labelled_draws,
+    percent_change,
+    percent_draws,
+    summarise_draws,
+)
 from bayescred.analysis.effects import (
     CHUNK_ELEMENTS,
     EffectResult,
@@ -46,7 +54,6 @@ from bayescred.analysis.effects import (
     profile_group_parameters,
     rows_per_chunk,
     scope_onehot,
-    summarise_draws,
 )
 from bayescred.analysis.levels import (
     draw_parameters,
@@ -67,7 +74,7 @@ from bayescred.analysis.predictor import (
 from bayescred.maths.quadrature import QUADRATURE_NODES, marginal_probability
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import HurdleFamily, family_of
-from bayescred.model.parts import Part
+from bayescred.model.families.base import Part
 
 #: Margins of a two-part effect, in table order.
 MARGINS: tuple[str, ...] = HurdleFamily.margins
@@ -79,13 +86,6 @@ def _two_parts(design: ModelDesign) -> tuple[HurdleFamily, Part, Part]:
         raise ValueError(f"not a two-part model: {family.name!r}")
     extensive, intensive = family.parts(design)
     return family, extensive, intensive
-
-
-def _summaries(values: dict[str, np.ndarray], hdi_prob: float) -> dict[str, np.ndarray]:
-    out: dict[str, np.ndarray] = {}
-    for prefix, draws in values.items():
-        out.update(summarise_draws(draws, hdi_prob, prefix=prefix))
-    return out
 
 
 def hurdle_group_parameters(
@@ -189,22 +189,19 @@ def hurdle_profile_effects(
     shared = hurdle_group_parameters(posterior, design, profiles, new_group, random_seed)
     codes = shared[2]
     log_change, gain, before = profile_changes(posterior, design, profiles, shared)
-    chains, draws_per_chain = posterior.sizes["chain"], posterior.sizes["draw"]
     labels = [str(g) for g in posterior["group"].values]
 
     def margin_row(margin: str) -> dict[str, np.ndarray]:
         d = log_change[margin]
         return {
-            **summarise_draws(d, hdi_prob),
-            "prob_positive": (d > 0).mean(axis=0),
-            **_summaries({"pct_": 100.0 * np.expm1(d), "gain_": gain[margin]}, hdi_prob),
+            **effect_columns(d, hdi_prob, percent_change(d)),
+            **summarise_draws(gain[margin], hdi_prob, prefix="gain_"),
         }
 
     table = profiles.copy()
     table["parameters_from"] = parameters_from(codes, len(labels), new_group)
     table["expected_before"] = np.mean(before, axis=0)
-    for key, value in margin_row("total").items():
-        table[key] = value
+    add_columns(table, margin_row("total"))
     margins = pd.concat(
         [
             pd.DataFrame({"profile": np.arange(len(profiles)), "margin": m, **margin_row(m)})
@@ -212,21 +209,16 @@ def hurdle_profile_effects(
         ]
     )
     margins = margins.sort_values(["profile", "margin"], key=_margin_order).reset_index(drop=True)
-    coords = {
-        "chain": posterior["chain"].values,
-        "draw": posterior["draw"].values,
-        "profile": np.arange(len(profiles)),
-    }
-    total = log_change["total"].reshape(chains, draws_per_chain, -1)
-    da = xr.DataArray(total, dims=("chain", "draw", "profile"), coords=coords, name="effect")
-    stacked = np.stack([log_change[m] for m in MARGINS], axis=-1)
-    margin_da = xr.DataArray(
-        stacked.reshape(chains, draws_per_chain, len(profiles), len(MARGINS)),
-        dims=("chain", "draw", "profile", "margin"),
-        coords={**coords, "margin": list(MARGINS)},
-        name="log_change",
+    total = log_change["total"]
+    da = labelled_draws(total, posterior, ("profile",), "effect")
+    margin_da = labelled_draws(
+        np.stack([log_change[m] for m in MARGINS], axis=-1),
+        posterior,
+        ("profile", "margin"),
+        "log_change",
+        {"margin": list(MARGINS)},
     )
-    pct_da = da.copy(data=100.0 * np.expm1(total)).rename("percent_gain")
+    pct_da = percent_draws(da, percent_change(total), "percent_gain")
     table.attrs["hdi_prob"] = hdi_prob
     margins.attrs["hdi_prob"] = hdi_prob
     return EffectResult(
@@ -307,7 +299,7 @@ def hurdle_row_means(
         onehot = scope_onehot(scope[rows], n_scopes)
         for m in MARGINS:
             sums[m] += change[m] @ onehot
-            pct_sums[m] += (100.0 * np.expm1(change[m])) @ onehot
+            pct_sums[m] += percent_change(change[m]) @ onehot
     return (
         {m: sums[m] / counts for m in MARGINS},
         {m: pct_sums[m] / counts for m in MARGINS},
@@ -353,7 +345,7 @@ def hurdle_profile_means(
         onehot = scope_onehot(scope[rows], n_scopes)
         for m in MARGINS:
             sums[m] += change[m] @ onehot
-            pct_sums[m] += (100.0 * np.expm1(change[m])) @ onehot
+            pct_sums[m] += percent_change(change[m]) @ onehot
     return (
         {m: sums[m] / counts for m in MARGINS},
         {m: pct_sums[m] / counts for m in MARGINS},

@@ -31,7 +31,7 @@ O(draws x rows)).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Literal
 
 import arviz as az
@@ -41,14 +41,14 @@ import xarray as xr
 
 from bayescred.analysis.comparison import ComparisonTable
 from bayescred.analysis.predictor import chunks, mean_without_intercepts
-from bayescred.analysis.replicate import Replicator, posterior_replicator
+from bayescred.analysis.replicate import Replicator, fit_design, posterior_replicator
 from bayescred.inference.io import HasTree
-from bayescred.inference.reconstruct import design_from_tree
+from bayescred.inference.schema import DESIGN_ATTR, SPEC_ATTR
 from bayescred.model.build import build_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
 from bayescred.model.families.normal import Normal
-from bayescred.model.terms import OBSERVED_VAR, WORKER_LOGLIK
+from bayescred.model.predictor import OBSERVED_VAR, WORKER_LOGLIK
 
 #: Elements of draws x rows evaluated at once.
 CHUNK_ELEMENTS = 1_000_000
@@ -116,7 +116,11 @@ def _loglik(rep: Replicator, n_draws: int, chunk_elements: int, unit: Unit) -> n
 
 
 def log_likelihood(
-    fit_tree: xr.DataTree, *, unit: Unit = "worker", chunk_elements: int = CHUNK_ELEMENTS
+    fit_tree: xr.DataTree,
+    *,
+    unit: Unit = "worker",
+    chunk_elements: int = CHUNK_ELEMENTS,
+    design: ModelDesign | None = None,
 ) -> xr.Dataset:
     """Pointwise log-likelihood of every posterior draw (see the module docstring).
 
@@ -133,6 +137,9 @@ def log_likelihood(
         rows give the worker unit exactly.
     chunk_elements
         Draws x rows evaluated at once (blocks of draws, or one draw when its rows exceed it).
+    design
+        The fit's design (:attr:`bayescred.CredentialFit.design`); ``None`` rebuilds it from
+        the tree (:func:`~bayescred.analysis.replicate.fit_design`).
 
     Returns
     -------
@@ -158,7 +165,9 @@ def log_likelihood(
     posterior = fit_tree["posterior"].to_dataset()
     sizes = posterior.sizes
     n_draws = sizes["chain"] * sizes["draw"]
-    rep, _ = posterior_replicator(fit_tree, max_draws=n_draws, chunk_rows=chunk_elements)
+    rep, _ = posterior_replicator(
+        fit_tree, max_draws=n_draws, chunk_rows=chunk_elements, design=design
+    )
     design, p = rep.design, rep.design.panel
     if unit == "row" and not has_row_density(design):
         raise ValueError(
@@ -225,13 +234,14 @@ def stored_log_likelihood(fit_tree: xr.DataTree) -> xr.Dataset | None:
     )
 
 
-def worker_loglik_pymc(fit_tree: xr.DataTree) -> xr.Dataset:
+def worker_loglik_pymc(fit_tree: xr.DataTree, *, design: ModelDesign | None = None) -> xr.Dataset:
     """The same per-worker log-likelihood from the PyMC model's ``worker_loglik`` deterministic.
 
     Closed-form models only; recompiles and evaluates the model graph draw by draw, so it is
-    slower than :func:`log_likelihood` and kept as a cross-check.
+    slower than :func:`log_likelihood` and kept as a cross-check. ``design``: the fit's design
+    (``None`` rebuilds it from the tree).
     """
-    design = design_from_tree(fit_tree)
+    design = fit_design(fit_tree, design)
     if not family_of(design).closed_form(design.spec.worker_effects):
         raise ValueError("only closed-form Gaussian models have a worker_loglik deterministic")
     model = build_model(design)
@@ -251,18 +261,32 @@ def _tree_of(fit: HasTree | xr.DataTree) -> xr.DataTree:
     return tree
 
 
-def loo_tree(fit_tree: xr.DataTree) -> xr.DataTree:
+def _design_of(fit: HasTree | xr.DataTree) -> ModelDesign | None:
+    """The design a fit object holds (:attr:`bayescred.CredentialFit.design`); ``None`` for a
+    bare tree (or an object without one): the design is then rebuilt from the tree."""
+    if isinstance(fit, xr.DataTree):
+        return None
+    design = getattr(fit, "design", None)
+    return design if isinstance(design, ModelDesign) else None
+
+
+def loo_tree(fit_tree: xr.DataTree, *, design: ModelDesign | None = None) -> xr.DataTree:
     """A DataTree with the fit's posterior and per-worker ``log_likelihood`` (for ArviZ).
 
     The tree's own ``log_likelihood`` group is used when it has one
-    (:func:`stored_log_likelihood`); otherwise it is computed by :func:`log_likelihood`.
+    (:func:`stored_log_likelihood`); otherwise it is computed by :func:`log_likelihood` (with
+    the fit's ``design`` when given, else the design rebuilt from the tree).
     """
-    stored = stored_log_likelihood(fit_tree)
+    return _loo_data(fit_tree, lambda: design)
+
+
+def _loo_data(tree: xr.DataTree, design: Callable[[], ModelDesign | None]) -> xr.DataTree:
+    """:func:`loo_tree`, asking for the fit's design only when the log-likelihood has to be
+    computed (a loaded fit rebuilds its design on first use)."""
+    stored = stored_log_likelihood(tree)
+    ll = log_likelihood(tree, design=design()) if stored is None else stored
     return xr.DataTree.from_dict(
-        {
-            "posterior": fit_tree["posterior"].to_dataset(),
-            "log_likelihood": log_likelihood(fit_tree) if stored is None else stored,
-        }
+        {"posterior": tree["posterior"].to_dataset(), "log_likelihood": ll}
     )
 
 
@@ -272,17 +296,19 @@ def loo(fit: HasTree | xr.DataTree, *, pointwise: bool = True) -> Any:
     Parameters
     ----------
     fit
-        A :class:`~bayescred.CredentialFit` or its DataTree.
+        A :class:`~bayescred.CredentialFit` (whose design computes the log-likelihood when the
+        tree has none stored) or its DataTree.
     pointwise
         Keep the per-worker ``elpd_i`` and ``pareto_k`` (needed by :func:`compare`).
     """
-    return az.loo(loo_tree(_tree_of(fit)), pointwise=pointwise, var_name=OBSERVED_VAR)
+    tree = _loo_data(_tree_of(fit), lambda: _design_of(fit))
+    return az.loo(tree, pointwise=pointwise, var_name=OBSERVED_VAR)
 
 
 def _data_signature(tree: xr.DataTree) -> dict[str, Any]:
     info: dict[str, Any] = {}
-    design = json.loads(tree.attrs["bayescred_design"])
-    spec = json.loads(tree.attrs["bayescred_spec"])
+    design = json.loads(tree.attrs[DESIGN_ATTR])
+    spec = json.loads(tree.attrs[SPEC_ATTR])
     const = tree["constant_data"]
     info["outcome"] = design["outcome"]
     info["unit"] = "within" if spec.get("worker_effects", "within") == "within" else "levels"
@@ -356,7 +382,7 @@ def compare(
         raise ValueError("compare needs at least two fits")
     trees = {name: _tree_of(f) for name, f in fits.items()}
     check_same_data(trees)
-    results = {name: loo(t, pointwise=True) for name, t in trees.items()}
+    results = {name: loo(fits[name], pointwise=True) for name in trees}
     table = az.compare(results, method=method, round_to=round_to)
     table["n_high_pareto_k"] = [
         int((np.asarray(results[name].pareto_k) > results[name].good_k).sum())

@@ -43,12 +43,11 @@ import xarray as xr
 from bayescred.analysis.levels import intercepts_from_offsets
 from bayescred.analysis.predictor import chunks, mean_without_intercepts, stack_draws
 from bayescred.inference.reconstruct import design_from_tree
-from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
 from bayescred.maths.worker_likelihoods import flat_intercept_moments, random_intercept_posterior
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import Family, HurdleFamily, family_of
-from bayescred.model.parts import Part
+from bayescred.model.families.base import Part
 
 OUTCOME_SCALE = "outcome"
 WITHIN_SCALE = "within-worker deviation"
@@ -77,20 +76,15 @@ def uses_deviations(family: Family, worker_effects: str, scale: Scale) -> bool:
 def part_variables(part: Part) -> list[str]:
     """Plain names of the parameters one part's predictive distribution depends on."""
     design, family = part.design, part.family
-    spec, effects = design.spec, design.spec.worker_effects
-    shape = CURVE_SHAPE_PARAMETER[spec.effect.curve]
+    effects = design.spec.worker_effects
+    term_variables = [name for term in design.terms for name in term.variables()]
     wanted = {
-        "beta_group": True,
-        f"{shape}_group": shape is not None,
-        "gamma_group": bool(MODIFIER_TERMS[spec.effect.modifier]),
-        "tau": spec.period_effects and design.panel.n_periods > 1,
-        "delta": bool(design.panel.covariates),
         "mu_alpha": effects != "within",
         "sigma_alpha": effects in ("random", "correlated"),
         "psi": effects == "correlated",
         "alpha_offset": not family.closed_form(effects) and effects != "none",
     }
-    names = [name for name, keep in wanted.items() if keep]
+    names = term_variables + [name for name, keep in wanted.items() if keep]
     return names[:1] + list(family.parameters) + names[1:]
 
 
@@ -366,11 +360,30 @@ def make_replicator(
     return Replicator(parts[0], params, source, deviations, chunk_rows)
 
 
+def fit_design(fit_tree: xr.DataTree, design: ModelDesign | None = None) -> ModelDesign:
+    """The design of the fit whose tree is ``fit_tree``: ``design`` when the caller holds it
+    (:attr:`bayescred.CredentialFit.design`, the design the fit was sampled from), else the
+    design rebuilt from the tree (:func:`~bayescred.inference.schema.design_from_tree`).
+
+    The analysis functions that take a fit's tree also take its ``design``; this is their one
+    fallback for a bare tree (no fit object at hand), and it rebuilds the design on every call.
+    """
+    return design_from_tree(fit_tree) if design is None else design
+
+
 def posterior_replicator(
-    fit_tree: xr.DataTree, *, max_draws: int, chunk_rows: int, scale: Scale = "outcome"
+    fit_tree: xr.DataTree,
+    *,
+    max_draws: int,
+    chunk_rows: int,
+    scale: Scale = "outcome",
+    design: ModelDesign | None = None,
 ) -> tuple[AnyReplicator, np.ndarray]:
-    """A replicator over ``max_draws`` thinned posterior draws, and their indices."""
-    design = design_from_tree(fit_tree)
+    """A replicator over ``max_draws`` thinned posterior draws, and their indices.
+
+    ``design``: the fit's design if at hand (else rebuilt from the tree, :func:`fit_design`).
+    """
+    design = fit_design(fit_tree, design)
     posterior = fit_tree["posterior"].to_dataset()
     wanted = effect_variables(design)
     missing = [n for n in wanted if n not in posterior and not n.endswith("alpha_offset")]

@@ -7,31 +7,24 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescred.model.families import FAMILIES
+from bayescred.model.intercepts import INTERCEPT_SUMMARIES
 from bayescred.model.parts import PLAIN, Naming
+from bayescred.terms import summary_descriptions
 
-#: Readable description of each parameter a summary reports, in display order.
-PARAMETER_DESCRIPTIONS: dict[str, str] = {
-    "mu_beta": "effect of the first credential, population mean",
-    "sigma_beta": "between-group sd of the first credential's effect",
-    "beta_group": "effect of the first credential, by group",
-    "lambda": "decay rate of the returns per extra credential, population",
-    "sigma_log_lambda": "between-group sd of log decay rate",
-    "lambda_group": "decay rate of the returns per extra credential, by group",
-    "kappa": "curvature of the quadratic credential curve, population",
-    "sigma_kappa": "between-group sd of the curvature",
-    "kappa_group": "curvature of the quadratic credential curve, by group",
-    "gamma": "track-record modifier coefficient, population",
-    "sigma_gamma": "between-group sd of the modifier coefficients",
-    "gamma_group": "track-record modifier coefficient, by group",
-    "delta": "covariate coefficient",
-    "sigma": "residual sd",
-    "nu": "Student-t degrees of freedom",
-    "phi": "negative-binomial dispersion (variance mu + mu^2 / phi)",
-    "mu_alpha": "mean worker intercept",
-    "sigma_alpha": "sd of worker intercepts",
-    "psi": "worker-mean (Mundlak) coefficient",
-    "sigma_tau": "sd of period effects",
-}
+
+def _descriptions() -> dict[str, str]:
+    out = dict(summary_descriptions())
+    for family in FAMILIES.values():
+        out.update(family.descriptions)
+    out.update(INTERCEPT_SUMMARIES)
+    return out
+
+
+#: Readable description of each parameter a summary reports, in display order: declared by the
+#: terms (:func:`bayescred.terms.summary_descriptions`), the likelihood families
+#: (:attr:`~bayescred.model.families.base.Family.descriptions`) and the worker intercepts.
+PARAMETER_DESCRIPTIONS: dict[str, str] = _descriptions()
 
 SAMPLE_DIMS = ("chain", "draw")
 #: Suffix of the per-group parameters (``beta_group``); the others are population-level.

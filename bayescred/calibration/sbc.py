@@ -26,7 +26,6 @@ Under a correct sampler the ranks of each parameter are uniform on ``0..L`` (Tal
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -37,6 +36,7 @@ import pymc as pm
 import xarray as xr
 
 from bayescred.analysis.replicate import effect_variables, make_replicator, uses_deviations
+from bayescred.calibration.record import failed_record, fitted_record
 from bayescred.data.panel import Panel
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
@@ -231,14 +231,14 @@ def thinned_rank(draws: np.ndarray, chains: int, truth: float) -> tuple[int, int
 def run_sbc_simulation(job: SBCJob, index: int) -> dict[str, Any]:
     """Draw a truth and an outcome, fit, and rank: simulation ``index`` of ``job``.
 
-    Returns a record: ``index``, ``status`` (``ok`` or the error), the fit's divergences and
-    largest R-hat, the worker's process id and compilation count, and ``elements``: per
-    ranked element its ``truth``, ``rank`` and ``L`` (kept draws).
+    Returns a record (:mod:`bayescred.calibration.record`): ``index``, ``status`` (``ok`` or
+    the error), the fit's divergences and largest R-hat, the worker's process id and
+    compilation count, and ``elements``: per ranked element its ``truth``, ``rank`` and ``L``
+    (kept draws).
     """
     from bayescred.facade.credential_model import CredentialModel
 
     streams = np.random.SeedSequence([int(job.seed), int(index)]).spawn(3)
-    record: dict[str, Any] = {"index": int(index)}
     try:
         sim_design = make_design(job.simulation_spec, job.panel)
         names = ranked_variables(build_prior_model(sim_design))
@@ -254,10 +254,7 @@ def run_sbc_simulation(job: SBCJob, index: int) -> dict[str, Any]:
                 **job.fit,
             )
     except Exception as err:
-        record["status"] = f"{type(err).__name__}: {err}"[:500]
-        return record
-    from bayescred.inference.compiled import shared_cache
-
+        return failed_record(index, err)
     posterior = fit.posterior
     chains = int(posterior.sizes["chain"])
     draws = element_values(posterior, names)
@@ -265,13 +262,4 @@ def run_sbc_simulation(job: SBCJob, index: int) -> dict[str, Any]:
     for name in distinct_elements(truth, draws):
         rank, kept = thinned_rank(draws[name], chains, truth[name])
         ranks[name] = {"truth": truth[name], "rank": rank, "L": kept}
-    diag = fit._diagnostics
-    record.update(
-        status="ok",
-        divergences=int(diag.divergences),
-        max_r_hat=float(diag.max_rhat),
-        worker_pid=os.getpid(),
-        compilations=int(shared_cache().compilations),
-        elements=ranks,
-    )
-    return record
+    return fitted_record(index, fit, ranks)

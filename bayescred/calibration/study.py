@@ -55,7 +55,6 @@ none (NaN).
 from __future__ import annotations
 
 import logging
-import os
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,14 +65,15 @@ import xarray as xr
 
 from bayescred.analysis import curve_points
 from bayescred.analysis.average_effects import average_effect, rows_frame
+from bayescred.calibration.record import failed_record, fitted_record
 from bayescred.data.presets import SimulationSettings
 from bayescred.data.simulate import SimulatedPanel, TrueParameters, simulate
 from bayescred.data.true_margins import next_effects
 from bayescred.errors import SpecError
-from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import get_family
 from bayescred.spec import ModelSpec
+from bayescred.terms.credential import CredentialTerm
 
 #: Mass of the reported intervals.
 HDI_PROB = 0.9
@@ -163,7 +163,8 @@ def truth_posterior(truth: TrueParameters, design: ModelDesign) -> xr.Dataset:
     k = np.array([truth.groups.index(g) for g in labels])
     a = float(truth.scale.z(design.track_scale.reference))
     b = float(design.track_scale.scale / truth.track_record_scale)
-    terms = MODIFIER_TERMS[truth.modifier]
+    form = CredentialTerm.of(truth.curve, truth.modifier)
+    terms = form.modifier_terms
 
     def rescale(beta: np.ndarray, g1: np.ndarray, g2: np.ndarray) -> tuple[Any, Any]:
         if not terms:
@@ -184,7 +185,7 @@ def truth_posterior(truth: TrueParameters, design: ModelDesign) -> xr.Dataset:
         "mu_beta": (("chain", "draw"), np.asarray(mu_beta).reshape(1, 1)),
         "gamma": (("chain", "draw", "gamma_term"), np.asarray(gamma).reshape(1, 1, -1)),
     }
-    shape = CURVE_SHAPE_PARAMETER[truth.curve]
+    shape = form.shape_name
     if shape is not None:
         population = truth.lambda_ if truth.lambda_ is not None else float(truth.shape.mean())
         data[f"{shape}_group"] = (("chain", "draw", "group"), truth.shape[k][None, None])
@@ -235,7 +236,7 @@ def curve_quantities(
     )
     for _, row in sat.iterrows():
         put(f"saturation_point[{row['scope']}]", row)
-    if len(MODIFIER_TERMS[spec.effect.modifier]) > 1:
+    if len(CredentialTerm(spec.effect).modifier_terms) > 1:
         r = p.track_record
         peak = curve_points.peak_track_record(
             posterior, spec, design.track_scale, (float(r.min()), float(r.max())),
@@ -299,11 +300,9 @@ def true_quantities(
 def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
     """Simulate panel ``index``, fit it, and record each quantity's estimate and truth."""
     from bayescred.facade.credential_model import CredentialModel
-    from bayescred.inference.compiled import shared_cache
 
     logging.getLogger("pymc").setLevel(logging.WARNING)
     streams = np.random.SeedSequence([int(job.seed), int(index)]).generate_state(2)
-    record: dict[str, Any] = {"index": int(index)}
     try:
         sim = simulate(job.settings, seed=int(streams[0]))
         with warnings.catch_warnings():
@@ -315,22 +314,11 @@ def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
         estimates = quantities(fit.posterior, job.spec, design, job.threshold)
         truths = true_quantities(sim, job.spec, design, job.threshold)
     except Exception as err:
-        record["status"] = f"{type(err).__name__}: {err}"[:500]
-        return record
-    diag = fit._diagnostics
-    record.update(
-        status="ok",
-        divergences=int(diag.divergences),
-        max_r_hat=float(diag.max_rhat),
-        worker_pid=os.getpid(),
-        compilations=int(shared_cache().compilations),
-        elements={
-            name: {**est, "truth": truths[name]}
-            for name, est in estimates.items()
-            if name in truths
-        },
-    )
-    return record
+        return failed_record(index, err)
+    elements = {
+        name: {**est, "truth": truths[name]} for name, est in estimates.items() if name in truths
+    }
+    return fitted_record(index, fit, elements)
 
 
 def summarise(rows: pd.DataFrame) -> pd.DataFrame:

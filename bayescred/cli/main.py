@@ -123,6 +123,22 @@ def _add_sampling_options(
     return g
 
 
+def _add_spec_options(p: argparse.ArgumentParser, bundled: str, *, outcome: bool = False) -> None:
+    """``--spec`` (a bundled spec's name or a TOML file), and ``--outcome`` with ``outcome``.
+
+    ``bundled`` lists the bundled specs' names for the help text.
+    """
+    p.add_argument(
+        "--spec",
+        default="default",
+        help=f"bundled spec name ({bundled}) or path to a TOML spec (default: %(default)s)",
+    )
+    if outcome:
+        p.add_argument(
+            "--outcome", metavar="COL", default=None, help="outcome column (default: the spec's)"
+        )
+
+
 def _hdi_option(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--hdi",
@@ -244,14 +260,7 @@ def build_parser() -> argparse.ArgumentParser:
         "rule and exits 2.",
     )
     p.add_argument("data", metavar="FILE", help="data file (.csv, .csv.gz or .parquet)")
-    p.add_argument(
-        "--spec",
-        default="default",
-        help=f"bundled spec name ({bundled}) or path to a TOML spec (default: %(default)s)",
-    )
-    p.add_argument(
-        "--outcome", metavar="COL", default=None, help="outcome column (default: the spec's)"
-    )
+    _add_spec_options(p, bundled, outcome=True)
 
     # fit
     p = add(
@@ -262,11 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
         "is shown when stderr is a terminal.",
     )
     p.add_argument("data", metavar="DATA", help="data file (.csv, .csv.gz or .parquet)")
-    p.add_argument(
-        "--spec",
-        default="default",
-        help=f"bundled spec name ({bundled}) or path to a TOML spec (default: %(default)s)",
-    )
+    _add_spec_options(p, bundled)
     p.add_argument(
         "--out", default="fit.nc", metavar="FIT.nc", help="fit file to write (default: %(default)s)"
     )
@@ -386,11 +391,7 @@ def _lazy_calibration(name: str) -> Callable[[argparse.Namespace], int]:
 
 
 def _study_options(p: argparse.ArgumentParser, bundled: str) -> None:
-    p.add_argument(
-        "--spec",
-        default="default",
-        help=f"bundled spec name ({bundled}) or path to a TOML spec (default: %(default)s)",
-    )
+    _add_spec_options(p, bundled)
     p.add_argument("--draws", type=_positive_int, default=500, help="draws per chain (500)")
     p.add_argument("--tune", type=_nonnegative_int, default=500, help="tuning steps (500)")
     p.add_argument("--chains", type=_positive_int, default=2, help="chains per fit (2)")

@@ -52,13 +52,9 @@ from bayescred.data.presets import (
     preset,
 )
 from bayescred.maths.curves import (
-    CURVE_SHAPE_PARAMETER,
-    MODIFIER_TERMS,
     TrackRecordScale,
-    credential_curve,
-    next_credential_gain,
-    track_record_modifier,
 )
+from bayescred.terms.credential import CredentialTerm
 
 __all__ = [
     "PRESETS",
@@ -185,11 +181,16 @@ class TrueParameters:
             raise ValueError(f"unknown group {err.args[0]!r}; groups: {self.groups}") from None
         return idx.reshape(labels.shape)
 
+    @property
+    def term(self) -> CredentialTerm:
+        """The credential term of the simulated process's curve and modifier."""
+        return CredentialTerm.of(self.curve, self.modifier)
+
     def modifier_value(self, group: Any, track_record: Any) -> np.ndarray:
         """``M(z(track_record); gamma_g)`` for each group/track-record pair (broadcast)."""
         k = self._group_index(group)
         z = self.scale.z(track_record)
-        out = track_record_modifier(np, self.modifier, z, self.gamma1[k], self.gamma2[k])
+        out = self.term.modifier_value(z, self.gamma1[k], self.gamma2[k])
         return np.asarray(out, dtype=float)
 
     def next_effect(self, group: Any, credentials: Any, track_record: Any) -> np.ndarray:
@@ -200,7 +201,7 @@ class TrueParameters:
         """
         k = self._group_index(group)
         n = np.asarray(credentials, dtype=float)
-        gain = next_credential_gain(np, self.curve, n, self.shape[k])
+        gain = self.term.next_gain(n, self.shape[k])
         return np.asarray(self.beta[k] * gain * self.modifier_value(group, track_record))
 
     def to_dataset(self) -> xr.Dataset:
@@ -211,7 +212,7 @@ class TrueParameters:
         its parameter's name (``lambda`` or ``kappa``) when the curve has one; the population
         values as ``mu_beta``, ``mu_loglam`` (geometric only) and ``mu_gamma``.
         """
-        terms = MODIFIER_TERMS[self.modifier]
+        terms = self.term.modifier_terms
         gamma_all = np.stack([self.gamma1, self.gamma2], axis=-1)[:, : len(terms)]
         data_vars: dict[str, Any] = {
             "share": ("group", np.asarray(self.share)),
@@ -235,7 +236,7 @@ class TrueParameters:
             "beta_count": ((), self.beta_count),
             "count_dispersion": ((), self.count_dispersion),
         }
-        shape_name = CURVE_SHAPE_PARAMETER[self.curve]
+        shape_name = self.term.shape_name
         if shape_name is not None:
             data_vars[shape_name] = ("group", np.asarray(self.shape))
         if self.lambda_ is not None:
@@ -414,8 +415,9 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
         tau, tau_count = np.zeros(t), np.zeros(t)
 
     # Project counts and the track record they build.
+    term = CredentialTerm.of(s.curve, s.modifier)
     shape_w = shape[gidx][:, None]
-    s_curve = credential_curve(np, s.curve, credentials.astype(float), shape_w)
+    s_curve = term.curve_value(credentials.astype(float), shape_w)
     mu = np.exp(count_level[:, None] + tau_count[None, :] + s.beta_count * s_curve)
     if s.count_model == "negative_binomial":
         phi = s.count_dispersion
@@ -435,11 +437,10 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
 
     scale = TrackRecordScale.from_data(r_row)
     z = scale.z(r_row)
-    s_row = credential_curve(np, s.curve, n_row.astype(float), shape[g_row])
-    m_row = track_record_modifier(np, s.modifier, z, gamma1[g_row], gamma2[g_row])
-    gain_row = next_credential_gain(np, s.curve, n_row.astype(float), shape[g_row])
-    effect = beta[g_row] * s_row * m_row
-    next_effect = beta[g_row] * gain_row * m_row
+    gamma_row = np.stack([gamma1[g_row], gamma2[g_row]], axis=-1)[:, : len(term.modifier_terms)]
+    effect = term.value(beta[g_row], shape[g_row], gamma_row, n_row.astype(float), z)
+    m_row = term.modifier_value(z, gamma1[g_row], gamma2[g_row])
+    next_effect = beta[g_row] * term.next_gain(n_row.astype(float), shape[g_row]) * m_row
 
     x = rng_cov.standard_normal((rows, s.n_covariates))
     if s.noise_df is None:

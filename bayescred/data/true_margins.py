@@ -35,7 +35,6 @@ import pandas as pd
 from scipy import stats
 
 from bayescred.data.simulate import SimulatedPanel, TrueParameters
-from bayescred.maths.curves import credential_curve
 
 __all__ = [
     "TAIL_MASS",
@@ -125,7 +124,7 @@ def count_means(truth: TrueParameters, frame: pd.DataFrame, extra: float = 0.0) 
         raise ValueError("frame has workers or periods the simulation did not generate")
     shape = truth.shape[truth._group_index(frame["group"].astype(str).to_numpy())]
     n = frame["credentials"].to_numpy(dtype=float) + extra
-    curve = credential_curve(np, truth.curve, n, shape)
+    curve = truth.term.curve_value(n, shape)
     return np.asarray(np.exp(level + tau + truth.beta_count * curve))
 
 

@@ -20,6 +20,7 @@ from bayescred.analysis.diagnostics import Diagnostics, diagnose
 from bayescred.analysis.hurdle_effects import hurdle_profile_effects
 from bayescred.analysis.summary import parameter_descriptions, summary_table
 from bayescred.inference.reconstruct import design_from_tree
+from bayescred.inference.schema import DESIGN_ATTR, POSTERIOR_GROUP, SPEC_ATTR, VERSIONS_ATTR
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import Family, get_family
 from bayescred.spec import ModelSpec
@@ -41,18 +42,23 @@ class CredentialFit:
     ----------
     tree
         The DataTree returned by sampling (or read by :func:`bayescred.load`).
+    design
+        The design the tree was sampled from (:meth:`CredentialModel.fit` passes it, with its
+        parts already computed); ``None`` (a loaded fit, or a tree of your own) rebuilds it
+        from the tree on first use (:attr:`design`).
     """
 
-    def __init__(self, tree: xr.DataTree) -> None:
-        if "posterior" not in tree.children or "bayescred_spec" not in tree.attrs:
+    def __init__(self, tree: xr.DataTree, *, design: ModelDesign | None = None) -> None:
+        if POSTERIOR_GROUP not in tree.children or SPEC_ATTR not in tree.attrs:
             raise ValueError("not a bayescred fit: the tree lacks a posterior or a spec")
         self.tree = tree
+        self._design = design
 
     # ------------------------------------------------------------------ metadata
     @cached_property
     def spec(self) -> ModelSpec:
         """The model specification the fit was made with."""
-        return ModelSpec.from_json(self.tree.attrs["bayescred_spec"])
+        return ModelSpec.from_json(self.tree.attrs[SPEC_ATTR])
 
     @cached_property
     def family(self) -> Family:
@@ -62,17 +68,17 @@ class CredentialFit:
     @cached_property
     def design_info(self) -> dict[str, Any]:
         """Data-derived constants recorded at build time (track-record scale, rows used...)."""
-        return dict(json.loads(self.tree.attrs["bayescred_design"]))
+        return dict(json.loads(self.tree.attrs[DESIGN_ATTR]))
 
     @property
     def posterior(self) -> xr.Dataset:
         """The posterior draws (``chain``, ``draw`` and named dims)."""
-        return self.tree["posterior"].to_dataset()
+        return self.tree[POSTERIOR_GROUP].to_dataset()
 
     @property
     def versions(self) -> dict[str, str]:
         """Versions of bayescred and its main dependencies at fit time."""
-        return dict(json.loads(self.tree.attrs["bayescred_versions"]))
+        return dict(json.loads(self.tree.attrs[VERSIONS_ATTR]))
 
     def rows_not_used(self) -> pd.DataFrame:
         """Input rows the model could not use, counted by reason."""
@@ -183,7 +189,12 @@ class CredentialFit:
         from bayescred.analysis.checks import check
 
         return check(
-            self.tree, by_group=by_group, max_draws=max_draws, scale=scale, random_seed=random_seed
+            self.tree,
+            by_group=by_group,
+            max_draws=max_draws,
+            scale=scale,
+            random_seed=random_seed,
+            design=self.design,
         )
 
     def prior_check(
@@ -198,7 +209,12 @@ class CredentialFit:
         from bayescred.analysis.checks import prior_check
 
         return prior_check(
-            self.tree, draws=draws, by_group=by_group, scale=scale, random_seed=random_seed
+            self.tree,
+            draws=draws,
+            by_group=by_group,
+            scale=scale,
+            random_seed=random_seed,
+            design=self.design,
         )
 
     def log_likelihood(self) -> xr.Dataset:
@@ -209,7 +225,7 @@ class CredentialFit:
         """
         from bayescred.analysis.loo import log_likelihood
 
-        return log_likelihood(self.tree)
+        return log_likelihood(self.tree, design=self.design)
 
     def loo(self) -> Any:
         """PSIS-LOO (leave one worker out) of this fit, ArviZ's ``ELPDData``.
@@ -279,14 +295,19 @@ class CredentialFit:
             max_draws=max_draws,
             prior_draws=prior_draws,
             random_seed=random_seed,
+            design=self.design,
         )
         return self
 
     # ------------------------------------------------------------------ effects
-    @cached_property
+    @property
     def design(self) -> ModelDesign:
-        """The model's design (rows used, track-record scale, priors), rebuilt from the tree."""
-        return design_from_tree(self.tree)
+        """The model's design (rows used, track-record scale, priors): the one the fit was
+        sampled from, or, for a loaded fit, rebuilt from the tree once and kept."""
+        if self._design is None:
+            # the load path (and trees of your own): the tree holds everything the design needs
+            self._design = design_from_tree(self.tree)
+        return self._design
 
     def effect(
         self,
@@ -513,7 +534,8 @@ def load_fit(path: str | Path) -> CredentialFit:
 
     The file is read fully into memory and checked (see
     :func:`bayescred.inference.io.load_tree`); the fit needs neither the file nor the original
-    data frame afterwards.
+    data frame afterwards. Its :attr:`~CredentialFit.design` is rebuilt from the tree on first
+    use and kept.
 
     Raises
     ------

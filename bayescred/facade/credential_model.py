@@ -137,7 +137,7 @@ class CredentialModel:
             low_rank_mass_matrix=s.low_rank_mass_matrix,
             cache=self.cache,
         )
-        fit = CredentialFit(tree)
+        fit = CredentialFit(tree, design=design)
         warn_if_not_converged(fit._diagnostics)
         if groups:
             fit.add_groups(groups, random_seed=random_seed)

@@ -2,25 +2,70 @@
 
 Both say the same: the spec's name and description, the data used, the convergence verdict,
 the headline average effect of one more credential and the population parameters.
+
+The views read a fit through :class:`ShownFit`, the part of :class:`bayescred.CredentialFit`
+they need, so that this module needs no import of :mod:`bayescred.facade.credential_fit` (which
+imports it).
 """
 
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import pandas as pd
+import xarray as xr
 
+from bayescred.analysis.average_effects import AverageEffect
 from bayescred.analysis.summary import element_names, group_level
-
-if TYPE_CHECKING:
-    from bayescred.facade.credential_fit import CredentialFit
+from bayescred.spec import ModelSpec
 
 #: Summary columns shown for the population parameters.
 PARAMETER_COLUMNS: tuple[str, ...] = ("mean", "sd", "hdi_low", "hdi_high", "ess_bulk", "r_hat")
 
 
-def data_rows(fit: CredentialFit) -> list[tuple[str, str]]:
+class ShownFit(Protocol):
+    """What the views read of a fit (:class:`bayescred.CredentialFit` has it all)."""
+
+    @property
+    def spec(self) -> ModelSpec:
+        """The model specification."""
+        ...
+
+    @property
+    def design_info(self) -> dict[str, Any]:
+        """Data-derived constants recorded at build time (rows used, outcome...)."""
+        ...
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """The posterior draws."""
+        ...
+
+    @property
+    def converged(self) -> bool:
+        """Whether every diagnostic passes its threshold."""
+        ...
+
+    @property
+    def verdict(self) -> str:
+        """One-sentence convergence verdict."""
+        ...
+
+    def rows_not_used(self) -> pd.DataFrame:
+        """Input rows the model could not use, counted by reason."""
+        ...
+
+    def average_effect(self) -> AverageEffect:
+        """The average effect of one more credential over the rows used."""
+        ...
+
+    def summary(self) -> pd.DataFrame:
+        """Posterior summary of the parameters."""
+        ...
+
+
+def data_rows(fit: ShownFit) -> list[tuple[str, str]]:
     """(label, value) rows describing the model and the data it used."""
     info = fit.design_info
     spec = fit.spec
@@ -36,7 +81,7 @@ def data_rows(fit: CredentialFit) -> list[tuple[str, str]]:
     ]
 
 
-def headline(fit: CredentialFit) -> list[str]:
+def headline(fit: ShownFit) -> list[str]:
     """Sentences on the average effect of one more credential over the observed profiles."""
     table = fit.average_effect().table
     pct = round(float(table.attrs.get("hdi_prob", 0.9)) * 100)
@@ -58,14 +103,14 @@ def headline(fit: CredentialFit) -> list[str]:
     return out
 
 
-def population_parameters(fit: CredentialFit) -> pd.DataFrame:
+def population_parameters(fit: ShownFit) -> pd.DataFrame:
     """The summary's population-level rows (no per-group elements)."""
     table = fit.summary()
     table = table[~group_level(table)].reset_index(drop=True)
     return table.assign(name=element_names(table))[["name", *PARAMETER_COLUMNS]]
 
 
-def fit_text(fit: CredentialFit) -> str:
+def fit_text(fit: ShownFit) -> str:
     """The plain-text view of a fit (its ``repr``)."""
     spec = fit.spec
     lines = [f"CredentialFit {spec.name!r}" + (f": {spec.description}" if spec.description else "")]
@@ -82,7 +127,7 @@ def fit_text(fit: CredentialFit) -> str:
     return "\n".join(lines)
 
 
-def fit_html(fit: CredentialFit) -> str:
+def fit_html(fit: ShownFit) -> str:
     """The HTML view of a fit (its ``_repr_html_``): self-contained, no scripts."""
     spec = fit.spec
     e = html.escape

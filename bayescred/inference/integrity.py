@@ -24,9 +24,9 @@ import numpy as np
 import xarray as xr
 
 from bayescred.errors import FitFileError
+from bayescred.inference.schema import CHECKSUM_ATTR
+from bayescred.inference.storable import dtype_label
 
-#: Root attribute holding the checksum table (it describes the file, not the fit).
-CHECKSUM_ATTR = "bayescred_checksums"
 #: Root attributes the root-attribute digest leaves out.
 UNCHECKED_ROOT_ATTRS = (CHECKSUM_ATTR,)
 CHECKSUM_ALGORITHM = "sha256"
@@ -34,17 +34,6 @@ CHECKSUM_ALGORITHM = "sha256"
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _GCOL_START = b"GCOL\x01\x00\x00\x00"
 _GCOL_MIN_SIZE = 4096  # HDF5 never makes a smaller collection (H5HG_MINSIZE)
-
-
-def dtype_label(dtype: np.dtype[Any]) -> str:
-    """A dtype name that survives storage: strings of any width (or object) are ``"str"``."""
-    if dtype.kind in "USO":
-        return "str"
-    if dtype.kind == "M":
-        return "datetime64"
-    if dtype.kind == "m":
-        return "timedelta64"
-    return dtype.name
 
 
 def hdf5_superblock(source: Path, head: bytes) -> int | None:
@@ -227,7 +216,7 @@ def _check_layout(tree: xr.DataTree, table: Mapping[str, Any], where: str) -> No
 
 def verify_checksums(tree: xr.DataTree, text: str, where: str) -> None:
     """Raise :class:`FitFileError` unless everything in ``tree`` matches the checksum table
-    ``text`` (the JSON of a ``bayescred_checksums`` attribute)."""
+    ``text`` (the JSON of a :data:`CHECKSUM_ATTR` attribute)."""
     table = _parse_table(text, where)
     _check_layout(tree, table, where)
     bad: list[str] = []

@@ -6,7 +6,7 @@ A saved fit is one file holding the fit's whole :class:`xarray.DataTree`: every 
 ``log_likelihood``, ``posterior_predictive``, ``prior`` or ``prior_predictive`` that
 ``CredentialFit.add_groups`` added) and the root attributes the fit needs
 (``bayescred_spec``, ``bayescred_spec_hash``, ``bayescred_priors``, ``bayescred_design``,
-``bayescred_versions``, ``sampler``, ``sampling_wall_time_s``), plus two written here:
+``bayescred_versions``, ``sampler``, ``sampling_wall_time_s``), plus three written here:
 
 ``bayescred_format``
     The file layout version, :data:`FORMAT_VERSION` (``"2"``). A file with a higher version was
@@ -19,6 +19,13 @@ A saved fit is one file holding the fit's whole :class:`xarray.DataTree`: every 
     JSON: SHA-256 checksums of everything the fit is made of (see *Integrity*). It describes
     the file, not the fit: :func:`load_tree` verifies it and leaves it out of the loaded tree,
     and :func:`save_fit` computes it afresh.
+
+This module picks the format and engine, writes and reads the file and checks what it read;
+the other jobs are done by :mod:`bayescred.inference.schema` (the names of attributes and
+groups, the format versions, the design written into and read from a tree, the data schema),
+:mod:`bayescred.inference.storable` (conversion to storable values and back),
+:mod:`bayescred.inference.integrity` (checksums and the HDF5 checks) and
+:mod:`bayescred.inference.atomic` (atomic writes).
 
 Formats
 -------
@@ -120,30 +127,41 @@ import gc
 import importlib.metadata
 import importlib.util
 import json
-import math
-import os
 import re
-import shutil
 import sys
-import uuid
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-import numpy as np
 import xarray as xr
 
 from bayescred.errors import FitFileError, SpecError
+from bayescred.inference.atomic import atomic_replace, temporary_sibling
 from bayescred.inference.integrity import (
-    CHECKSUM_ATTR,
     check_global_heaps,
     check_shapes,
     checksum_table,
-    dtype_label,
     hdf5_superblock,
     verify_checksums,
 )
+from bayescred.inference.schema import (
+    CHECKSUM_ATTR,
+    CHECKSUM_FORMAT,
+    FORMAT_ATTR,
+    FORMAT_VERSION,
+    JSON_ATTRS,
+    OLDEST_FORMAT,
+    REQUIRED_ATTRS,
+    REQUIRED_GROUPS,
+    SCHEMA_ATTR,
+    SPEC_ATTR,
+    SPEC_HASH_ATTR,
+    VERSIONS_ATTR,
+    check_data_schema,
+    data_schema,
+)
+from bayescred.inference.storable import char_encoding, plain_tree, storable_tree
 from bayescred.spec import ModelSpec
 
 
@@ -155,39 +173,8 @@ class HasTree(Protocol):
 
 __all__ = ["FORMAT_VERSION", "load_tree", "save_fit"]
 
-#: Layout version written to ``bayescred_format``; files with a higher version are refused.
-FORMAT_VERSION = "2"
-#: The oldest layout version :func:`load_tree` reads (with a warning when it has no checksums).
-OLDEST_FORMAT = "1"
-#: The first layout version with ``bayescred_checksums``.
-CHECKSUM_FORMAT = "2"
-
 NETCDF_SUFFIXES = (".nc", ".nc4")
 ZARR_SUFFIXES = (".zarr",)
-
-#: Root attributes every saved fit has; all but the first three hold JSON text.
-REQUIRED_ATTRS = (
-    "bayescred_format",
-    "bayescred_spec_hash",
-    "bayescred_spec",
-    "bayescred_priors",
-    "bayescred_design",
-    "bayescred_versions",
-    "bayescred_schema",
-)
-#: Root attribute holding the checksum table (format 2 and later).
-#: Root attributes outside the root-attribute checksum: the table itself (it has its own).
-JSON_ATTRS = (
-    "bayescred_spec",
-    "bayescred_priors",
-    "bayescred_design",
-    "bayescred_versions",
-    "bayescred_schema",
-)
-#: Groups a loaded fit cannot work without (effects, checks and plots rebuild the design).
-REQUIRED_GROUPS = ("posterior", "constant_data", "observed_data")
-
-#: Start of an HDF5 global heap collection: signature "GCOL", version 1, three reserved bytes.
 
 
 # ---------------------------------------------------------------------------------- save
@@ -239,7 +226,8 @@ def save_fit(fit: HasTree, path: str | Path) -> Path:
             f"cannot save a fit to {str(target)!r}: folder {str(folder)!r} does not exist"
         )
     _check_spec_hash(fit.tree, f"cannot save a fit to {str(target)!r}")
-    tree = _storable_tree(fit.tree, target)
+    tree = storable_tree(fit.tree, target, stacklevel=2)
+    _add_file_attrs(tree)
     if suffix in ZARR_SUFFIXES:
         _write_zarr(tree, target)
     else:
@@ -247,126 +235,11 @@ def save_fit(fit: HasTree, path: str | Path) -> Path:
     return target
 
 
-def _storable_tree(tree: xr.DataTree, target: Path) -> xr.DataTree:
-    """A copy of ``tree`` with only NetCDF-storable dtypes and attributes, plus format/schema."""
-    groups: dict[str, xr.Dataset] = {}
-    dropped: list[str] = []
-    for node in tree.subtree:
-        ds = node.to_dataset(inherit=False)
-        variables: dict[str, xr.Variable] = {}
-        for name, var in ds.variables.items():
-            where = f"{node.path.rstrip('/')}/{name}"
-            stored = _storable_variable(var)
-            if stored is None:
-                if name in ds.coords:
-                    raise FitFileError(
-                        f"cannot save a fit to {str(target)!r}: coordinate {where!r} holds "
-                        "Python objects that NetCDF cannot store"
-                    )
-                dropped.append(where)
-                continue
-            variables[str(name)] = stored
-        coords = {k: v for k, v in variables.items() if k in ds.coords}
-        data = {k: v for k, v in variables.items() if k not in ds.coords}
-        groups[node.path] = xr.Dataset(data, coords=coords, attrs=_storable_attrs(ds.attrs))
-    if dropped:
-        warnings.warn(
-            f"left out of {str(target)!r} (object dtype NetCDF cannot store): "
-            + ", ".join(dropped),
-            UserWarning,
-            stacklevel=3,
-        )
-    out = xr.DataTree.from_dict(groups)
-    out.attrs = _storable_attrs(tree.attrs)
-    out.attrs["bayescred_format"] = FORMAT_VERSION
-    out.attrs["bayescred_schema"] = json.dumps(_schema(out), sort_keys=True)
-    out.attrs[CHECKSUM_ATTR] = json.dumps(checksum_table(out), sort_keys=True)
-    return out
-
-
-def _is_missing(x: object) -> bool:
-    return x is None or (isinstance(x, float | np.floating) and math.isnan(x))
-
-
-def _storable_variable(var: xr.Variable) -> xr.Variable | None:
-    """``var`` without encoding and with object dtype converted; None if it cannot be stored."""
-    values = np.asarray(var.values)
-    attrs = _storable_attrs(var.attrs)
-    if values.dtype != object:
-        return xr.Variable(var.dims, values, attrs=attrs)
-    flat = values.ravel()
-    if all(isinstance(x, str) or _is_missing(x) for x in flat):
-        strings = np.array(["" if _is_missing(x) else str(x) for x in flat], dtype=str)
-        return xr.Variable(var.dims, strings.reshape(values.shape), attrs=attrs)
-    try:
-        plain = np.array(flat.tolist())
-    except (ValueError, TypeError):
-        return None
-    if plain.dtype == object or plain.dtype.kind not in "biufcUMm" or plain.shape != flat.shape:
-        return None
-    return xr.Variable(var.dims, plain.reshape(values.shape), attrs=attrs)
-
-
-def _storable_attrs(attrs: Mapping[Any, Any]) -> dict[str, Any]:
-    """Attributes converted to what NetCDF stores (str, numbers, homogeneous lists)."""
-    out: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if value is None:
-            continue
-        out[str(key)] = _storable_attr(value)
-    return out
-
-
-def _storable_attr(value: Any) -> Any:
-    if isinstance(value, bool | np.bool_):
-        return int(value)
-    if isinstance(value, str | int | float | np.integer | np.floating):
-        return value
-    if (
-        isinstance(value, np.ndarray)
-        and value.ndim == 1
-        and value.size
-        and value.dtype.kind in "iuf"
-    ):
-        return value
-    if isinstance(value, list | tuple | np.ndarray):
-        items = list(value)
-        if items and all(isinstance(x, str) for x in items):
-            return [str(x) for x in items]
-        if items and all(
-            isinstance(x, int | float | np.integer | np.floating)
-            and not isinstance(x, bool | np.bool_)
-            for x in items
-        ):
-            return np.asarray(items)
-    return json.dumps(value, sort_keys=True, default=str)
-
-
-def _schema(tree: xr.DataTree) -> dict[str, Any]:
-    """Column mapping, outcome, covariates and the dims and dtypes of every stored variable."""
-    spec = ModelSpec.from_json(tree.attrs["bayescred_spec"])
-    info = json.loads(tree.attrs["bayescred_design"])
-    groups: dict[str, dict[str, Any]] = {}
-    for node in tree.subtree:
-        ds = node.to_dataset(inherit=False)
-        if not ds.variables:
-            continue
-        groups[node.path] = {
-            str(name): {
-                "dims": [str(d) for d in var.dims],
-                "dtype": dtype_label(var.dtype),
-                "coord": name in ds.coords,
-            }
-            for name, var in ds.variables.items()
-        }
-    return {
-        "columns": spec.columns.model_dump(),
-        "outcome": info.get("outcome"),
-        "outcome_kind": info.get("outcome_kind"),
-        "likelihood": spec.outcome.likelihood,
-        "covariates": list(info.get("covariates", [])),
-        "groups": groups,
-    }
+def _add_file_attrs(tree: xr.DataTree) -> None:
+    """Add the attributes that describe the file: format, data schema and checksums."""
+    tree.attrs[FORMAT_ATTR] = FORMAT_VERSION
+    tree.attrs[SCHEMA_ATTR] = json.dumps(data_schema(tree), sort_keys=True)
+    tree.attrs[CHECKSUM_ATTR] = json.dumps(checksum_table(tree), sort_keys=True)
 
 
 def _netcdf_engine() -> Literal["h5netcdf", "netcdf4"]:
@@ -380,57 +253,18 @@ def _netcdf_engine() -> Literal["h5netcdf", "netcdf4"]:
     )
 
 
-def _temporary_sibling(target: Path, tag: str) -> Path:
-    return target.with_name(f".{target.name}.{uuid.uuid4().hex[:12]}.{tag}")
-
-
-def _fsync(path: Path, *, directory: bool = False) -> None:
-    """Flush ``path`` to disk (best effort for folders, which some systems cannot open)."""
-    flags = os.O_RDONLY | (getattr(os, "O_DIRECTORY", 0) if directory else 0)
-    try:
-        fd = os.open(path, flags)
-    except OSError:
-        if directory:
-            return
-        raise
-    try:
-        os.fsync(fd)
-    except OSError:
-        if not directory:
-            raise
-    finally:
-        os.close(fd)
-
-
 def _write_netcdf(tree: xr.DataTree, target: Path) -> None:
     if target.is_dir():
         raise FitFileError(f"cannot save a fit to {str(target)!r}: it is a folder")
     engine = _netcdf_engine()
-    tmp = _temporary_sibling(target, "tmp")
-    _atomic(
+    tmp = temporary_sibling(target, "tmp")
+    atomic_replace(
         target,
         tmp,
-        lambda: tree.to_netcdf(tmp, mode="w", engine=engine, encoding=_char_encoding(tree)),
+        lambda: tree.to_netcdf(tmp, mode="w", engine=engine, encoding=char_encoding(tree)),
         verify=lambda: _verify_written(tmp, target, tree),
         reserve_file=True,
     )
-
-
-def _char_encoding(tree: xr.DataTree) -> dict[str, dict[str, dict[str, str]]]:
-    """Store every string variable as a NetCDF character array (``dtype="S1"``, UTF-8).
-
-    The default, HDF5 variable-length strings, keeps a pointer per string in the data; a
-    damaged pointer claims a string of up to 4 GiB, which HDF5 allocates before it finds the
-    pointer wrong (seconds to minutes per string). Character arrays hold the bytes themselves,
-    so damage changes a string, which the checksums then catch.
-    """
-    encoding: dict[str, dict[str, dict[str, str]]] = {}
-    for node in tree.subtree:
-        ds = node.to_dataset(inherit=False)
-        names = [str(k) for k, v in ds.variables.items() if v.dtype.kind in "US"]
-        if names:
-            encoding[node.path] = {name: {"dtype": "S1"} for name in names}
-    return encoding
 
 
 def _write_zarr(tree: xr.DataTree, target: Path) -> None:
@@ -444,8 +278,8 @@ def _write_zarr(tree: xr.DataTree, target: Path) -> None:
             f"cannot save a fit to {str(target)!r}: something that is not a Zarr store is "
             "already there (it is left untouched)"
         )
-    tmp = _temporary_sibling(target, "tmp")
-    _atomic(
+    tmp = temporary_sibling(target, "tmp")
+    atomic_replace(
         target,
         tmp,
         lambda: tree.to_zarr(tmp, mode="w-", consolidated=False),
@@ -462,53 +296,6 @@ def _verify_written(tmp: Path, target: Path, tree: xr.DataTree) -> None:
             f"could not write a fit to {str(target)!r}: the written file did not read back "
             f"as saved ({err})"
         ) from err
-
-
-def _atomic(
-    target: Path,
-    tmp: Path,
-    write: Callable[[], object],
-    *,
-    verify: Callable[[], None] | None = None,
-    reserve_file: bool = False,
-) -> None:
-    """Run ``write`` (it writes ``tmp``) and ``verify``, move ``tmp`` over ``target``; clean up
-    on failure."""
-    old: Path | None = None
-    try:
-        if reserve_file:
-            # reserve a unique name; the mode honours the umask like any new file
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        try:
-            write()
-        except Exception as err:
-            raise FitFileError(f"could not write a fit to {str(target)!r}: {err}") from err
-        if verify is not None:
-            verify()
-        if tmp.is_dir():
-            for f in tmp.rglob("*"):
-                if f.is_file():
-                    _fsync(f)
-            if target.exists():  # a folder cannot be renamed over a non-empty one
-                old = _temporary_sibling(target, "old")
-                os.replace(target, old)
-        else:
-            _fsync(tmp)
-        os.replace(tmp, target)
-        _fsync(target.parent, directory=True)
-    except BaseException:
-        if old is not None and not target.exists():
-            os.replace(old, target)
-            old = None
-        if tmp.is_dir():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
 
 
 def _is_zarr_store(path: Path) -> bool:
@@ -552,14 +339,14 @@ def load_tree(path: str | Path) -> xr.DataTree:
     where = str(source)
     tree = _read_tree(source)
     attrs = tree.attrs
-    if "bayescred_format" not in attrs or "bayescred_spec" not in attrs:
+    if FORMAT_ATTR not in attrs or SPEC_ATTR not in attrs:
         raise FitFileError(
-            f"{where!r} is not a bayescred fit: it has no 'bayescred_format' or "
-            "'bayescred_spec' attribute (was it written by something else?)"
+            f"{where!r} is not a bayescred fit: it has no {FORMAT_ATTR!r} or "
+            f"{SPEC_ATTR!r} attribute (was it written by something else?)"
         )
-    fmt = str(attrs["bayescred_format"])
+    fmt = str(attrs[FORMAT_ATTR])
     if not fmt.isdigit():
-        raise FitFileError(f"{where!r} has an unreadable bayescred_format attribute {fmt!r}")
+        raise FitFileError(f"{where!r} has an unreadable {FORMAT_ATTR} attribute {fmt!r}")
     if int(fmt) > int(FORMAT_VERSION):
         raise FitFileError(
             f"{where!r} was written in bayescred fit format {fmt}, newer than the format "
@@ -567,7 +354,7 @@ def load_tree(path: str | Path) -> xr.DataTree:
         )
     checked = int(fmt) >= int(CHECKSUM_FORMAT)
     if not checked and int(fmt) < int(OLDEST_FORMAT):
-        raise FitFileError(f"{where!r} has an unreadable bayescred_format attribute {fmt!r}")
+        raise FitFileError(f"{where!r} has an unreadable {FORMAT_ATTR} attribute {fmt!r}")
     if not checked and CHECKSUM_ATTR in attrs:
         raise FitFileError(
             f"{where!r} is damaged: it says fit format {fmt}, which has no checksums, but it "
@@ -592,7 +379,7 @@ def load_tree(path: str | Path) -> xr.DataTree:
         raise FitFileError(
             f"{where!r} is an incomplete bayescred fit: it lacks group(s) {', '.join(missing)}"
         )
-    _check_schema(tree, json.loads(attrs["bayescred_schema"]), where)
+    check_data_schema(tree, json.loads(attrs[SCHEMA_ATTR]), where)
     if checked:
         verify_checksums(tree, attrs[CHECKSUM_ATTR], where)
         del tree.attrs[CHECKSUM_ATTR]
@@ -604,7 +391,7 @@ def load_tree(path: str | Path) -> xr.DataTree:
             UserWarning,
             stacklevel=2,
         )
-    _warn_version(json.loads(attrs["bayescred_versions"]), where)
+    _warn_version(json.loads(attrs[VERSIONS_ATTR]), where)
     return tree
 
 
@@ -649,7 +436,7 @@ def _read_tree(source: Path) -> xr.DataTree:
             gc.collect()  # what the failed open left behind goes now, silenced
     if failure:
         raise FitFileError(f"{where!r} could not be read (damaged or truncated?): {failure}")
-    return _tidy(tree)
+    return plain_tree(tree)
 
 
 @contextlib.contextmanager
@@ -672,26 +459,6 @@ def _h5netcdf_teardown_silenced() -> Iterator[None]:
         sys.unraisablehook = original
 
 
-def _tidy(tree: xr.DataTree) -> xr.DataTree:
-    """Plain Python attributes, no encodings, and strings (NetCDF character arrays and
-    variable-length strings load as Python objects) as NumPy ``str`` arrays again."""
-    groups: dict[str, xr.Dataset] = {}
-    for node in tree.subtree:
-        ds = node.to_dataset(inherit=False)
-        variables: dict[str, xr.Variable] = {}
-        for name, var in ds.variables.items():
-            values = var.values
-            if values.dtype == object and all(isinstance(x, str) for x in values.ravel()):
-                values = np.array(values.ravel().tolist(), dtype=str).reshape(values.shape)
-            variables[str(name)] = xr.Variable(var.dims, values, attrs=dict(var.attrs))
-        coords = {k: v for k, v in variables.items() if k in ds.coords}
-        data = {k: v for k, v in variables.items() if k not in ds.coords}
-        groups[node.path] = xr.Dataset(data, coords=coords, attrs=_plain_attrs(ds.attrs))
-    out = xr.DataTree.from_dict(groups)
-    out.attrs = _plain_attrs(tree.attrs)
-    return out
-
-
 def _read_head(source: Path) -> bytes:
     try:
         with source.open("rb") as fh:
@@ -700,51 +467,19 @@ def _read_head(source: Path) -> bytes:
         raise FitFileError(f"{str(source)!r} could not be opened: {err.strerror or err}") from err
 
 
-def _plain_attrs(attrs: Mapping[Any, Any]) -> dict[str, Any]:
-    """numpy scalars in attributes as Python scalars (``float``, ``int``)."""
-    return {str(k): v.item() if isinstance(v, np.generic) else v for k, v in attrs.items()}
-
-
 def _check_spec_hash(tree: xr.DataTree, context: str) -> None:
     """Raise :class:`FitFileError` unless the stored spec is valid and matches its hash."""
     try:
-        spec = ModelSpec.from_json(tree.attrs["bayescred_spec"])
+        spec = ModelSpec.from_json(tree.attrs[SPEC_ATTR])
     except (SpecError, ValueError, TypeError, KeyError) as err:
         raise FitFileError(
             f"{context}: its stored spec is not a valid model spec ({err})"
         ) from None
-    if spec.spec_hash() != tree.attrs.get("bayescred_spec_hash"):
+    if spec.spec_hash() != tree.attrs.get(SPEC_HASH_ATTR):
         raise FitFileError(
             f"{context}: its spec does not match the stored spec hash, so the spec or the hash "
             "was edited after fitting"
         )
-
-
-def _check_schema(tree: xr.DataTree, schema: Mapping[str, Any], where: str) -> None:
-    """Every variable the schema lists is present with the same dims and dtype."""
-    groups = schema.get("groups")
-    if not isinstance(groups, dict):
-        raise FitFileError(f"{where!r} is damaged: its bayescred_schema has no 'groups' entry")
-    for path, variables in groups.items():
-        try:
-            node = tree[path]
-        except KeyError:
-            raise FitFileError(f"{where!r} is damaged: group {path!r} is missing") from None
-        if not isinstance(node, xr.DataTree):
-            raise FitFileError(f"{where!r} is damaged: {path!r} is not a group")
-        ds = node.to_dataset(inherit=False)
-        for name, expected in variables.items():
-            if name not in ds.variables:
-                raise FitFileError(f"{where!r} is damaged: variable {path}/{name} is missing")
-            var = ds.variables[name]
-            found = {"dims": [str(d) for d in var.dims], "dtype": dtype_label(var.dtype)}
-            wanted = {"dims": expected.get("dims"), "dtype": expected.get("dtype")}
-            if found != wanted:
-                raise FitFileError(
-                    f"{where!r} is damaged: variable {path}/{name} has dims {found['dims']} and "
-                    f"dtype {found['dtype']}, but the file's schema says {wanted['dims']} and "
-                    f"{wanted['dtype']}"
-                )
 
 
 def _major_minor(version: str) -> tuple[int, int] | None:

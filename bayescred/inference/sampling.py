@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.metadata
-import json
 import time
 from typing import Any
 
@@ -22,39 +20,28 @@ from bayescred.inference.jax_sampling import (
     sample_numpyro,
     sample_nutpie_jax,
 )
+from bayescred.inference.schema import (
+    POSTERIOR_GROUP,
+    SAMPLER_DEVICE_ATTR,
+    TARGET_ACCEPT_ATTR,
+    attach_design,
+)
+
+# the tree's schema (design written into the tree, package versions) moved to
+# bayescred.inference.schema; these stay importable from here as before
+from bayescred.inference.schema import VERSIONED_PACKAGES as VERSIONED_PACKAGES
+from bayescred.inference.schema import design_attrs as design_attrs
+from bayescred.inference.schema import design_datasets as design_datasets
+from bayescred.inference.schema import package_versions as package_versions
 from bayescred.model.build import build_model, stored_variables
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
-from bayescred.model.gaussian_kernel import graph_likelihood
-from bayescred.model.parts import Part
+from bayescred.model.families.base import Part
 from bayescred.model.pilot import PILOT_PARAMETERS
+from bayescred.model.predictor import BuildOptions
 from bayescred.spec import SAMPLERS, Sampler
 
 __all__ = ["SAMPLERS", "Sampler", "run_sampler"]
-
-VERSIONED_PACKAGES = (
-    "bayescred",
-    "pymc",
-    "pytensor",
-    "arviz",
-    "nutpie",
-    "numpy",
-    "pandas",
-    "xarray",
-    "jax",
-    "numpyro",
-)
-
-
-def package_versions() -> dict[str, str]:
-    """Installed versions of the packages a fit depends on."""
-    out = {}
-    for name in VERSIONED_PACKAGES:
-        try:
-            out[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
 def build_for_sampler(design: ModelDesign, sampler: str) -> pm.Model:
@@ -66,8 +53,7 @@ def build_for_sampler(design: ModelDesign, sampler: str) -> pm.Model:
     implementation. The log density is the same.
     """
     if sampler in JAX_SAMPLERS:
-        with graph_likelihood():
-            return build_model(design)
+        return build_model(design, BuildOptions(kernel=False))
     return build_model(design)
 
 
@@ -165,14 +151,14 @@ def run_sampler(
     assert isinstance(tree, xr.DataTree)
     # nutpie (and its JAX backend) store every free variable without a transform whatever
     # var_names says: keep what every sampler was asked to store
-    posterior = tree["posterior"].to_dataset()
+    posterior = tree[POSTERIOR_GROUP].to_dataset()
     unwanted = [str(v) for v in posterior.data_vars if v not in set(var_names)]
     if unwanted:
-        tree["posterior"] = posterior.drop_vars(unwanted)
+        tree[POSTERIOR_GROUP] = posterior.drop_vars(unwanted)
     out = attach_design(tree, design, sampler=sampler, wall_time=elapsed)
-    out.attrs["target_accept"] = float(target_accept)
+    out.attrs[TARGET_ACCEPT_ATTR] = float(target_accept)
     if sampler in JAX_SAMPLERS:
-        out.attrs["sampler_device"] = jax_device()
+        out.attrs[SAMPLER_DEVICE_ATTR] = jax_device()
     return out
 
 
@@ -280,80 +266,3 @@ def variable_shape(model: pm.Model, name: str) -> tuple[int, ...]:
     if var.type.ndim == 0:
         return ()
     return tuple(var.shape.eval())  # pragma: no cover - every non-scalar variable has dims
-
-
-def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:
-    """``constant_data`` and ``observed_data`` of a design, with labelled coords."""
-    p = design.panel
-    coords = {
-        "obs": np.arange(p.n_rows),
-        "worker": p.worker_labels,
-        "period": p.period_labels,
-        "group": p.group_labels,
-        "covariate": np.asarray(p.covariates, dtype=str),
-    }
-    const = xr.Dataset(
-        {
-            "worker_idx": ("obs", p.worker_codes),
-            "period_idx": ("obs", p.period_codes),
-            "group_idx": ("obs", p.group_codes),
-            "credentials": ("obs", p.credentials),
-            "track_record": ("obs", p.track_record),
-            "covariates": (("obs", "covariate"), p.covariate_matrix),
-        },
-        coords=coords,
-    )
-    if design.mundlak_names:
-        const["worker_means"] = (("worker", "mundlak_term"), design.mundlak_matrix())
-        const = const.assign_coords(mundlak_term=list(design.mundlak_names))
-    observed = xr.Dataset({"y": ("obs", np.asarray(p.y))}, coords={"obs": coords["obs"]})
-    return const, observed
-
-
-def design_attrs(design: ModelDesign) -> dict[str, Any]:
-    """Everything besides arrays needed to rebuild the design: JSON-safe attributes."""
-    p = design.panel
-    return {
-        "bayescred_spec": design.spec.to_json(),
-        "bayescred_spec_hash": design.spec.spec_hash(),
-        "bayescred_priors": json.dumps(
-            {k: v.model_dump(exclude_none=True) for k, v in design.priors.items()}, sort_keys=True
-        ),
-        "bayescred_design": json.dumps(
-            {
-                "track_record_reference": design.track_scale.reference,
-                "track_record_scale": design.track_scale.scale,
-                "y_mean": design.y_mean,
-                "y_sd": design.y_sd,
-                "mundlak_names": list(design.mundlak_names),
-                "mundlak_center": list(design.mundlak_center),
-                "mundlak_scale": list(design.mundlak_scale),
-                "outcome": p.outcome,
-                "outcome_kind": p.outcome_kind,
-                "covariates": list(p.covariates),
-                "rows_not_used": design.rows_not_used().to_dict(orient="list"),
-                "rows_used": p.n_rows,
-                "workers_used": p.n_workers,
-            }
-        ),
-        "bayescred_versions": json.dumps(package_versions(), sort_keys=True),
-    }
-
-
-def attach_design(
-    tree: xr.DataTree, design: ModelDesign, *, sampler: str, wall_time: float
-) -> xr.DataTree:
-    """Replace the sampler's data groups by the design's and store spec, priors and versions."""
-    const, observed = design_datasets(design)
-    groups = {
-        name: node.to_dataset()
-        for name, node in tree.children.items()
-        if name not in ("constant_data", "observed_data")
-    }
-    groups["constant_data"] = const
-    groups["observed_data"] = observed
-    out = xr.DataTree.from_dict(groups)
-    out.attrs.update(design_attrs(design))
-    out.attrs["sampler"] = sampler
-    out.attrs["sampling_wall_time_s"] = float(wall_time)
-    return out

@@ -3,7 +3,7 @@
 See ``docs/design.md`` (section 3) for the model. The family of the outcome's likelihood
 gives the model's parts (:meth:`~bayescred.model.families.base.Family.parts`: one for a
 single-likelihood model, two for a hurdle); each part contributes its linear predictor
-(:func:`bayescred.model.terms.linear_predictor`) and its family adds the worker intercepts and
+(:func:`bayescred.model.predictor.linear_predictor`) and its family adds the worker intercepts and
 the likelihood. Per-worker and per-row bulk (``worker_loglik``, latent ``alpha``) is not
 stored at sampling time (:func:`stored_variables`).
 """
@@ -16,25 +16,27 @@ import pymc as pm
 
 from bayescred.model.design import ModelDesign
 from bayescred.model.families import family_of
-from bayescred.model.gaussian_kernel import graph_likelihood
-from bayescred.model.parts import Part
-from bayescred.model.terms import (
+from bayescred.model.families.base import Part
+from bayescred.model.predictor import (
+    PLAIN_FORM,
+    SAMPLER_FORM,
     WORKER_LOGLIK,
+    BuildOptions,
     linear_predictor,
     model_coords,
-    plain_parameterisation,
 )
 
 
-def build_model(design: ModelDesign) -> pm.Model:
-    """The PyMC model of ``design``: every part of its family in one model."""
+def build_model(design: ModelDesign, options: BuildOptions = SAMPLER_FORM) -> pm.Model:
+    """The PyMC model of ``design``: every part of its family in one model, written as
+    ``options`` say (default: as the sampler runs it)."""
     parts = family_of(design).parts(design)
     coords: dict[str, Any] = {}
     for part in parts:
         coords.update(model_coords(part.design, part.naming))
     with pm.Model(coords=coords) as model:
         for part in parts:
-            build_part(part)
+            build_part(part, options)
     return model
 
 
@@ -42,18 +44,25 @@ def build_prior_model(design: ModelDesign) -> pm.Model:
     """The model of ``design`` in the form PyMC draws prior samples from.
 
     ``pm.sample_prior_predictive`` leaves potentials out, so the pooled group parameters are
-    written non-centred here (not through :func:`~bayescred.model.terms.whitened_group_values`,
-    whose population density is a potential) and the likelihood as a graph. The prior is the
-    same as :func:`build_model`'s; only the sampler's coordinates differ.
+    written non-centred here (not through :func:`~bayescred.model.pooling.whitened_group_values`,
+    whose population density is a potential) and the likelihood as a graph
+    (:data:`~bayescred.model.predictor.PLAIN_FORM`). The prior is the same as
+    :func:`build_model`'s; only the sampler's coordinates differ.
     """
-    with plain_parameterisation(), graph_likelihood():
-        return build_model(design)
+    return build_model(design, PLAIN_FORM)
 
 
-def build_part(part: Part) -> None:
+def build_part(part: Part, options: BuildOptions = SAMPLER_FORM) -> None:
     """One linear predictor and its likelihood, inside the current model context."""
-    data, mean = linear_predictor(part)
-    part.family.add_likelihood(part, data, mean)
+    family = part.family
+    predictor = linear_predictor(
+        part.design,
+        part.naming,
+        pilot=lambda: family.pilot(part.design),
+        noncentred_period_effects=family.noncentred_period_effects,
+        options=options,
+    )
+    family.add_likelihood(part, predictor, options)
 
 
 def stored_variables(model: pm.Model, design: ModelDesign) -> list[str]:

@@ -8,8 +8,10 @@ predicted for new profiles and a saved fit can be rebuilt without the original f
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -18,6 +20,9 @@ from bayescred.data.panel import Panel, track_record_at_entry
 from bayescred.data.validation import validate
 from bayescred.maths.curves import TrackRecordScale
 from bayescred.spec import ModelSpec, PriorSpec
+from bayescred.terms import CredentialTerm, Rows, Term, design_terms
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,9 @@ class ModelDesign:
     mundlak_names, mundlak_center, mundlak_scale
         For correlated worker effects: the names of the worker means entering the intercepts'
         mean and their standardisation; empty otherwise.
+    terms
+        The additive terms of the predictor (:mod:`bayescred.terms`), in the order they add
+        up; by default those the spec asks for (:func:`bayescred.terms.design_terms`).
     """
 
     spec: ModelSpec
@@ -50,6 +58,51 @@ class ModelDesign:
     mundlak_names: tuple[str, ...] = ()
     mundlak_center: tuple[float, ...] = ()
     mundlak_scale: tuple[float, ...] = ()
+    terms: tuple[Term, ...] = ()
+    _memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.terms:
+            spec = self.spec
+            terms = design_terms(
+                spec.effect,
+                period_effects=spec.period_effects,
+                n_periods=self.panel.n_periods,
+                covariates=self.panel.covariates,
+            )
+            object.__setattr__(self, "terms", terms)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` the first time ``key`` is asked for, the kept value after (values
+        derived from the design alone, such as its parts: a changed copy recomputes them)."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        value: T = self._memo[key]
+        return value
+
+    @property
+    def credential_term(self) -> CredentialTerm:
+        """The credential term (every design has one)."""
+        for term in self.terms:
+            if isinstance(term, CredentialTerm):
+                return term
+        raise AssertionError("a design always has a credential term")  # pragma: no cover
+
+    def rows(self) -> Rows:
+        """The used rows as the terms read them."""
+        return self.memo("rows", self._rows)
+
+    def _rows(self) -> Rows:
+        p = self.panel
+        return Rows(
+            credentials=p.credentials.astype(float),
+            z=np.asarray(self.z, dtype=float),
+            group=p.group_codes,
+            period=p.period_codes,
+            covariates=p.covariate_matrix,
+            n_groups=p.n_groups,
+            n_periods=p.n_periods,
+        )
 
     @cached_property
     def z(self) -> np.ndarray:

@@ -2,29 +2,32 @@
 
 The default model's likelihood (see :mod:`bayescred.maths.worker_likelihoods`) needs, for each
 worker ``i`` with ``T_i`` rows, the sum ``D_i = sum_t d_it`` and the within sum of squares
-``SSW_i = sum_t (d_it - D_i / T_i)^2`` of the residuals ``d = y - m``, where on each row::
+``SSW_i = sum_t (d_it - D_i / T_i)^2`` of the residuals ``d = y - m``, where ``m`` is the sum of
+the design's terms on each row (:mod:`bayescred.terms`)::
 
     m = beta[g] * S(n; shape[g]) * M(z; gamma[g]) + tau[t] + x @ delta
 
 Written as a PyTensor graph over the rows this costs several row-length temporaries, gathers
 (``beta[g]``, ``tau[t]``...) whose gradients are scatter-adds, and two scatter-adds for the
 worker sums: about 84 ns per row for one log density and gradient. This module computes the same
-numbers with far less row-level work:
+numbers with far less row-level work, for *any* tuple of terms:
 
-1. **Small tables.** ``beta[g] S(n; shape[g])`` takes one value per distinct (group, credential
-   count) and ``M(z; gamma)`` one per distinct track record (per distinct (group, track record)
-   when gamma is not completely pooled). At design time (:meth:`GaussianKernelData.from_design`)
-   every row gets the index of its entry in each table, so each evaluation computes the curve and
-   the modifier on tens and thousands of values instead of every row, and PyTensor
-   differentiates these small tables as usual::
-
-       E[k] = beta[g_k] * S(n_k; shape[g_k])        (k over distinct (group, n))
-       M[j] = exp(g1[h_j] z_j + g2[h_j] z_j^2)        (j over distinct (gamma group, z))
-       m_r  = E[k_r] * M[j_r] + tau[t_r] + x_r @ delta
+1. **Small tables.** Each term gives its value on a row as a product of small tables, each
+   indexed per row (:meth:`bayescred.terms.base.Term.kernel_index`), or as a dense block
+   ``x_r @ coef``: the credential term as ``E[k_r] * M[j_r]`` with ``E`` one value per (group,
+   credential count) and ``M`` one per distinct (group, track record); the period effects as
+   ``tau[t_r]``; the covariates as a dense block. At design time
+   (:meth:`GaussianKernelData.from_design`) every row gets its index into each table, so each
+   evaluation computes the curve and the modifier on tens and thousands of values instead of
+   every row, and PyTensor differentiates these small tables as usual. A term without a kernel
+   form enters by its per-row values (a table indexed by the row itself): nothing the design
+   holds can be missing from the sampled density.
 
 2. **One fused loop per pass.** Rows are sorted by worker once, so a worker's rows are one
-   contiguous segment. A compiled (numba) loop computes ``d_r`` and the worker's sums in one pass
-   over the segment, with the shifted-data formulas (``K`` the segment's first residual)::
+   contiguous segment. A compiled (numba) loop, generated for the design's *layout* (how many
+   factors each term has, in order: :func:`kernel_source`), computes ``d_r`` and the worker's
+   sums in one pass over the segment, with the shifted-data formulas (``K`` the segment's first
+   residual)::
 
        D_i   = T_i K + s1,  s1 = sum_t (d_it - K)
        SSW_i = s2 - s1^2 / T_i,  s2 = sum_t (d_it - K)^2
@@ -34,8 +37,8 @@ numbers with far less row-level work:
 3. **Gradient in the same loop.** For the within likelihood the total log density depends on
    the residuals only through ``SSW = sum_i SSW_i``, and
    ``dSSW / dm_r = -2 (d_r - D_i / T_i)``, so the pass that computes ``SSW`` also accumulates
-   its gradient with respect to the tables (``E``, ``M``, ``tau``, ``delta``): ``dSSW/dE[k] =
-   sum_{r: k_r = k} -2 (d_r - dbar_i) M[j_r]`` and likewise for the others. The tables are small,
+   its gradient with respect to every table: ``dSSW/dE[k] = sum_{r: k_r = k} -2 (d_r - dbar_i)
+   M[j_r]`` (the other factors of the term) and likewise for the others. The tables are small,
    so these scatter-adds stay in the L1/L2 cache. One evaluation of the log density and its
    gradient reads each row once.
 
@@ -52,17 +55,17 @@ and the random-intercept one is :func:`~bayescred.maths.worker_likelihoods.rando
 
 The compiled loops run inside PyTensor's numba backend (the one nutpie compiles the model with)
 through a registered ``numba_funcify``; the C backend calls the same loops from ``perform``.
-Only first derivatives are implemented (enough for NUTS).
+Only first derivatives are implemented (enough for NUTS). The generated loop adds the terms in
+the design's order with the same float operations as a hand-written one, so the draws do not
+depend on how the loop came about.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import functools
-from collections.abc import Iterator
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numba
 import numpy as np
@@ -73,44 +76,92 @@ from pytensor.graph.basic import Apply
 from pytensor.graph.op import Op
 from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache_key
 
-from bayescred.maths.curves import CURVE_SHAPE_PARAMETER, MODIFIER_TERMS, credential_curve
 from bayescred.maths.worker_likelihoods import LOG_2PI
-
-if TYPE_CHECKING:
-    import pymc as pm
-
-    from bayescred.model.design import ModelDesign
+from bayescred.model.design import ModelDesign
+from bayescred.terms import BuiltTerm, KernelIndex, Term
+from bayescred.terms.base import capacity
 
 __all__ = [
     "GaussianKernelData",
+    "Layout",
     "WithinSSW",
     "WorkerSums",
     "WorkerSumsGrad",
+    "capacity",
     "gaussian_worker_loglik",
-    "graph_likelihood",
-    "kernel_enabled",
     "kernel_loglik",
-    "use_kernel",
+    "kernel_source",
 ]
 
+#: The structure of the mean a kernel loop computes: one entry per term, in order,
+#: ``("product", factors)`` (a product of tables, each indexed per row) or ``("dense", columns)``
+#: (a row's values times a coefficient vector).
+Layout = tuple[tuple[str, int], ...]
+
 # ---------------------------------------------------------------------------------------------
-# compiled loops (shared by the numba backend and by ``perform`` in the C / Python backends)
+# compiled loops, generated per layout
 # ---------------------------------------------------------------------------------------------
 
 
-@numba.njit(cache=True, nogil=True, inline="always")
-def _mean_row(E, M, tau, delta, k1, k2, t, X, r, has_periods, n_cov):
-    m = E[k1[r]] * M[k2[r]]
-    if has_periods:
-        m += tau[t[r]]
-    for c in range(n_cov):
-        m += X[r, c] * delta[c]
+def _names(layout: Layout) -> tuple[list[str], list[str]]:
+    """The loops' parameter (table) and data (index) argument names, in input order."""
+    params: list[str] = []
+    data: list[str] = []
+    for j, (kind, k) in enumerate(layout):
+        if kind == "product":
+            params += [f"P{j}_{f}" for f in range(k)]
+            data += [f"I{j}_{f}" for f in range(k)]
+        else:
+            params.append(f"D{j}")
+            data.append(f"X{j}")
+    return params, data
+
+
+def kernel_source(layout: Layout) -> str:
+    """The Python source of the three loops for ``layout`` (``mean_row``, ``worker_sums``,
+    ``worker_sums_grad``, ``within_ssw``), compiled by :func:`_loops`.
+
+    ``mean_row`` adds the terms in order: the first product is assigned, the others added, a
+    dense block adds ``X[r, c] * D[c]`` column by column.
+    """
+    params, data = _names(layout)
+    args = ", ".join([*params, "y", *data, "start"])
+    mean_args = ", ".join([*params, *data])
+    body: list[str] = []
+    grads: list[str] = []  # per-row gradient accumulation, given gm
+    first = True
+    for j, (kind, k) in enumerate(layout):
+        if kind == "product":
+            factors = [f"P{j}_{f}[I{j}_{f}[r]]" for f in range(k)]
+            body.append(f"    m {'=' if first else '+='} {' * '.join(factors)}")
+            for f in range(k):
+                others = [factors[o] for o in range(k) if o != f]
+                value = " * ".join(["gm", *others])
+                grads.append(f"G{j}_{f}[I{j}_{f}[r]] += {value}")
+        else:
+            if first:
+                body.append("    m = 0.0")
+            body.append(f"    for c in range({k}):\n        m += X{j}[r, c] * D{j}[c]")
+            grads.append(f"for c in range({k}):\n                GD{j}[c] += gm * X{j}[r, c]")
+        first = False
+    if first:
+        body.append("    m = 0.0")
+    grad_names = [p.replace("P", "G", 1) if p.startswith("P") else "G" + p for p in params]
+    zeros = "\n".join(
+        f"    {g} = np.zeros({p}.shape[0])" for g, p in zip(grad_names, params, strict=True)
+    )
+    grad_tuple = "(" + "".join(f"{g}, " for g in grad_names) + ")"
+    accumulate = "\n".join(f"            {line}" for line in grads)
+    mean = "mean_row(" + mean_args + ", r)"
+    return f"""
+@numba.njit(nogil=True, inline="always")
+def mean_row({mean_args}, r):
+{chr(10).join(body)}
     return m
 
 
-@numba.njit(cache=True, nogil=True)
-def _worker_sums(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov):
-    """Per-worker ``D_i`` and ``SSW_i`` (shifted one-pass formulas)."""
+@numba.njit(nogil=True)
+def worker_sums({args}):
     n_workers = start.shape[0] - 1
     dsum = np.zeros(n_workers)
     ssw = np.zeros(n_workers)
@@ -118,11 +169,12 @@ def _worker_sums(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov):
         a, b = start[i], start[i + 1]
         if b <= a:
             continue
-        shift = y[a] - _mean_row(E, M, tau, delta, k1, k2, t, X, a, has_periods, n_cov)
+        r = a
+        shift = y[a] - {mean}
         s1 = 0.0
         s2 = 0.0
         for r in range(a + 1, b):
-            e = y[r] - _mean_row(E, M, tau, delta, k1, k2, t, X, r, has_periods, n_cov) - shift
+            e = y[r] - {mean} - shift
             s1 += e
             s2 += e * e
         cnt = b - a
@@ -131,14 +183,10 @@ def _worker_sums(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov):
     return dsum, ssw
 
 
-@numba.njit(cache=True, nogil=True)
-def _worker_sums_grad(E, M, tau, delta, y, k1, k2, t, X, start, g_dsum, g_ssw, has_periods, n_cov):
-    """Gradient of ``sum_i gD_i D_i + gSSW_i SSW_i`` with respect to ``E, M, tau, delta``."""
+@numba.njit(nogil=True)
+def worker_sums_grad({args}, g_dsum, g_ssw):
     n_workers = start.shape[0] - 1
-    gE = np.zeros(E.shape[0])
-    gM = np.zeros(M.shape[0])
-    gtau = np.zeros(tau.shape[0])
-    gdelta = np.zeros(n_cov)
+{zeros}
     max_len = 0
     for i in range(n_workers):
         max_len = max(max_len, start[i + 1] - start[i])
@@ -149,34 +197,22 @@ def _worker_sums_grad(E, M, tau, delta, y, k1, k2, t, X, start, g_dsum, g_ssw, h
             continue
         s = 0.0
         for r in range(a, b):
-            d = y[r] - _mean_row(E, M, tau, delta, k1, k2, t, X, r, has_periods, n_cov)
+            d = y[r] - {mean}
             buf[r - a] = d
             s += d
         dbar = s / (b - a)
         two_g = 2.0 * g_ssw[i]
         gd0 = g_dsum[i]
         for r in range(a, b):
-            # dL/dm_r = -dL/dd_r
             gm = -(two_g * (buf[r - a] - dbar) + gd0)
-            e1 = k1[r]
-            e2 = k2[r]
-            gE[e1] += gm * M[e2]
-            gM[e2] += gm * E[e1]
-            if has_periods:
-                gtau[t[r]] += gm
-            for c in range(n_cov):
-                gdelta[c] += gm * X[r, c]
-    return gE, gM, gtau, gdelta
+{accumulate}
+    return {grad_tuple}
 
 
-@numba.njit(cache=True, nogil=True)
-def _within_ssw(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov):
-    """``SSW = sum_i SSW_i`` and its gradient with respect to ``E, M, tau, delta``, one pass."""
+@numba.njit(nogil=True)
+def within_ssw({args}):
     n_workers = start.shape[0] - 1
-    gE = np.zeros(E.shape[0])
-    gM = np.zeros(M.shape[0])
-    gtau = np.zeros(tau.shape[0])
-    gdelta = np.zeros(n_cov)
+{zeros}
     max_len = 0
     for i in range(n_workers):
         max_len = max(max_len, start[i + 1] - start[i])
@@ -186,12 +222,13 @@ def _within_ssw(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov):
         a, b = start[i], start[i + 1]
         if b <= a:
             continue
-        shift = y[a] - _mean_row(E, M, tau, delta, k1, k2, t, X, a, has_periods, n_cov)
+        r = a
+        shift = y[a] - {mean}
         buf[0] = 0.0
         s1 = 0.0
         s2 = 0.0
         for r in range(a + 1, b):
-            e = y[r] - _mean_row(E, M, tau, delta, k1, k2, t, X, r, has_periods, n_cov) - shift
+            e = y[r] - {mean} - shift
             buf[r - a] = e
             s1 += e
             s2 += e * e
@@ -199,92 +236,74 @@ def _within_ssw(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov):
         total += s2 - s1 * s1 / cnt
         ebar = s1 / cnt
         for r in range(a, b):
-            # dSSW/dm_r = -2 (d_r - dbar_i)
             gm = -2.0 * (buf[r - a] - ebar)
-            e1 = k1[r]
-            e2 = k2[r]
-            gE[e1] += gm * M[e2]
-            gM[e2] += gm * E[e1]
-            if has_periods:
-                gtau[t[r]] += gm
-            for c in range(n_cov):
-                gdelta[c] += gm * X[r, c]
-    return total, gE, gM, gtau, gdelta
+{accumulate}
+    return (np.asarray(total), *{grad_tuple})
+"""
+
+
+@functools.cache
+def _loops(layout: Layout) -> dict[str, Any]:
+    """The loops of ``layout``, compiled on first call (one compilation per layout)."""
+    namespace: dict[str, Any] = {"numba": numba, "np": np}
+    exec(compile(kernel_source(layout), f"<bayescred kernel {layout}>", "exec"), namespace)
+    return namespace
+
+
+def _n_params(layout: Layout) -> int:
+    return sum(k if kind == "product" else 1 for kind, k in layout)
 
 
 # ---------------------------------------------------------------------------------------------
 # PyTensor Ops
 # ---------------------------------------------------------------------------------------------
 
-_N_PARAMS = 4  # E, M, tau, delta
-_N_DATA = 6  # y, k1, k2, t, X, start
-
-
-@functools.cache
-def _specialised(kind: str, has_periods: bool, n_cov: int) -> Any:
-    """The loop ``kind`` compiled with the flags as constants (dead branches removed)."""
-    if kind == "worker_sums":
-
-        @numba.njit(nogil=True)
-        def worker_sums(E, M, tau, delta, y, k1, k2, t, X, start):
-            return _worker_sums(E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov)
-
-        return worker_sums
-    if kind == "worker_sums_grad":
-
-        @numba.njit(nogil=True)
-        def worker_sums_grad(E, M, tau, delta, y, k1, k2, t, X, start, g_dsum, g_ssw):
-            return _worker_sums_grad(
-                E, M, tau, delta, y, k1, k2, t, X, start, g_dsum, g_ssw, has_periods, n_cov
-            )
-
-        return worker_sums_grad
-
-    @numba.njit(nogil=True)
-    def within_ssw(E, M, tau, delta, y, k1, k2, t, X, start):
-        total, gE, gM, gtau, gdelta = _within_ssw(
-            E, M, tau, delta, y, k1, k2, t, X, start, has_periods, n_cov
-        )
-        return np.asarray(total), gE, gM, gtau, gdelta
-
-    return within_ssw
-
 
 class _KernelOp(Op):
-    """Inputs: the 4 parameter tables ``E, M, tau, delta``, the 6 sorted row arrays ``y, k1, k2,
-    t, X, start``, then any output gradients. Outputs: float64, computed by :attr:`kind`."""
+    """Inputs: the layout's parameter tables (in order), then ``y``, the per-row index arrays
+    (in order), ``start``, then any output gradients. Outputs: float64, computed by
+    :attr:`kind`."""
 
-    __props__: tuple[str, ...] = ("has_periods", "n_cov")
+    __props__: tuple[str, ...] = ("layout",)
     kind: str = ""
-    n_outputs: int = 0
     n_extra_inputs: int = 0
 
-    def __init__(self, has_periods: bool, n_cov: int) -> None:
-        self.has_periods = bool(has_periods)
-        self.n_cov = int(n_cov)
+    def __init__(self, layout: Layout) -> None:
+        self.layout = tuple((str(kind), int(k)) for kind, k in layout)
+
+    @property
+    def n_params(self) -> int:
+        return _n_params(self.layout)
+
+    @property
+    def n_data(self) -> int:
+        return self.n_params + 2  # y, one array per table, start
+
+    @property
+    def n_outputs(self) -> int:
+        raise NotImplementedError
 
     def make_node(self, *inputs: Any) -> Apply:
-        if len(inputs) != _N_PARAMS + _N_DATA + self.n_extra_inputs:
-            raise TypeError(f"{type(self).__name__} takes {_N_PARAMS + _N_DATA} inputs")
-        params = [pt.as_tensor_variable(v).astype("float64") for v in inputs[:_N_PARAMS]]
-        data = [pt.as_tensor_variable(v) for v in inputs[_N_PARAMS : _N_PARAMS + _N_DATA]]
-        extra = [pt.as_tensor_variable(v).astype("float64") for v in inputs[_N_PARAMS + _N_DATA :]]
+        n_p, n_d = self.n_params, self.n_data
+        if len(inputs) != n_p + n_d + self.n_extra_inputs:
+            raise TypeError(f"{type(self).__name__} takes {n_p + n_d + self.n_extra_inputs} inputs")
+        params = [pt.as_tensor_variable(v).astype("float64") for v in inputs[:n_p]]
+        data = [pt.as_tensor_variable(v) for v in inputs[n_p : n_p + n_d]]
+        extra = [pt.as_tensor_variable(v).astype("float64") for v in inputs[n_p + n_d :]]
         return Apply(self, [*params, *data, *extra], self._output_types())
 
     def _output_types(self) -> list[Any]:
         return [pt.dvector() for _ in range(self.n_outputs)]
 
     def perform(self, node: Apply, inputs: Any, output_storage: Any) -> None:
-        outs = _specialised(self.kind, self.has_periods, self.n_cov)(*inputs)
+        outs = _loops(self.layout)[self.kind](*inputs)
         for store, value in zip(output_storage, outs, strict=True):
             store[0] = value
 
     def connection_pattern(self, node: Apply) -> list[list[bool]]:
         # the outputs depend on the parameter tables (and output gradients), not on the data
-        return [
-            [k < _N_PARAMS or k >= _N_PARAMS + _N_DATA] * self.n_outputs
-            for k in range(len(node.inputs))
-        ]
+        n_p, n_d = self.n_params, self.n_data
+        return [[k < n_p or k >= n_p + n_d] * self.n_outputs for k in range(len(node.inputs))]
 
 
 class WorkerSums(_KernelOp):
@@ -295,10 +314,13 @@ class WorkerSums(_KernelOp):
     """
 
     kind = "worker_sums"
-    n_outputs = 2
+
+    @property
+    def n_outputs(self) -> int:
+        return 2
 
     def infer_shape(self, node: Apply, shapes: Any) -> Any:
-        n = (shapes[_N_PARAMS + _N_DATA - 1][0] - 1,)
+        n = (shapes[self.n_params + self.n_data - 1][0] - 1,)
         return [n, n]
 
     def pullback(self, inputs: Any, outputs: Any, output_grads: Any) -> Any:
@@ -306,20 +328,25 @@ class WorkerSums(_KernelOp):
             pt.zeros_like(out) if isinstance(g.type, DisconnectedType) else g
             for g, out in zip(output_grads, outputs, strict=True)
         )
-        grads: Any = WorkerSumsGrad(self.has_periods, self.n_cov)(*inputs, g_dsum, g_ssw)
-        return [*grads, *(disconnected_type() for _ in inputs[_N_PARAMS:])]
+        grads: Any = WorkerSumsGrad(self.layout)(*inputs, g_dsum, g_ssw)
+        if self.n_params == 1:
+            grads = [grads]
+        return [*grads, *(disconnected_type() for _ in inputs[self.n_params :])]
 
 
 class WorkerSumsGrad(_KernelOp):
-    """Gradient of ``sum_i gD_i D_i + gSSW_i SSW_i`` with respect to ``E, M, tau, delta``
-    (inputs: those of :class:`WorkerSums`, then ``gD`` and ``gSSW``). First order only."""
+    """Gradient of ``sum_i gD_i D_i + gSSW_i SSW_i`` with respect to every table (inputs: those
+    of :class:`WorkerSums`, then ``gD`` and ``gSSW``). First order only."""
 
     kind = "worker_sums_grad"
-    n_outputs = _N_PARAMS
     n_extra_inputs = 2
 
+    @property
+    def n_outputs(self) -> int:
+        return self.n_params
+
     def infer_shape(self, node: Apply, shapes: Any) -> Any:
-        return [shapes[k] for k in range(_N_PARAMS)]
+        return [shapes[k] for k in range(self.n_params)]
 
     def pullback(self, inputs: Any, outputs: Any, output_grads: Any) -> Any:
         return [grad_not_implemented(self, k, v) for k, v in enumerate(inputs)]
@@ -328,19 +355,22 @@ class WorkerSumsGrad(_KernelOp):
 class WithinSSW(_KernelOp):
     """``SSW = sum_i SSW_i`` with its gradient computed in the same pass.
 
-    Outputs ``(SSW, dSSW/dE, dSSW/dM, dSSW/dtau, dSSW/ddelta)``; the gradient of ``SSW`` is the
-    scalar output gradient times the last four outputs (first derivatives only: the gradient
-    outputs themselves are not differentiable).
+    Outputs ``(SSW, dSSW/dtable...)``; the gradient of ``SSW`` is the scalar output gradient
+    times the other outputs (first derivatives only: the gradient outputs themselves are not
+    differentiable).
     """
 
     kind = "within_ssw"
-    n_outputs = 1 + _N_PARAMS
+
+    @property
+    def n_outputs(self) -> int:
+        return 1 + self.n_params
 
     def _output_types(self) -> list[Any]:
-        return [pt.dscalar(), *(pt.dvector() for _ in range(_N_PARAMS))]
+        return [pt.dscalar(), *(pt.dvector() for _ in range(self.n_params))]
 
     def infer_shape(self, node: Apply, shapes: Any) -> Any:
-        return [(), *(shapes[k] for k in range(_N_PARAMS))]
+        return [(), *(shapes[k] for k in range(self.n_params))]
 
     def pullback(self, inputs: Any, outputs: Any, output_grads: Any) -> Any:
         g = output_grads[0]
@@ -348,8 +378,8 @@ class WithinSSW(_KernelOp):
             return [grad_not_implemented(self, k, v) for k, v in enumerate(inputs)]
         if isinstance(g.type, DisconnectedType):
             g = pt.zeros(())
-        return [g * outputs[k + 1] for k in range(_N_PARAMS)] + [
-            disconnected_type() for _ in inputs[_N_PARAMS:]
+        return [g * outputs[k + 1] for k in range(self.n_params)] + [
+            disconnected_type() for _ in inputs[self.n_params :]
         ]
 
 
@@ -358,7 +388,7 @@ class WithinSSW(_KernelOp):
 @register_funcify_default_op_cache_key(WithinSSW)
 def _numba_kernel(op: _KernelOp, node: Any = None, **kwargs: Any) -> Any:
     """PyTensor's numba backend (nutpie's) calls the compiled loop directly."""
-    return _specialised(op.kind, op.has_periods, op.n_cov)
+    return _loops(op.layout)[op.kind]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -366,56 +396,39 @@ def _numba_kernel(op: _KernelOp, node: Any = None, **kwargs: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
-def capacity(n: int, minimum: int = 8) -> int:
-    """The smallest power of two >= ``max(n, minimum)``: table sizes rounded up, so that panels
-    of the same shape usually get tables of the same size (and share a compiled model)."""
-    n = max(int(n), int(minimum), 1)
-    return 1 << (n - 1).bit_length()
-
-
-def _index_array(codes: np.ndarray, size: int) -> np.ndarray:
-    """``codes`` (ints in ``[0, size)``) in the smallest unsigned dtype holding ``size - 1``: a
-    row's indices then take 4 bytes rather than 12 (the loop reads less memory: about 25%
-    faster). The dtype depends on the table's size only, not on the codes."""
-    return np.asarray(codes).ravel().astype(np.min_scalar_type(max(int(size) - 1, 0)))
+def _row_values_index(n_rows: int, order: np.ndarray) -> KernelIndex:
+    """A table of a term's per-row values gathered into sorted order (``order``), then indexed
+    by the sorted row."""
+    return KernelIndex(index=(np.arange(n_rows, dtype=np.int64),), constants={"order": order})
 
 
 @dataclass(frozen=True)
 class GaussianKernelData:
-    """Row data sorted by worker and the small tables' keys, computed once per design.
+    """Row data sorted by worker and each term's kernel index, computed once per design.
 
     Every array that depends on the panel's values (not only on its shape) reaches the graph as
-    a shared variable (:meth:`data_tensors`), and the tables are padded to a power-of-two size
-    (:func:`capacity`): a model compiled for one panel serves another of the same shape
-    (:mod:`bayescred.inference.compiled`). Padding entries are never indexed by a row, so they
-    add nothing to the log density or its gradient.
+    a shared variable (:meth:`data_tensors`, :meth:`constant`), and the terms pad their tables to
+    a power-of-two size (:func:`~bayescred.terms.base.capacity`): a model compiled for one panel
+    serves another of the same shape (:mod:`bayescred.inference.compiled`). Padding entries are
+    never indexed by a row, so they add nothing to the log density or its gradient.
 
     Attributes
     ----------
     prefix
         Prefix of the shared variables' names (the part's :class:`~bayescred.model.parts.Naming`).
-    curve, modifier
-        The spec's credential curve and track-record modifier.
-    gamma_pooled
-        True when gamma is completely pooled (the modifier table is keyed by track record only).
-    n_groups, n_periods, n_workers
-        Sizes of the parameter vectors.
-    has_periods
-        Whether the mean has period effects (``tau`` is used).
+    terms
+        The design's terms, in order.
+    indices
+        Each term's :class:`~bayescred.terms.base.KernelIndex` on the sorted rows (its per-row
+        values, for a term without a kernel form: :attr:`row_valued`).
+    row_valued
+        Per term, whether it enters by its per-row values.
+    n_workers
+        Workers.
     order
-        Row order (sorted by worker, stable) applied to every row array below.
+        Row order (sorted by worker, stable) applied to every row array.
     y
         Outcome per sorted row.
-    curve_idx, n_capacity
-        Row index into the curve table, a dense grid over groups x credential counts
-        ``0..n_capacity - 1``: entry ``g * n_capacity + n``.
-    modifier_idx, modifier_group, modifier_z
-        Row index into the modifier table, and the table's group code (0 when pooled) and z
-        (padded to a power-of-two length with zeros).
-    period_idx
-        Period code per sorted row.
-    X
-        Covariates per sorted row ``(rows, covariates)``.
     start
         Worker ``i``'s rows are ``start[i]:start[i + 1]``.
     counts
@@ -423,22 +436,12 @@ class GaussianKernelData:
     """
 
     prefix: str
-    curve: str
-    modifier: str
-    gamma_pooled: bool
-    n_groups: int
-    n_periods: int
+    terms: tuple[Term, ...]
+    indices: tuple[KernelIndex, ...]
+    row_valued: tuple[bool, ...]
     n_workers: int
-    has_periods: bool
     order: np.ndarray
     y: np.ndarray
-    curve_idx: np.ndarray
-    n_capacity: int
-    modifier_idx: np.ndarray
-    modifier_group: np.ndarray
-    modifier_z: np.ndarray
-    period_idx: np.ndarray
-    X: np.ndarray
     start: np.ndarray
     counts: np.ndarray
 
@@ -447,133 +450,100 @@ class GaussianKernelData:
         """Used rows."""
         return int(self.y.shape[0])
 
+    @property
+    def layout(self) -> Layout:
+        """The loops' structure: one entry per term (:data:`Layout`)."""
+        return tuple(index.layout for index in self.indices)
+
     @classmethod
     def from_design(cls, design: ModelDesign, prefix: str = "") -> GaussianKernelData:
-        """Sort ``design``'s rows by worker and key each row into the curve and modifier tables."""
-        spec = design.spec
+        """Sort ``design``'s rows by worker and key each row into every term's tables."""
         p = design.panel
         if p.y is None:  # pragma: no cover - a model design always has an outcome
             raise ValueError("the design has no outcome")
-        eff = spec.effect
         order = np.argsort(p.worker_codes, kind="stable")
         workers = p.worker_codes[order]
-        groups = np.asarray(p.group_codes[order], dtype=np.int64)
-        n = np.asarray(p.credentials[order], dtype=np.int64)
-        # curve table: a dense grid of (group, credentials)
-        n_capacity = capacity(int(n.max()) + 1 if n.size else 1)
-        curve_idx = groups * n_capacity + n
-        # modifier table: distinct z (and group unless gamma is completely pooled)
-        z = np.asarray(design.z, dtype=float)[order]
-        gamma_pooled = eff.pooling.gamma == "complete"
-        if not MODIFIER_TERMS[eff.modifier]:
-            mgroup = np.zeros(1, dtype=np.int64)
-            mz = np.zeros(1)
-            modifier_idx = np.zeros(len(order), dtype=np.int64)
-        elif gamma_pooled:
-            mz, modifier_idx = np.unique(z, return_inverse=True)
-            mgroup = np.zeros(mz.shape[0], dtype=np.int64)
-        else:
-            zu, zi = np.unique(z, return_inverse=True)
-            mkeys, modifier_idx = np.unique(
-                np.column_stack([groups, zi]), axis=0, return_inverse=True
-            )
-            mgroup, mz = mkeys[:, 0], zu[mkeys[:, 1]]
-        m_capacity = capacity(mz.shape[0], minimum=1)
-        pad = m_capacity - mz.shape[0]
-        counts = p.periods_per_worker().astype(float)
+        sorted_rows = design.rows().take(order)
+        indices: list[KernelIndex] = []
+        row_valued: list[bool] = []
+        for term in design.terms:
+            index = term.kernel_index(sorted_rows)
+            row_valued.append(index is None)
+            indices.append(_row_values_index(len(order), order) if index is None else index)
         start = np.concatenate([[0], np.cumsum(np.bincount(workers, minlength=p.n_workers))])
-        has_periods = bool(spec.period_effects and p.n_periods > 1)
         return cls(
             prefix=prefix,
-            curve=eff.curve,
-            modifier=eff.modifier,
-            gamma_pooled=gamma_pooled,
-            n_groups=p.n_groups,
-            n_periods=p.n_periods,
+            terms=tuple(design.terms),
+            indices=tuple(indices),
+            row_valued=tuple(row_valued),
             n_workers=p.n_workers,
-            has_periods=has_periods,
             order=order,
             y=np.ascontiguousarray(p.y[order], dtype=float),
-            curve_idx=_index_array(curve_idx, p.n_groups * n_capacity),
-            n_capacity=n_capacity,
-            modifier_idx=_index_array(modifier_idx, m_capacity),
-            modifier_group=np.concatenate([np.asarray(mgroup, dtype=np.int64), np.zeros(pad, int)]),
-            modifier_z=np.concatenate([np.asarray(mz, dtype=float), np.zeros(pad)]),
-            period_idx=_index_array(p.period_codes[order], max(p.n_periods, 1)),
-            X=np.ascontiguousarray(p.covariate_matrix[order], dtype=float).reshape(len(order), -1),
             start=np.asarray(start, dtype=np.int64),
-            counts=counts,
+            counts=p.periods_per_worker().astype(float),
         )
 
     def _shared(self, name: str, value: np.ndarray) -> Any:
         return pytensor.shared(value, name=f"{self.prefix}gaussian_kernel_{name}", borrow=True)
 
+    def _term_name(self, j: int) -> str:
+        return f"{self.terms[j].key}{j}"
+
     @functools.cached_property
     def shared(self) -> dict[str, Any]:
         """Every panel-dependent array as a PyTensor shared variable (nutpie passes them to its
-        compiled function as data instead of embedding them as constants), by short name.
+        compiled function as data instead of embedding them as constants), by short name:
+        ``y``, ``start``, ``counts``, and per term ``j`` (named ``{key}{j}``) its index arrays
+        ``{key}{j}_index{f}`` and constants ``{key}{j}_{name}``.
 
         They are fixed when the model is built: ``pm.set_data`` on the model's own data does not
         reach them (build the model again for new data).
         """
-        return {
-            name: self._shared(name, getattr(self, name))
-            for name in (
-                "y",
-                "curve_idx",
-                "modifier_idx",
-                "period_idx",
-                "X",
-                "start",
-                "modifier_group",
-                "modifier_z",
-                "counts",
-            )
-        }
+        out = {name: self._shared(name, getattr(self, name)) for name in ("y", "start", "counts")}
+        for j, index in enumerate(self.indices):
+            term = self._term_name(j)
+            for f, arr in enumerate(index.index):
+                out[f"{term}_index{f}"] = self._shared(f"{term}_index{f}", arr)
+            for name, arr in index.constants.items():
+                out[f"{term}_{name}"] = self._shared(f"{term}_{name}", arr)
+        return out
 
     def data_tensors(self) -> list[Any]:
-        """The row arrays in the order the kernel's Ops take them: ``y, k1, k2, t, X, start``."""
+        """The row arrays in the order the kernel's Ops take them: ``y``, every term's index
+        arrays in order, ``start``."""
         s = self.shared
-        return [s[k] for k in ("y", "curve_idx", "modifier_idx", "period_idx", "X", "start")]
+        index = [
+            s[f"{self._term_name(j)}_index{f}"]
+            for j, ix in enumerate(self.indices)
+            for f in range(len(ix.index))
+        ]
+        return [s["y"], *index, s["start"]]
 
-    def curve_table(self, beta_group: Any, shape_group: Any = None) -> Any:
-        """``E[g * n_capacity + n] = beta[g] * S(n; shape[g])`` over groups x counts.
+    def tables(self, built: Sequence[BuiltTerm]) -> list[Any]:
+        """Every term's tables from the built terms (aligned with :attr:`terms`), in the order
+        the kernel's Ops take them."""
+        if len(built) != len(self.terms):
+            raise ValueError(f"the kernel has {len(self.terms)} terms, not {len(built)}")
+        out: list[Any] = []
+        for j, (term, index, b) in enumerate(zip(self.terms, self.indices, built, strict=True)):
+            if b.term is not term:
+                raise ValueError(f"built term {j} is {b.term!r}, the design's is {term!r}")
+            name = self._term_name(j)
 
-        Computed by broadcasting ``(groups, 1)`` against ``(1, counts)`` (no gather, so no
-        scatter in the gradient) and flattened row-major.
-        """
-        n = pt.as_tensor(np.arange(self.n_capacity, dtype=float)[None, :])
-        shape = None if shape_group is None else pt.as_tensor(shape_group)[:, None]
-        curve = credential_curve(pt, self.curve, n, shape)
-        beta = pt.as_tensor(beta_group)[:, None]
-        return pt.broadcast_to(beta * curve, (self.n_groups, self.n_capacity)).ravel()
+            def constant(key: str, name: str = name) -> Any:
+                return self.shared[f"{name}_{key}"]
 
-    def modifier_table(self, gamma_group: Any = None) -> Any:
-        """``M[j] = M(z_j; gamma[h_j])`` over the distinct (gamma group, track record)."""
-        terms = MODIFIER_TERMS[self.modifier]
-        if not terms:
-            return pt.ones(1)
-        gamma = pt.as_tensor(gamma_group)
-        z = self.shared["modifier_z"]
-        if self.gamma_pooled:
-            g1 = gamma[0, 0]
-            g2 = gamma[0, 1] if len(terms) > 1 else None
-        else:
-            h = self.shared["modifier_group"]
-            g1 = gamma[h, 0]
-            g2 = gamma[h, 1] if len(terms) > 1 else None
-        lin = g1 * z if g2 is None else g1 * z + g2 * z**2
-        return pt.exp(lin)
+            if self.row_valued[j]:
+                out.append(pt.as_tensor(b.mean)[constant("order")])
+            else:
+                out.extend(term.kernel_tables(index, b, constant))
+        return out
 
 
 def gaussian_worker_loglik(
     kernel: GaussianKernelData,
+    built: Sequence[BuiltTerm],
     *,
-    beta_group: Any,
-    shape_group: Any = None,
-    gamma_group: Any = None,
-    tau: Any = None,
-    delta: Any = None,
     sigma: Any,
     worker_effects: str = "within",
     sigma_alpha: Any = None,
@@ -584,24 +554,16 @@ def gaussian_worker_loglik(
     """Log-likelihood of the Gaussian model with worker intercepts integrated out.
 
     Numerically the same as ``within_loglik(pt, y - m, ...)`` (or ``random_loglik``) summed
-    over workers, with ``m`` the model's mean, but computed from small tables and one fused
-    compiled loop over the rows (see the module docstring).
+    over workers, with ``m`` the sum of the built terms' values, but computed from their small
+    tables and one fused compiled loop over the rows (see the module docstring).
 
     Parameters
     ----------
     kernel
         :meth:`GaussianKernelData.from_design` of the model's design.
-    beta_group
-        First credential's effect per group ``(groups,)``.
-    shape_group
-        The curve's shape parameter per group (``lambda`` for geometric, ``kappa`` for
-        quadratic), None for curves without one.
-    gamma_group
-        Modifier coefficients ``(groups, terms)``; None for ``modifier = "none"``.
-    tau
-        Period effects ``(periods,)``, None without period effects.
-    delta
-        Covariate coefficients ``(covariates,)``, None without covariates.
+    built
+        The design's terms as built into the model
+        (:attr:`bayescred.model.predictor.Predictor.terms`).
     sigma
         Residual sd.
     worker_effects
@@ -619,30 +581,19 @@ def gaussian_worker_loglik(
     TensorVariable
         The total log-likelihood (a scalar), or per worker with ``per_worker=True``.
     """
-    E = kernel.curve_table(beta_group, shape_group)
-    M = kernel.modifier_table(gamma_group)
-    n_cov = int(kernel.X.shape[1])
-    if kernel.has_periods:
-        if tau is None:
-            raise ValueError("the design has period effects: pass tau")
-        tau_t = pt.as_tensor(tau)
-    else:
-        tau_t = pt.zeros(1)
-    delta_t = pt.as_tensor(delta) if n_cov else pt.zeros(0)
-    if n_cov and delta is None:
-        raise ValueError("the design has covariates: pass delta")
+    params = kernel.tables(built)
     data = kernel.data_tensors()
-    params = (E, M, tau_t, delta_t)
+    layout = kernel.layout
     c = kernel.shared["counts"] if counts is None else pt.as_tensor(counts)
     n_rows = pt.cast(data[0].shape[0], "float64")
     sigma = pt.as_tensor(sigma)
     log_s2 = 2.0 * pt.log(sigma)
     if worker_effects == "within" and not per_worker:
-        outs: Any = WithinSSW(kernel.has_periods, n_cov)(*params, *data)
+        outs: Any = WithinSSW(layout)(*params, *data)
         ssw = outs[0]
         const = -0.5 * pt.log(c).sum()
         return -0.5 * (n_rows - c.shape[0]) * (LOG_2PI + log_s2) + const - 0.5 * ssw / sigma**2
-    sums: Any = WorkerSums(kernel.has_periods, n_cov)(*params, *data)
+    sums: Any = WorkerSums(layout)(*params, *data)
     dsum, ssw_i = sums
     if worker_effects == "within":
         ll = -0.5 * (c - 1.0) * (LOG_2PI + log_s2) - 0.5 * pt.log(c) - 0.5 * ssw_i / sigma**2
@@ -664,28 +615,9 @@ def gaussian_worker_loglik(
     return ll if per_worker else ll.sum()
 
 
-#: Whether :func:`kernel_enabled` models use the kernel (see :func:`graph_likelihood`).
-_ENABLED: contextvars.ContextVar[bool] = contextvars.ContextVar("gaussian_kernel", default=True)
-
-
-def kernel_enabled() -> bool:
-    """Whether models built now use the kernel for their Gaussian closed-form likelihood."""
-    return _ENABLED.get()
-
-
-@contextlib.contextmanager
-def graph_likelihood() -> Iterator[None]:
-    """Build models inside this block with the likelihood written as a PyTensor graph over the
-    rows (the reference the kernel is tested and benchmarked against) instead of the kernel."""
-    token = _ENABLED.set(False)
-    try:
-        yield
-    finally:
-        _ENABLED.reset(token)
-
-
 def kernel_loglik(
     design: ModelDesign,
+    built: Sequence[BuiltTerm],
     *,
     prefix: str = "",
     sigma: Any,
@@ -694,21 +626,11 @@ def kernel_loglik(
     mu_alpha: Any = None,
     per_worker: bool = False,
 ) -> Any:
-    """:func:`gaussian_worker_loglik` of ``design``'s part, with the effect parameters, period
-    effects and covariate coefficients taken by name (with ``prefix``) from the current model."""
-    import pymc as pm
-
-    eff = design.spec.effect
-    shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
-    named = pm.modelcontext(None).named_vars
+    """:func:`gaussian_worker_loglik` of ``design``'s part from its built terms."""
     kernel = GaussianKernelData.from_design(design, prefix=prefix)
     return gaussian_worker_loglik(
         kernel,
-        beta_group=named[f"{prefix}beta_group"],
-        shape_group=named[f"{prefix}{shape_name}_group"] if shape_name else None,
-        gamma_group=named[f"{prefix}gamma_group"] if MODIFIER_TERMS[eff.modifier] else None,
-        tau=named[f"{prefix}tau"] if kernel.has_periods else None,
-        delta=named.get(f"{prefix}delta"),
+        built,
         sigma=sigma,
         worker_effects=design.spec.worker_effects,
         sigma_alpha=sigma_alpha,
@@ -716,25 +638,3 @@ def kernel_loglik(
         counts=counts,
         per_worker=per_worker,
     )
-
-
-def use_kernel(model: pm.Model, design: ModelDesign, name: str = "worker_likelihood") -> pm.Model:
-    """Replace, in place, the potential ``name`` of a Gaussian model built by
-    :func:`graph_likelihood` by the fast kernel (same free variables: only the potential's graph
-    changes). For benchmarks and tests that compare the two on one model."""
-    import pymc as pm
-
-    effects = design.spec.worker_effects
-    named = model.named_vars
-    old = named[name]
-    with model:
-        mu_alpha = sigma_alpha = None
-        if effects in ("random", "correlated"):
-            sigma_alpha = named["sigma_alpha"]
-            mu_alpha = named["mu_alpha"]
-            if effects == "correlated":
-                mu_alpha = mu_alpha + pt.dot(named["worker_means"], named["psi"])
-        ll = kernel_loglik(design, sigma=named["sigma"], sigma_alpha=sigma_alpha, mu_alpha=mu_alpha)
-        model.potentials.remove(old)
-        pm.Potential(f"{name}_kernel", ll)
-    return model

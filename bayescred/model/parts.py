@@ -1,12 +1,12 @@
-"""Model parts: one linear predictor each, owning its variable names, dims and data.
+"""Names of a model part's variables and dims (:class:`Naming`).
 
-A model has one part per linear predictor. A single-likelihood model has one, under the plain
-names; a hurdle model has two, "any positive outcome" (extensive) and its size given that it is
-positive (intensive), combined by its family (``E[y] = p * v``). A :class:`Part` bundles a
-part's single-part design (its spec section, its rows, its resolved priors), the family of its
-own likelihood and its :class:`Naming`. The naming is the one place where the extensive part's
-prefix is added to a name or taken off again: PyMC variables, resolved priors and the posterior
-view under plain names all go through it.
+A model has one part per linear predictor (:class:`bayescred.model.families.base.Part`). A
+single-likelihood model has one, under the plain names; a hurdle model has two, "any positive
+outcome" (extensive) and its size given that it is positive (intensive), combined by its family
+(``E[y] = p * v``). A part bundles its single-part design (its spec section, its rows, its
+resolved priors), the family of its own likelihood and its :class:`Naming`. The naming is the
+one place where the extensive part's prefix is added to a name or taken off again: PyMC
+variables, resolved priors and the posterior view under plain names all go through it.
 
 Examples
 --------
@@ -19,15 +19,10 @@ True
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Literal, TypeVar
+from dataclasses import dataclass
+from typing import Literal, TypeVar
 
-import numpy as np
 import xarray as xr
-
-if TYPE_CHECKING:
-    from bayescred.model.design import ModelDesign
-    from bayescred.model.families.base import Family
 
 #: Which part of a two-part model: ``extensive`` (any positive outcome) or ``intensive``.
 PartName = Literal["extensive", "intensive"]
@@ -74,7 +69,11 @@ class Naming:
     @property
     def gamma_term(self) -> str:
         """Dim of the track-record modifier's terms (parts may have different modifiers)."""
-        return self.prefix + "gamma_term"
+        return self.dim("gamma_term")
+
+    def dim(self, name: str) -> str:
+        """The model's name of a dim a term owns (parts may size them differently)."""
+        return self.prefix + name
 
     def prefixed(self, values: Mapping[str, V]) -> dict[str, V]:
         """``values`` keyed by this part's variable names (e.g. a part's resolved priors)."""
@@ -101,8 +100,9 @@ class Naming:
         ds = posterior[list(names.values())]
         if self.prefix:
             ds = ds.rename({v: k for k, v in names.items()})
-            if self.gamma_term in ds.dims:
-                ds = ds.rename({self.gamma_term: "gamma_term"})
+            own = {d: d[len(self.prefix) :] for d in map(str, ds.dims) if d.startswith(self.prefix)}
+            if own:
+                ds = ds.rename(own)
         return ds
 
 
@@ -112,34 +112,3 @@ PLAIN = Naming()
 EXTENSIVE = Naming(prefix="ext_", description="any positive amount (extensive, logit scale): ")
 #: The intensive part of a hurdle model: plain names on the rows with a positive outcome.
 POSITIVE = Naming(obs="obs_positive", worker="worker_positive")
-
-
-@dataclass(frozen=True)
-class Part:
-    """One linear predictor of a model and what it needs.
-
-    Attributes
-    ----------
-    design
-        The part's single-part design: its spec (``[effect]`` or ``[extensive]`` as the
-        effect, its own likelihood), its rows and its priors under plain names.
-    family
-        The family of the part's own likelihood (bernoulli for an extensive part).
-    naming
-        Variable names and dims of the part.
-    name
-        ``None`` for the only part of a single-part model, else ``extensive`` or
-        ``intensive``.
-    rows
-        Boolean mask over the parent design's rows: those the part models (all for None).
-    """
-
-    design: ModelDesign
-    family: Family
-    naming: Naming = PLAIN
-    name: PartName | None = None
-    rows: np.ndarray | None = field(default=None, repr=False)
-
-    def posterior(self, posterior: xr.Dataset, others: tuple[Naming, ...] = ()) -> xr.Dataset:
-        """The part's posterior under plain names (``ext_mu_beta`` -> ``mu_beta``)."""
-        return self.naming.view(posterior, others)

@@ -8,7 +8,7 @@ has a posterior sd of about 0.03 against a between-group sd of about 0.05, and b
 slow (min bulk ESS per draw 0.14 non-centred; 0.19 with divergences centred).
 
 The model therefore writes each group's value through its Gaussian conditional posterior given
-``mu`` and ``sd`` (:func:`bayescred.model.terms.whitened_group_values`), for which it needs the
+``mu`` and ``sd`` (:func:`bayescred.model.pooling.whitened_group_values`), for which it needs the
 data's own estimate of each group's value (``centre``) and its precision. This module computes
 them before sampling, by nonlinear least squares on the within-worker transformed rows::
 
@@ -35,12 +35,6 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from bayescred.data.panel import demean_by_worker
-from bayescred.maths.curves import (
-    CURVE_SHAPE_PARAMETER,
-    MODIFIER_TERMS,
-    credential_curve,
-    track_record_modifier,
-)
 from bayescred.model.design import ModelDesign
 
 #: Workers used by the pilot at most (a random subset beyond; precisions are scaled up to the
@@ -93,7 +87,6 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
         Groups without within-worker variation in credentials get precision 0.
     """
     p = design.panel
-    eff = design.spec.effect
     if p.y is None:  # pragma: no cover - a model design always has an outcome
         return no_information(design)
     rows = np.arange(p.n_rows)
@@ -111,18 +104,22 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
     z = np.asarray(design.z, dtype=float)[rows]
     y = demean_by_worker(np.asarray(p.y, dtype=float)[rows], workers, n_workers)
     G = p.n_groups
-    shape_name = CURVE_SHAPE_PARAMETER[eff.curve]
-    n_terms = len(MODIFIER_TERMS[eff.modifier])
-    has_periods = bool(design.spec.period_effects and p.n_periods > 1)
-    # period effects as within-transformed dummies (tau of the first period is 0), covariates
+    term = design.credential_term
+    shape_name = term.shape_name
+    n_terms = len(term.modifier_terms)
+    # the other terms, where linear in their parameters, as within-transformed columns (period
+    # effects as dummies with the first period the reference, covariates as they are)
     fixed = []
-    if has_periods:
-        t = p.period_codes[rows]
-        for k in range(1, p.n_periods):
-            fixed.append(demean_by_worker((t == k).astype(float), workers, n_workers))
-    X = p.covariate_matrix[rows]
-    for c in range(X.shape[1]):
-        fixed.append(demean_by_worker(np.asarray(X[:, c], dtype=float), workers, n_workers))
+    row_data = design.rows().take(rows)
+    for other in design.terms:
+        if other is term:
+            continue
+        columns = other.linear_columns(row_data)
+        for c in range(0 if columns is None else columns.shape[1]):
+            assert columns is not None
+            fixed.append(
+                demean_by_worker(np.asarray(columns[:, c], dtype=float), workers, n_workers)
+            )
     F = np.column_stack(fixed) if fixed else np.zeros((rows.size, 0))
     n_shape = G if shape_name is not None else 0
     informed = np.array(
@@ -142,11 +139,7 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
 
     def credential_term(theta: np.ndarray) -> np.ndarray:
         beta, shape, gamma, _ = unpack(theta)
-        s = credential_curve(np, eff.curve, n, None if shape is None else shape[groups])
-        g1 = gamma[0] if n_terms > 0 else 0.0
-        g2 = gamma[1] if n_terms > 1 else 0.0
-        m = track_record_modifier(np, eff.modifier, z, g1, g2)
-        return np.asarray(beta[groups] * s * m)
+        return term.value(beta[groups], None if shape is None else shape[groups], gamma, n, z)
 
     def residuals(theta: np.ndarray) -> np.ndarray:
         *_, coef = unpack(theta)

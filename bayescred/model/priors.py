@@ -134,7 +134,7 @@ class SharedPrior:
     """A prior whose parameters are entries of the model's shared vector
     (:func:`prior_parameter`), for a variable the model writes as a transformation of other
     coordinates rather than as a PyMC random variable (see
-    :func:`bayescred.model.terms.whitened_population`)."""
+    :func:`bayescred.model.pooling.whitened_population`)."""
 
     dist: str
     parameters: dict[str, Any]

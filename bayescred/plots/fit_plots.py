@@ -299,4 +299,5 @@ class FitPlots:
             scale=scale,
             prob=prob,
             ax=ax,
+            design=self._fit.design,
         )

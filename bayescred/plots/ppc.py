@@ -19,9 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from bayescred.analysis.checks import posterior_predictive
-from bayescred.analysis.replicate import Scale, uses_deviations
+from bayescred.analysis.replicate import Scale, fit_design, uses_deviations
 from bayescred.data.panel import demean_by_worker
-from bayescred.inference.reconstruct import design_from_tree
+from bayescred.model.design import ModelDesign
 from bayescred.model.families import PredictivePlot, get_family
 from bayescred.plots import discrete_ppc, style
 from bayescred.plots.collections import draw_collection
@@ -46,7 +46,11 @@ DEFAULT_SAMPLES: dict[str, int] = {
 
 
 def replicate_draws(
-    tree: xr.DataTree, *, num_samples: int, random_seed: int | None = None
+    tree: xr.DataTree,
+    *,
+    num_samples: int,
+    random_seed: int | None = None,
+    design: ModelDesign | None = None,
 ) -> Iterator[np.ndarray]:
     """Replicated outcome vectors, one at a time, from ``num_samples`` posterior draws.
 
@@ -54,6 +58,8 @@ def replicate_draws(
     thinned to ``num_samples`` draws (chain-major order); otherwise generates them with
     :func:`bayescred.analysis.checks.posterior_predictive`. One draw's rows are held at a
     time, so consumers that reduce each draw (frequencies, shares) use O(rows) memory.
+    ``design`` is the fit's design (:attr:`bayescred.CredentialFit.design`), used to generate
+    them; ``None`` rebuilds it from the tree.
 
     Raises
     ------
@@ -69,17 +75,24 @@ def replicate_draws(
             chain, draw = divmod(int(k), n_draw)
             yield np.asarray(pp.isel(chain=chain, draw=draw).values, dtype=float)
         return
-    for d in posterior_predictive(tree, max_draws=num_samples, random_seed=random_seed):
+    for d in posterior_predictive(
+        tree, max_draws=num_samples, random_seed=random_seed, design=design
+    ):
         yield np.asarray(d.y, dtype=float)
 
 
 def replicated_outcomes(
-    tree: xr.DataTree, *, num_samples: int, random_seed: int | None = None
+    tree: xr.DataTree,
+    *,
+    num_samples: int,
+    random_seed: int | None = None,
+    design: ModelDesign | None = None,
 ) -> xr.DataArray:
     """Replicated outcomes ``(chain=1, draw=num_samples, obs)``: :func:`replicate_draws`
     stacked (``num_samples`` x rows in memory)."""
     obs = tree["observed_data"]["y"]
-    values = np.stack(list(replicate_draws(tree, num_samples=num_samples, random_seed=random_seed)))
+    draws = replicate_draws(tree, num_samples=num_samples, random_seed=random_seed, design=design)
+    values = np.stack(list(draws))
     return xr.DataArray(
         values[None],
         dims=("chain", "draw", "obs"),
@@ -89,7 +102,13 @@ def replicated_outcomes(
 
 
 def ppc_data(
-    tree: xr.DataTree, spec: ModelSpec, *, num_samples: int, random_seed: int | None, scale: Scale
+    tree: xr.DataTree,
+    spec: ModelSpec,
+    *,
+    num_samples: int,
+    random_seed: int | None,
+    scale: Scale,
+    design: ModelDesign | None = None,
 ) -> xr.DataTree:
     """The ``posterior_predictive`` and ``observed_data`` groups that :func:`ppc_plot` plots.
 
@@ -97,7 +116,9 @@ def ppc_data(
     within a worker, then cancel exactly. Hurdle outcomes (amounts with zeros, heavy right
     tail) are shown as ``log(1 + y)``: the zeros form a spike at 0, the amounts a density.
     """
-    replicated = replicated_outcomes(tree, num_samples=num_samples, random_seed=random_seed)
+    replicated = replicated_outcomes(
+        tree, num_samples=num_samples, random_seed=random_seed, design=design
+    )
     observed = tree["observed_data"].to_dataset()[["y"]]
     family = get_family(spec.outcome.likelihood)
     replicated = replicated.copy(data=family.display(replicated.values)[0])
@@ -120,15 +141,19 @@ def density_collection(
     kind: str = "kde",
     scale: Scale = "auto",
     ax: Axes | None = None,
+    design: ModelDesign | None = None,
 ) -> azp.PlotCollection:
     """arviz-plots ``plot_ppc_dist`` of the observed outcome over ``num_samples`` replicates.
 
     ``ax``: a matplotlib Axes to draw on (None makes a new figure, without pyplot). Returns the
-    :class:`~arviz_plots.PlotCollection`; its figure is ``pc.get_viz("figure")``.
+    :class:`~arviz_plots.PlotCollection`; its figure is ``pc.get_viz("figure")``. ``design``:
+    the fit's design (``None`` rebuilds it from the tree when replicates are generated).
     """
     if kind not in DENSITY_KINDS:
         raise ValueError(f"a density check's kind is one of {DENSITY_KINDS}, not {kind!r}")
-    dt = ppc_data(tree, spec, num_samples=num_samples, random_seed=random_seed, scale=scale)
+    dt = ppc_data(
+        tree, spec, num_samples=num_samples, random_seed=random_seed, scale=scale, design=design
+    )
     n_rep = dt["posterior_predictive"].sizes["draw"]
     family = get_family(spec.outcome.likelihood)
     what = family.display(np.zeros(0))[1].format(style.outcome_label(spec))
@@ -181,9 +206,11 @@ def discrete_figure(
     prob: float = 0.9,
     scale: Scale = "auto",
     ax: Axes | None = None,
+    design: ModelDesign | None = None,
 ) -> Figure:
     """A check of a discrete outcome on its own scale: ``rootogram`` (counts) or ``shares``
-    (0/1 outcomes, by group); see :mod:`bayescred.plots.discrete_ppc`."""
+    (0/1 outcomes, by group); see :mod:`bayescred.plots.discrete_ppc`. ``design``: the fit's
+    design (``None`` rebuilds it from the tree where it is needed)."""
     if kind not in DISCRETE_KINDS:
         raise ValueError(f"a discrete check's kind is one of {DISCRETE_KINDS}, not {kind!r}")
     if scale == "within":
@@ -193,12 +220,14 @@ def discrete_figure(
         )
     uses_deviations(get_family(spec.outcome.likelihood), spec.worker_effects, scale)  # validates
     observed = np.asarray(tree["observed_data"]["y"].values, dtype=float)
-    replicates = replicate_draws(tree, num_samples=num_samples, random_seed=random_seed)
+    replicates = replicate_draws(
+        tree, num_samples=num_samples, random_seed=random_seed, design=design
+    )
     outcome = style.outcome_label(spec)
     if kind == "rootogram":
         freq = discrete_ppc.count_frequencies(observed, replicates)
         return discrete_ppc.rootogram_figure(freq, prob=prob, outcome=outcome, ax=ax)
-    panel = design_from_tree(tree).panel
+    panel = fit_design(tree, design).panel
     shares = discrete_ppc.binary_shares(
         observed, replicates, panel.group_codes, np.asarray(panel.group_labels)
     )
@@ -215,18 +244,27 @@ def ppc_figure(
     scale: Scale = "auto",
     prob: float = 0.9,
     ax: Axes | None = None,
+    design: ModelDesign | None = None,
 ) -> Figure:
     """The posterior predictive check plot of ``kind`` (default: the family's
     :attr:`~bayescred.model.families.Family.predictive_plot`), as a matplotlib figure.
 
     ``num_samples`` defaults to :data:`DEFAULT_SAMPLES` of the kind; ``prob`` is the mass of
-    the discrete checks' intervals; ``ax`` a matplotlib Axes to draw on.
+    the discrete checks' intervals; ``ax`` a matplotlib Axes to draw on; ``design`` the fit's
+    design (:attr:`bayescred.CredentialFit.design`; ``None`` rebuilds it from the tree).
     """
     chosen: str = kind or get_family(spec.outcome.likelihood).predictive_plot
     n = DEFAULT_SAMPLES.get(chosen, 0) if num_samples is None else int(num_samples)
     if chosen in DENSITY_KINDS:
         pc = density_collection(
-            tree, spec, num_samples=n, random_seed=random_seed, kind=chosen, scale=scale, ax=ax
+            tree,
+            spec,
+            num_samples=n,
+            random_seed=random_seed,
+            kind=chosen,
+            scale=scale,
+            ax=ax,
+            design=design,
         )
         return style.root_figure(pc.get_viz("figure"))
     if chosen in DISCRETE_KINDS:
@@ -239,5 +277,6 @@ def ppc_figure(
             prob=prob,
             scale=scale,
             ax=ax,
+            design=design,
         )
     raise ValueError(f"kind must be one of {(*DENSITY_KINDS, *DISCRETE_KINDS)}, not {kind!r}")

@@ -4,8 +4,9 @@ A family owns everything that depends on the outcome's likelihood (see
 ``docs/design.md``, section 5): the outcome's support and the error when it is broken, the
 outcome's scale and the default priors on it, the family's contribution to the PyMC model,
 data-derived starting values, the per-row density and outcome draws in NumPy (predictive
-checks, log-likelihoods), and how its effects are reported. Every other module asks the family
-of a design (:func:`bayescred.model.families.family_of`) instead of comparing likelihood names.
+checks, log-likelihoods, outcomes from known parameters: :meth:`Family.draw_parts`), and how
+its effects are reported. Every other module asks the family of a design
+(:func:`bayescred.model.families.family_of`) instead of comparing likelihood names.
 
 A two-part (hurdle) family combines two single-part families through its parts
 (:meth:`Family.parts`); see :mod:`bayescred.model.families.hurdle`.
@@ -15,26 +16,58 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 import numpy as np
+import xarray as xr
 
+from bayescred.data.panel import Panel
 from bayescred.errors import SpecError
 from bayescred.model.design import ModelDesign, outcome_sd
-from bayescred.model.parts import PLAIN, Naming, Part
+from bayescred.model.intercepts import latent_intercepts
+from bayescred.model.parts import PLAIN, Naming, PartName
+from bayescred.model.pilot import PilotEstimates
+from bayescred.model.predictor import SAMPLER_FORM, BuildOptions, Predictor
 from bayescred.model.priors import linear_predictor_priors
-from bayescred.model.terms import latent_intercepts
 from bayescred.spec import EffectSpec, ModelSpec, PriorSpec
-
-if TYPE_CHECKING:
-    from bayescred.data.panel import Panel
-    from bayescred.model.pilot import PilotEstimates
 
 #: Parameters of one posterior draw, by plain name (``sigma``, ``nu``, ``phi``...).
 DrawParameters = Mapping[str, float]
 #: Kinds of posterior predictive plot: a density overlay (``kde``, ``hist``, ``ecdf``), a hanging
 #: rootogram of count frequencies, or shares of ones by group (binary outcomes).
 PredictivePlot = Literal["kde", "hist", "ecdf", "rootogram", "shares"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One linear predictor of a model and what it needs.
+
+    Attributes
+    ----------
+    design
+        The part's single-part design: its spec (``[effect]`` or ``[extensive]`` as the
+        effect, its own likelihood), its rows and its priors under plain names.
+    family
+        The family of the part's own likelihood (bernoulli for an extensive part).
+    naming
+        Variable names and dims of the part.
+    name
+        ``None`` for the only part of a single-part model, else ``extensive`` or
+        ``intensive``.
+    rows
+        Boolean mask over the parent design's rows: those the part models (all for None).
+    """
+
+    design: ModelDesign
+    family: Family
+    naming: Naming = PLAIN
+    name: PartName | None = None
+    rows: np.ndarray | None = field(default=None, repr=False)
+
+    def posterior(self, posterior: xr.Dataset, others: tuple[Naming, ...] = ()) -> xr.Dataset:
+        """The part's posterior under plain names (``ext_mu_beta`` -> ``mu_beta``)."""
+        return self.naming.view(posterior, others)
 
 
 class Family(ABC):
@@ -52,14 +85,20 @@ class Family(ABC):
     #: Whether outcomes are ``eta + noise``: worker intercepts then cancel from within-worker
     #: deviations, and those are a valid scale for predictive checks.
     additive: ClassVar[bool] = False
-    #: The family's own parameters besides the linear predictor's (``sigma``, ``nu``, ``phi``).
+    #: The family's own parameters besides the linear predictor's (``sigma``, ``nu``, ``phi``),
+    #: each overridable in ``[priors]`` (:data:`bayescred.spec.LIKELIHOOD_PRIOR_NAMES` says what
+    #: a prior on it means).
     parameters: ClassVar[tuple[str, ...]] = ()
+    #: What each of :attr:`parameters` is, as summaries describe it.
+    descriptions: ClassVar[Mapping[str, str]] = {}
     #: Non-centred period effects (link scales, where each period carries little information).
     noncentred_period_effects: ClassVar[bool] = False
     #: Bernoulli: report effects also as changes in probability (percentage points).
     probability_change: ClassVar[bool] = False
     #: Two-part families: the margins an effect splits into (``total`` first); else empty.
     margins: ClassVar[tuple[str, ...]] = ()
+    #: Whether every outcome is a whole number (counts, 0/1); :meth:`draw` still returns floats.
+    integer_valued: ClassVar[bool] = False
     #: The posterior predictive plot suited to the outcome (``fit.plot.ppc()``'s default): a
     #: density overlay for continuous outcomes, ``rootogram`` for counts, ``shares`` for 0/1.
     predictive_plot: ClassVar[PredictivePlot] = "kde"
@@ -101,6 +140,10 @@ class Family(ABC):
 
     # ------------------------------------------------------------------ parts and PyMC
     def parts(self, design: ModelDesign) -> tuple[Part, ...]:
+        """The model's linear predictors, computed once per design and kept on it."""
+        return design.memo("parts", lambda: self.make_parts(design))
+
+    def make_parts(self, design: ModelDesign) -> tuple[Part, ...]:
         """The model's linear predictors: one part under the plain names."""
         return (Part(design=design, family=self),)
 
@@ -118,10 +161,13 @@ class Family(ABC):
         The model's density does not depend on them."""
         return None
 
-    def add_likelihood(self, part: Part, data: dict[str, Any], mean: Any) -> None:
+    def add_likelihood(
+        self, part: Part, predictor: Predictor, options: BuildOptions = SAMPLER_FORM
+    ) -> None:
         """Add the worker intercepts and the likelihood of ``part`` to the current PyMC model.
 
-        ``mean`` is the part's predictor without intercepts; ``data`` its registered data.
+        ``predictor`` is the part's predictor without intercepts (its data, summed mean and
+        built terms); ``options`` say how the model is written.
         """
         raise NotImplementedError(f"the {self.name!r} family is built from its parts")
 
@@ -142,6 +188,26 @@ class Family(ABC):
     def row_logpdf(self, y: np.ndarray, eta: np.ndarray, params: DrawParameters) -> np.ndarray:
         """Log density of each outcome given the predictor ``eta`` (intercepts included)."""
         raise NotImplementedError(f"the {self.name!r} family has a density by its parts")
+
+    def part_families(self) -> tuple[tuple[PartName | None, Family], ...]:
+        """Each linear predictor's part name and single-part family, in the order of
+        :meth:`make_parts`, without a design: ``((None, self),)`` for a single-part family."""
+        return ((None, self),)
+
+    def draw_parts(
+        self,
+        eta: Mapping[PartName | None, np.ndarray],
+        params: Mapping[PartName | None, DrawParameters],
+        rng: Mapping[PartName | None, np.random.Generator],
+    ) -> np.ndarray:
+        """Outcomes drawn given each part's predictor (worker intercepts included), its
+        family's parameters and its own generator, keyed by the names of
+        :meth:`part_families` (a part's draws do not move when another part changes).
+
+        A single-part family draws with :meth:`draw` (``None`` keys every mapping); a two-part
+        family combines one draw of each part's family.
+        """
+        return self.draw(eta[None], params[None], rng[None])
 
     # ------------------------------------------------------------------ effects
     def log_scale(self, column: str) -> bool:
@@ -187,15 +253,20 @@ class LinkFamily(Family):
             covariate_sds=covariate_sds,
         )
 
-    def add_likelihood(self, part: Part, data: dict[str, Any], mean: Any) -> None:
-        pilot = self.intercept_pilot(part.design)
-        eta = latent_intercepts(part.design, data, mean, part.naming, pilot)
+    def add_likelihood(
+        self, part: Part, predictor: Predictor, options: BuildOptions = SAMPLER_FORM
+    ) -> None:
+        pilot = self.intercept_pilot(part.design) if options.whitened else None
+        data = predictor.data
+        eta = latent_intercepts(
+            part.design, data, predictor.mean, part.naming, pilot, whitened=options.whitened
+        )
         self.observe(part, eta, data["y"])
 
     def intercept_pilot(self, design: ModelDesign) -> tuple[np.ndarray, np.ndarray] | None:
         """Each worker's level on the link scale estimated from its own rows, and that
         estimate's precision, to shape the sampler's coordinates of the latent intercepts
-        (:func:`~bayescred.model.terms.latent_intercepts`); ``None``: non-centred intercepts.
+        (:func:`~bayescred.model.intercepts.latent_intercepts`); ``None``: non-centred intercepts.
         The model's density does not depend on them."""
         return None
 

@@ -13,10 +13,9 @@ import pymc as pm
 from scipy.special import expit
 
 from bayescred.model.design import ModelDesign
-from bayescred.model.families.base import DrawParameters, LinkFamily, PredictivePlot
-from bayescred.model.parts import Part
+from bayescred.model.families.base import DrawParameters, LinkFamily, Part, PredictivePlot
 from bayescred.model.pilot import PilotEstimates, pilot_estimates
-from bayescred.model.terms import OUTCOME_VAR
+from bayescred.model.predictor import OUTCOME_VAR
 
 
 class Bernoulli(LinkFamily):
@@ -25,6 +24,7 @@ class Bernoulli(LinkFamily):
     name: ClassVar[str] = "bernoulli"
     link: ClassVar[str] = "logit"
     probability_change: ClassVar[bool] = True
+    integer_valued: ClassVar[bool] = True
     predictive_plot: ClassVar[PredictivePlot] = "shares"
 
     def check_support(self, y: np.ndarray, column: str) -> None:

@@ -29,6 +29,7 @@ the extensive part keeps latent (by default correlated) intercepts.
 from __future__ import annotations
 
 from abc import abstractmethod
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING, ClassVar
 
@@ -38,9 +39,9 @@ from bayescred.columns import OutcomeKind
 from bayescred.data.panel import select_rows
 from bayescred.errors import SpecError
 from bayescred.model.design import ModelDesign, with_mundlak
-from bayescred.model.families.base import Family
+from bayescred.model.families.base import DrawParameters, Family, Part
 from bayescred.model.families.bernoulli import Bernoulli
-from bayescred.model.parts import EXTENSIVE, POSITIVE, Naming, Part, PartName
+from bayescred.model.parts import EXTENSIVE, POSITIVE, Naming, PartName
 from bayescred.spec import EffectSpec, ModelSpec, PriorSpec
 
 if TYPE_CHECKING:
@@ -158,7 +159,7 @@ class HurdleFamily(Family):
         return {**intensive, **EXTENSIVE.prefixed(extensive)}, y_mean, y_sd
 
     # ------------------------------------------------------------------ parts
-    def parts(self, design: ModelDesign) -> tuple[Part, ...]:
+    def make_parts(self, design: ModelDesign) -> tuple[Part, ...]:
         """The extensive part (every row) and the intensive part (rows with ``y > 0``).
 
         Everything is derived from the hurdle design's rows, so a saved fit rebuilds the same
@@ -194,6 +195,26 @@ class HurdleFamily(Family):
             Part(extensive, ANY_POSITIVE, EXTENSIVE, "extensive"),
             Part(intensive, self.positive, POSITIVE, "intensive", rows=positive),
         )
+
+    def part_families(self) -> tuple[tuple[PartName | None, Family], ...]:
+        """The extensive part's Bernoulli family and the intensive part's :attr:`positive`."""
+        return (("extensive", ANY_POSITIVE), ("intensive", self.positive))
+
+    def draw_parts(
+        self,
+        eta: Mapping[PartName | None, np.ndarray],
+        params: Mapping[PartName | None, DrawParameters],
+        rng: Mapping[PartName | None, np.random.Generator],
+    ) -> np.ndarray:
+        """Zero where the extensive part draws 0, else the intensive part's draw moved from
+        its scale to the outcome's (:meth:`from_positive_scale`); each part draws every row."""
+        draws = {
+            name: family.draw(eta[name], params[name], rng[name])
+            for name, family in self.part_families()
+        }
+        positive = draws["extensive"] > 0
+        amount = self.from_positive_scale(np.where(positive, draws["intensive"], 0.0))
+        return np.where(positive, amount, 0.0)
 
     def summary_parts(self, spec: ModelSpec) -> tuple[tuple[Naming, EffectSpec], ...]:
         return ((POSITIVE, spec.effect), (EXTENSIVE, spec.extensive_effect))

@@ -28,13 +28,12 @@ from scipy import stats
 
 from bayescred.columns import OutcomeKind
 from bayescred.maths.quadrature import normal_average
-from bayescred.model.families.base import DrawParameters, PredictivePlot
+from bayescred.model.families.base import DrawParameters, Part, PredictivePlot
 from bayescred.model.families.hurdle import HurdleFamily
 from bayescred.model.families.negative_binomial import NegativeBinomial, nb_logpmf
 from bayescred.model.families.poisson import check_counts
-from bayescred.model.parts import Part
+from bayescred.model.predictor import OUTCOME_VAR
 from bayescred.model.priors import prior_distribution
-from bayescred.model.terms import OUTCOME_VAR
 
 
 def log_p0(xp: Any, eta: Any, phi: Any) -> Any:
@@ -105,6 +104,7 @@ class HurdleNegativeBinomial(HurdleFamily):
     positive_kind: ClassVar[OutcomeKind] = "count"
     positive_likelihood: ClassVar[str] = "negative_binomial"
     change_depends_on_level: ClassVar[bool] = True
+    integer_valued: ClassVar[bool] = True
     predictive_plot: ClassVar[PredictivePlot] = "rootogram"
 
     def check_support(self, y: np.ndarray, column: str) -> None:

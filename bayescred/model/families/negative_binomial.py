@@ -6,6 +6,7 @@ by default (mean 4, most mass between 0.5 and 10).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -13,11 +14,10 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy.special import gammaln
 
-from bayescred.model.families.base import DrawParameters
+from bayescred.model.families.base import DrawParameters, Part
 from bayescred.model.families.poisson import Poisson
-from bayescred.model.parts import Part
+from bayescred.model.predictor import OUTCOME_VAR
 from bayescred.model.priors import prior_distribution
-from bayescred.model.terms import OUTCOME_VAR
 from bayescred.spec import ModelSpec, PriorSpec
 
 
@@ -39,6 +39,9 @@ class NegativeBinomial(Poisson):
 
     name: ClassVar[str] = "negative_binomial"
     parameters: ClassVar[tuple[str, ...]] = ("phi",)
+    descriptions: ClassVar[Mapping[str, str]] = {
+        "phi": "negative-binomial dispersion (variance mu + mu^2 / phi)"
+    }
 
     def default_priors(
         self, spec: ModelSpec, *, y_mean: float, y_sd: float, covariate_sds: np.ndarray

@@ -9,6 +9,7 @@ the outcome is observed given ``mu_alpha``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
@@ -17,12 +18,18 @@ import pytensor.tensor as pt
 
 from bayescred.maths.worker_likelihoods import LOG_2PI, random_loglik, within_loglik
 from bayescred.model.design import ModelDesign
-from bayescred.model.families.base import DrawParameters, Family
-from bayescred.model.gaussian_kernel import kernel_enabled, kernel_loglik
-from bayescred.model.parts import Part
+from bayescred.model.families.base import DrawParameters, Family, Part
+from bayescred.model.gaussian_kernel import kernel_loglik
+from bayescred.model.intercepts import intercept_mean, latent_intercepts
 from bayescred.model.pilot import PilotEstimates, pilot_estimates
+from bayescred.model.predictor import (
+    OUTCOME_VAR,
+    SAMPLER_FORM,
+    WORKER_LOGLIK,
+    BuildOptions,
+    Predictor,
+)
 from bayescred.model.priors import linear_predictor_priors, prior_distribution
-from bayescred.model.terms import OUTCOME_VAR, WORKER_LOGLIK, intercept_mean, latent_intercepts
 from bayescred.spec import ModelSpec, PriorSpec
 
 #: Name of the rows-per-worker data of the closed-form likelihoods (data, not a constant, so
@@ -38,6 +45,7 @@ class Normal(Family):
     name: ClassVar[str] = "normal"
     additive: ClassVar[bool] = True
     parameters: ClassVar[tuple[str, ...]] = ("sigma",)
+    descriptions: ClassVar[Mapping[str, str]] = {"sigma": "residual sd"}
 
     def closed_form(self, worker_effects: str) -> bool:
         return worker_effects in CLOSED_FORM_EFFECTS
@@ -62,8 +70,11 @@ class Normal(Family):
         priors["nu"] = PriorSpec(dist="gamma", alpha=2.0, beta=0.1)
         return priors
 
-    def add_likelihood(self, part: Part, data: dict[str, Any], mean: Any) -> None:
+    def add_likelihood(
+        self, part: Part, predictor: Predictor, options: BuildOptions = SAMPLER_FORM
+    ) -> None:
         design, n = part.design, part.naming
+        data, mean = predictor.data, predictor.mean
         effects = design.spec.worker_effects
         sigma = prior_distribution(n("sigma"), design.priors["sigma"])
         if not self.closed_form(effects):
@@ -83,11 +94,12 @@ class Normal(Family):
             ll = random_loglik(pt, d, data["worker_idx"], counts, sigma, sigma_alpha, mu_alpha)
         # per worker (for LOO and checks, computed after sampling): the graph over the rows
         worker_ll = pm.Deterministic(n(WORKER_LOGLIK), ll, dims=n.worker)
-        if kernel_enabled():
-            # the sampled log density: the same number from small tables and one fused loop
-            # (about 10 times cheaper per row with its gradient; model.gaussian_kernel)
+        if options.kernel:
+            # the sampled log density: the same number from every term's small tables and one
+            # fused loop (about 10 times cheaper per row with its gradient; model.gaussian_kernel)
             total = kernel_loglik(
                 design,
+                predictor.terms,
                 prefix=n.prefix,
                 sigma=sigma,
                 counts=counts,

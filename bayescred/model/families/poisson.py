@@ -12,9 +12,8 @@ import pymc as pm
 import pytensor.tensor as pt
 from scipy.special import gammaln
 
-from bayescred.model.families.base import DrawParameters, Family, LinkFamily, PredictivePlot
-from bayescred.model.parts import Part
-from bayescred.model.terms import OUTCOME_VAR
+from bayescred.model.families.base import DrawParameters, Family, LinkFamily, Part, PredictivePlot
+from bayescred.model.predictor import OUTCOME_VAR
 
 
 def check_counts(family: Family, y: np.ndarray, column: str) -> None:
@@ -27,6 +26,7 @@ class Poisson(LinkFamily):
 
     name: ClassVar[str] = "poisson"
     link: ClassVar[str] = "log"
+    integer_valued: ClassVar[bool] = True
     predictive_plot: ClassVar[PredictivePlot] = "rootogram"
 
     def check_support(self, y: np.ndarray, column: str) -> None:

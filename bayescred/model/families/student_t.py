@@ -6,17 +6,17 @@ they are latent and non-centred (``none``: one ``mu_alpha``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import pymc as pm
 from scipy.special import gammaln
 
-from bayescred.model.families.base import DrawParameters
+from bayescred.model.families.base import DrawParameters, Part
 from bayescred.model.families.normal import Normal
-from bayescred.model.parts import Part
+from bayescred.model.predictor import OUTCOME_VAR
 from bayescred.model.priors import prior_distribution
-from bayescred.model.terms import OUTCOME_VAR
 
 
 class StudentT(Normal):
@@ -24,6 +24,10 @@ class StudentT(Normal):
 
     name: ClassVar[str] = "student_t"
     parameters: ClassVar[tuple[str, ...]] = ("sigma", "nu")
+    descriptions: ClassVar[Mapping[str, str]] = {
+        "sigma": "residual sd",
+        "nu": "Student-t degrees of freedom",
+    }
 
     def closed_form(self, worker_effects: str) -> bool:
         return False

@@ -36,6 +36,13 @@ Outcome per likelihood:
 Workers are ordered by their sorted ``worker_id`` (as in :class:`bayescred.data.panel.Panel`):
 the ``e`` argument of :func:`linear_predictor` follows that order.
 
+Each outcome is drawn by the likelihood's own family (:mod:`bayescred.model.families`):
+:meth:`~bayescred.model.families.base.Family.draw_parts` with one predictor, parameter set and
+random generator per part of :meth:`~bayescred.model.families.base.Family.part_families`, the
+same draws as the fitted model's predictive checks. This module knows only which part of the
+truth (``main`` or ``extensive``) and which random streams belong to each part, and which of
+the families' parameters :class:`OutcomeTruth` carries.
+
 Examples
 --------
 >>> from bayescred.data.simulate import simulate
@@ -50,13 +57,12 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal, get_args
 
 import numpy as np
 import pandas as pd
-from scipy.special import expit
 
 from bayescred.maths.curves import (
     TrackRecordScale,
@@ -64,6 +70,8 @@ from bayescred.maths.curves import (
     next_credential_gain,
     track_record_modifier,
 )
+from bayescred.model.families import Family, get_family
+from bayescred.model.parts import PartName
 
 __all__ = [
     "REQUIRED_COLUMNS",
@@ -91,6 +99,20 @@ MUNDLAK_TERMS: tuple[str, ...] = ("mean_credentials", "mean_track_record_z")
 # truth (or the likelihood) does not move the draws of the others.
 _STREAM_MAIN_ALPHA, _STREAM_MAIN_OUTCOME, _STREAM_EXT_ALPHA, _STREAM_EXT_OUTCOME = range(4)
 _N_STREAMS = 4
+#: Per part of a family (:meth:`Family.part_families`): the field of :class:`OutcomeTruth`
+#: with its true parameters, and its streams of worker draws and of outcome draws. ``main`` is
+#: the only part of a single-part family and the intensive part of a hurdle.
+_PART_ROLES: dict[PartName | None, tuple[Literal["main", "extensive"], int, int]] = {
+    None: ("main", _STREAM_MAIN_ALPHA, _STREAM_MAIN_OUTCOME),
+    "intensive": ("main", _STREAM_MAIN_ALPHA, _STREAM_MAIN_OUTCOME),
+    "extensive": ("extensive", _STREAM_EXT_ALPHA, _STREAM_EXT_OUTCOME),
+}
+#: The families' parameters :class:`OutcomeTruth` carries, each with its valid range (a test of
+#: a finite value, in words).
+_FAMILY_PARAMETERS: dict[str, tuple[Callable[[float], bool], str]] = {
+    "phi": (lambda v: v > 0, "> 0"),
+    "sigma": (lambda v: v >= 0, ">= 0"),
+}
 
 
 @dataclass(frozen=True)
@@ -180,31 +202,64 @@ def _check_part(part: PartTruth, name: str) -> None:
         raise ValueError(f"{name}.gamma and {name}.psi need two values each")
 
 
-def _check_truth(truth: OutcomeTruth) -> None:
+def _family_parameters(family: Family) -> dict[str, tuple[PartName | None, Family]]:
+    """Each parameter the parts' families need, with the part and family that use it."""
+    return {
+        parameter: (name, part_family)
+        for name, part_family in family.part_families()
+        for parameter in part_family.parameters
+    }
+
+
+def _truth_fields(family: Family) -> set[str]:
+    """The fields of :class:`OutcomeTruth` the family's parts need (besides ``likelihood``)."""
+    parts = {_PART_ROLES[name][0] for name, _ in family.part_families()}
+    return parts | set(_family_parameters(family))
+
+
+def _users(field: str) -> str:
+    """The likelihoods of :data:`LIKELIHOODS` that need ``field`` of the truth, in words."""
+    names = [lik for lik in LIKELIHOODS if field in _truth_fields(get_family(lik))]
+    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 2 else names)
+
+
+def _check_truth(truth: OutcomeTruth) -> Family:
+    """The family of ``truth.likelihood``, once the truth has what its parts need."""
     lik = truth.likelihood
     if lik not in LIKELIHOODS:
         raise ValueError(f"unknown likelihood {lik!r}; allowed: {', '.join(LIKELIHOODS)}")
+    family = get_family(lik)
     _check_part(truth.main, "main")
-    if lik == "hurdle_lognormal":
+    if "extensive" in _truth_fields(family):
         if truth.extensive is None:
-            raise ValueError("hurdle_lognormal needs `extensive` (the PartTruth of logit P(y > 0))")
+            raise ValueError(f"{lik} needs `extensive` (the PartTruth of logit P(y > 0))")
         _check_part(truth.extensive, "extensive")
     elif truth.extensive is not None:
-        raise ValueError(f"`extensive` is only used by hurdle_lognormal, not by {lik!r}")
-    if lik == "negative_binomial":
-        if truth.phi is None or not (np.isfinite(truth.phi) and truth.phi > 0):
-            raise ValueError(
-                f"negative_binomial needs a dispersion phi > 0 (variance mu + mu^2 / phi), "
-                f"not {truth.phi!r}"
-            )
-    elif truth.phi is not None:
-        raise ValueError(f"phi is only used by negative_binomial, not by {lik!r}")
-    if lik in ("normal", "hurdle_lognormal"):
-        if truth.sigma is None or not (np.isfinite(truth.sigma) and truth.sigma >= 0):
-            what = "residual sd" if lik == "normal" else "sd of the log positive amount"
-            raise ValueError(f"{lik} needs sigma >= 0 (the {what}), not {truth.sigma!r}")
-    elif truth.sigma is not None:
-        raise ValueError(f"sigma is only used by normal and hurdle_lognormal, not by {lik!r}")
+        raise ValueError(f"`extensive` is only used by {_users('extensive')}, not by {lik!r}")
+    needed = _family_parameters(family)
+    for parameter, (valid, rule) in _FAMILY_PARAMETERS.items():
+        value = getattr(truth, parameter)
+        if parameter in needed:
+            name, part_family = needed[parameter]
+            if value is None or not (np.isfinite(value) and valid(value)):
+                what = part_family.descriptions.get(parameter, parameter)
+                if name is not None:
+                    what = f"{name} part's {what}"
+                raise ValueError(f"{lik} needs {parameter} {rule}, the {what}; not {value!r}")
+        elif value is not None:
+            raise ValueError(f"{parameter} is only used by {_users(parameter)}, not by {lik!r}")
+    return family
+
+
+def _check_supported() -> None:
+    """Every parameter of a drawable likelihood's families is a field of :class:`OutcomeTruth`."""
+    for lik in LIKELIHOODS:
+        unknown = set(_family_parameters(get_family(lik))) - set(_FAMILY_PARAMETERS)
+        if unknown:  # pragma: no cover - a developer's mistake, caught at import
+            raise AssertionError(f"OutcomeTruth has no field for {lik}'s {sorted(unknown)}")
+
+
+_check_supported()
 
 
 def _worker_codes(frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -374,7 +429,7 @@ def simulate_outcome(
     part's ``psi`` is comparable).
     """
     _check_columns(frame)
-    _check_truth(truth)
+    family = _check_truth(truth)
     if column in REQUIRED_COLUMNS:
         raise ValueError(f"column {column!r} is a skeleton column; choose another outcome name")
     # groups are checked before any draw, so a missing beta is reported as such
@@ -385,7 +440,7 @@ def simulate_outcome(
     streams = np.random.SeedSequence(seed).spawn(_N_STREAMS)
     rng = [np.random.Generator(np.random.PCG64(s)) for s in streams]
     codes, labels = _worker_codes(frame)
-    n_workers, n_rows = len(labels), len(frame)
+    n_workers = len(labels)
     z = track_record_z(frame)
     w = _standardised_worker_means(frame, codes)
 
@@ -393,31 +448,19 @@ def simulate_outcome(
         alpha = _intercepts(w, part, e)
         return np.asarray(alpha[codes] + _credential_term(frame, part, z, name), dtype=float)
 
-    eta = eta_of(truth.main, rng[_STREAM_MAIN_ALPHA].standard_normal(n_workers), "main")
-    draw = rng[_STREAM_MAIN_OUTCOME]
-    y: np.ndarray
-    match truth.likelihood:
-        case "normal":
-            assert truth.sigma is not None
-            y = eta + truth.sigma * draw.standard_normal(n_rows)
-        case "poisson":
-            y = draw.poisson(np.exp(eta)).astype(np.int64)
-        case "negative_binomial":
-            assert truth.phi is not None
-            mu = np.exp(eta)
-            phi = float(truth.phi)
-            y = draw.negative_binomial(phi, phi / (phi + mu)).astype(np.int64)
-        case "bernoulli":
-            y = (draw.random(n_rows) < expit(eta)).astype(np.int64)
-        case "hurdle_lognormal":
-            assert truth.sigma is not None and truth.extensive is not None
-            log_amount = eta + truth.sigma * draw.standard_normal(n_rows)
-            e_ext = rng[_STREAM_EXT_ALPHA].standard_normal(n_workers)
-            eta_ext = eta_of(truth.extensive, e_ext, "extensive")
-            positive = rng[_STREAM_EXT_OUTCOME].random(n_rows) < expit(eta_ext)
-            y = np.where(positive, np.exp(np.where(positive, log_amount, 0.0)), 0.0)
-        case _:  # pragma: no cover - _check_truth rejects the rest
-            raise AssertionError(truth.likelihood)
+    etas: dict[PartName | None, np.ndarray] = {}
+    params: dict[PartName | None, dict[str, float]] = {}
+    draws: dict[PartName | None, np.random.Generator] = {}
+    for name, part_family in family.part_families():
+        field, alpha_stream, outcome_stream = _PART_ROLES[name]
+        part = truth.main if field == "main" else truth.extensive
+        assert part is not None  # _check_truth
+        etas[name] = eta_of(part, rng[alpha_stream].standard_normal(n_workers), field)
+        params[name] = {p: float(getattr(truth, p)) for p in part_family.parameters}
+        draws[name] = rng[outcome_stream]
+    y = family.draw_parts(etas, params, draws)
+    if family.integer_valued:  # whole numbers drawn as floats, exactly (below 2**53)
+        y = y.astype(np.int64)
     out = frame.copy()
     out[column] = y
     return out

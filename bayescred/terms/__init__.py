@@ -1,0 +1,69 @@
+"""The additive terms of the linear predictor, one module each (:mod:`bayescred.terms.base`).
+
+:data:`TERMS` registers them in the order they add up (the order matters for the float sums of
+the kernel and for bit-identical draws): the credential term, the period effects, the
+covariates. :func:`design_terms` gives the terms a model part has. To add a term: write its
+module (a :class:`~bayescred.terms.base.Term`), register it here with the rule that says when a
+part has it, and give it a spec field (``docs/design.md``, "Adding a term").
+
+Examples
+--------
+>>> from bayescred.terms.credential import EffectSpec
+>>> [t.key for t in design_terms(EffectSpec(), period_effects=True, n_periods=5, covariates=())]
+['credential', 'period']
+>>> list(prior_names())[:2]
+['mu_beta', 'sigma_beta']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bayescred.terms.base import BuiltTerm, KernelIndex, Rows, Term
+from bayescred.terms.covariates import Covariates
+from bayescred.terms.credential import CredentialTerm, EffectDraws, EffectSpec, PoolingSpec
+from bayescred.terms.period import PeriodEffects
+
+#: Every term class, in the order a predictor adds them up.
+TERMS: tuple[type[Term], ...] = (CredentialTerm, PeriodEffects, Covariates)
+
+
+def design_terms(
+    effect: EffectSpec, *, period_effects: bool, n_periods: int, covariates: Sequence[str]
+) -> tuple[Term, ...]:
+    """The terms of a model part: the credential term always, period effects when the spec
+    asks for them and the panel has more than one period, covariates when there are any."""
+    terms: list[Term] = [CredentialTerm(effect)]
+    if period_effects and n_periods > 1:
+        terms.append(PeriodEffects())
+    if len(covariates):
+        terms.append(Covariates())
+    return tuple(terms)
+
+
+def prior_names() -> dict[str, str]:
+    """Every term's prior-overridable parameters with their meaning, in :data:`TERMS` order."""
+    return {name: meaning for cls in TERMS for name, meaning in cls.parameters.items()}
+
+
+def summary_descriptions() -> dict[str, str]:
+    """Every term's stored variables a summary reports, with descriptions, in order."""
+    return {name: text for cls in TERMS for name, text in cls.summaries.items()}
+
+
+__all__ = [
+    "TERMS",
+    "BuiltTerm",
+    "Covariates",
+    "CredentialTerm",
+    "EffectDraws",
+    "EffectSpec",
+    "KernelIndex",
+    "PeriodEffects",
+    "PoolingSpec",
+    "Rows",
+    "Term",
+    "design_terms",
+    "prior_names",
+    "summary_descriptions",
+]
