@@ -56,11 +56,10 @@ from bayescred.analysis.replicate import (
 )
 from bayescred.model.build import build_prior_model
 from bayescred.model.design import ModelDesign
-from bayescred.model.families import Family, family_of
+from bayescred.model.families import family_of
 from bayescred.model.families.base import Part
-from bayescred.model.pilot import PILOT_PARAMETERS
-from bayescred.model.predictor import OBSERVED_VAR
-from bayescred.terms import Covariates, CredentialTerm, PeriodEffects, Term
+from bayescred.model.predictor import OBSERVED_VAR, PartNames
+from bayescred.terms import Term
 
 #: The groups :func:`with_groups` can add, in the order it adds them.
 GROUPS: tuple[str, ...] = ("log_likelihood", "posterior_predictive", "prior", "prior_predictive")
@@ -249,67 +248,17 @@ def part_stored_variables(part: Part) -> list[str] | None:
 
 
 def term_stored_variables(term: Term, part: Part) -> list[str] | None:
-    """Plain names of every variable ``term`` stores in ``part``'s model: the values it adds
-    up (:meth:`~bayescred.terms.base.Term.variables`) and the population parameters, sds and
-    non-centred offsets they are built from, as the term's build names them; ``None`` for a
-    term this function does not know."""
-    if isinstance(term, CredentialTerm):
-        pool = term.effect.pooling
-        whitens = sampler_whitens(part.family)
-        names = _pooled_variables("beta", pool.beta, "mu_beta", "sigma_beta", whitens=whitens)
-        if term.shape_name == "lambda":
-            names += _pooled_variables(
-                "lambda", pool.lambda_, "log_lambda", "sigma_log_lambda", whitens, log_scale=True
-            )
-        elif term.shape_name == "kappa":
-            names += _pooled_variables("kappa", pool.lambda_, "kappa", "sigma_kappa", whitens)
-        if term.modifier_terms:  # per-term values: never whitened
-            names += _pooled_variables("gamma", pool.gamma, "gamma", "sigma_gamma", False)
-        return names
-    if isinstance(term, PeriodEffects):
-        # a fixed sd from the spec's own [priors.tau] replaces the hierarchical sigma_tau
-        names = [] if "tau" in part.design.spec.priors else ["sigma_tau"]
-        if part.family.noncentred_period_effects:
-            names.append("tau_offset")
-        return [*names, "tau"]
-    if isinstance(term, Covariates):
-        return ["delta"]
-    return None
-
-
-def sampler_whitens(family: Family) -> bool:
-    """Whether the sampler writes ``family``'s partially pooled ``mu_beta`` and ``log_lambda``
-    group values through pilot estimates (flat ``*_whitened`` coordinates, no ``*_offset``):
-    the families that define :meth:`~bayescred.model.families.base.Family.pilot` (Gaussian
-    and Bernoulli); the others keep them non-centred."""
-    return type(family).pilot is not Family.pilot
-
-
-def _pooled_variables(
-    name: str,
-    pooling: str,
-    population: str,
-    sd: str,
-    whitens: bool,
-    *,
-    log_scale: bool = False,
-) -> list[str]:
-    """The stored variables of one parameter pooled over groups, as
-    :func:`bayescred.model.pooling.grouped_parameter` names them: the group values
-    ``{name}_group``, the population value (``population``; ``name`` too on a log scale) and,
-    for partial pooling, the between-group ``sd`` and the non-centred ``{name}_offset`` unless
-    the sampler whitens them (``whitens``, for the pilot's parameters)."""
-    if pooling == "none":  # each group on its own prior; the population value is their mean
-        raw = [f"{population}_group"] if log_scale else []
-        return [*raw, f"{name}_group", name if log_scale else population]
-    names = [population]
-    if pooling == "partial":
-        names.append(sd)
-        if not (whitens and population in PILOT_PARAMETERS):
-            names.append(f"{name}_offset")
-    if log_scale:
-        names.append(name)
-    return [*names, f"{name}_group"]
+    """Plain names of every variable ``term`` stores in ``part``'s model as the sampler writes
+    it (:meth:`~bayescred.terms.base.Term.stored_variables`); ``None`` for a term that cannot
+    say without being built."""
+    family = part.family
+    return term.stored_variables(
+        PartNames(
+            design=part.design,
+            whitened=family.whitens_pooled,
+            noncentred_period_effects=family.noncentred_period_effects,
+        )
+    )
 
 
 def _names_from_built_models(design: ModelDesign) -> list[str]:

@@ -115,8 +115,9 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
         if other is term:
             continue
         columns = other.linear_columns(row_data)
-        for c in range(0 if columns is None else columns.shape[1]):
-            assert columns is not None
+        if columns is None:
+            continue  # not linear in its parameters: left out (the pilot shapes geometry only)
+        for c in range(columns.shape[1]):
             fixed.append(
                 demean_by_worker(np.asarray(columns[:, c], dtype=float), workers, n_workers)
             )

@@ -162,3 +162,32 @@ def grouped_parameter(
     if log_scale:
         pm.Deterministic(n(name), link(mu), dims=dims)
     return pm.Deterministic(n(f"{name}_group"), link(value), dims=group_dims)
+
+
+def pooled_variable_names(
+    *,
+    name: str,
+    pooling: str,
+    population_prior: str,
+    sd_prior: str,
+    log_scale: bool,
+    term_dims: tuple[str, ...] = (),
+    whitened: bool,
+) -> list[str]:
+    """The stored variables :func:`grouped_parameter` creates (plain names), without building:
+    the group values ``{name}_group``, the population value (``population_prior``; ``name`` too
+    on a log scale) and, for partial pooling, the between-group sd and the non-centred
+    ``{name}_offset``, which the whitened form (``whitened``: the family has a pilot) does not
+    have for the pilot's parameters. The sampler's flat ``*_whitened`` coordinates are left out.
+    """
+    if pooling == "none":  # each group on its own prior; the population value is their mean
+        raw = [f"{population_prior}_group"] if log_scale else []
+        return [*raw, f"{name}_group", name if log_scale else population_prior]
+    names = [population_prior]
+    if pooling == "partial":
+        names.append(sd_prior)
+        if not (whitened and population_prior in PILOT_PARAMETERS and not term_dims):
+            names.append(f"{name}_offset")
+    if log_scale:
+        names.append(name)
+    return [*names, f"{name}_group"]

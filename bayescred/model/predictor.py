@@ -26,7 +26,7 @@ import pymc as pm
 from bayescred.model.design import ModelDesign
 from bayescred.model.parts import PLAIN, Naming
 from bayescred.model.pilot import PilotEstimates
-from bayescred.model.pooling import grouped_parameter
+from bayescred.model.pooling import grouped_parameter, pooled_variable_names
 from bayescred.model.priors import prior_distribution, prior_parameter
 from bayescred.terms import BuiltTerm
 
@@ -154,6 +154,39 @@ class PartContext:
             term_dims=term_dims,
             naming=self.naming,
             pilot=self.pilot,
+        )
+
+
+@dataclass(frozen=True)
+class PartNames:
+    """What a term needs to name its stored variables without building
+    (:class:`bayescred.terms.base.NamesContext`), for the model as the sampler writes it."""
+
+    design: ModelDesign
+    whitened: bool
+    noncentred_period_effects: bool
+
+    def has_spec_prior(self, plain: str) -> bool:
+        return plain in self.design.spec.priors
+
+    def pooled_names(
+        self,
+        *,
+        name: str,
+        pooling: str,
+        population_prior: str,
+        sd_prior: str,
+        log_scale: bool,
+        term_dims: tuple[str, ...] = (),
+    ) -> list[str]:
+        return pooled_variable_names(
+            name=name,
+            pooling=pooling,
+            population_prior=population_prior,
+            sd_prior=sd_prior,
+            log_scale=log_scale,
+            term_dims=term_dims,
+            whitened=self.whitened,
         )
 
 

@@ -140,6 +140,39 @@ class BuildContext(Protocol):
         ...
 
 
+class NamesContext(Protocol):
+    """What a term needs to name the variables its build stores, without building
+    (implemented by :class:`bayescred.model.predictor.PartNames`; plain names)."""
+
+    @property
+    def noncentred_period_effects(self) -> bool:
+        """Whether the part's family asks for non-centred period effects (link scales)."""
+        ...
+
+    def has_spec_prior(self, plain: str) -> bool:
+        """Whether the spec itself writes a prior for ``plain`` (not a default)."""
+        ...
+
+    def pooled_names(
+        self,
+        *,
+        name: str,
+        pooling: str,
+        population_prior: str,
+        sd_prior: str,
+        log_scale: bool,
+        term_dims: tuple[str, ...] = (),
+    ) -> list[str]:
+        """The stored variables of :meth:`BuildContext.pooled` with the same arguments."""
+        ...
+
+
+def stack_draws(values: Any) -> np.ndarray:
+    """``(chain, draw, ...)`` to ``(chain * draw, ...)`` (an array or a DataArray)."""
+    arr = np.asarray(getattr(values, "values", values))
+    return arr.reshape(-1, *arr.shape[2:])
+
+
 @dataclass(frozen=True)
 class KernelIndex:
     """A term's kernel form on the rows sorted by worker.
@@ -211,11 +244,13 @@ class Term(ABC):
     def draw_parameters(self, posterior: Any) -> dict[str, np.ndarray]:
         """The draws :meth:`evaluate` reads from a posterior (plain names), each stacked over
         chains to ``(draws, ...)``."""
-        out = {}
-        for name in self.variables():
-            values = np.asarray(posterior[name].values)
-            out[name] = values.reshape(-1, *values.shape[2:])
-        return out
+        return {name: stack_draws(posterior[name]) for name in self.variables()}
+
+    def stored_variables(self, ctx: NamesContext) -> list[str] | None:
+        """Plain names of every variable the term's build stores (the values it adds up and
+        the parameters they are made from), or None where the term cannot say without being
+        built (callers then build the model to learn them)."""
+        return None
 
     @abstractmethod
     def evaluate(self, params: Mapping[str, np.ndarray], rows: Rows) -> np.ndarray:

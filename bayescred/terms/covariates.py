@@ -12,7 +12,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bayescred.terms.base import BuildContext, BuiltTerm, KernelIndex, PriorData, Rows, Term
+from bayescred.terms.base import (
+    BuildContext,
+    BuiltTerm,
+    KernelIndex,
+    NamesContext,
+    PriorData,
+    Rows,
+    Term,
+)
 
 
 class Covariates(Term):
@@ -40,6 +48,9 @@ class Covariates(Term):
 
     def variables(self) -> tuple[str, ...]:
         return ("delta",)
+
+    def stored_variables(self, ctx: NamesContext) -> list[str]:
+        return ["delta"]
 
     def evaluate(self, params: Mapping[str, np.ndarray], rows: Rows) -> np.ndarray:
         return np.asarray(params["delta"] @ rows.covariates.T)

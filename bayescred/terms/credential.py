@@ -38,6 +38,7 @@ from bayescred.terms.base import (
     BuildContext,
     BuiltTerm,
     KernelIndex,
+    NamesContext,
     PriorData,
     Rows,
     StrictSection,
@@ -45,6 +46,7 @@ from bayescred.terms.base import (
     capacity,
     index_array,
     per_row,
+    stack_draws,
 )
 
 Pooling = Literal["partial", "none", "complete"]
@@ -105,12 +107,6 @@ class EffectDraws:
             shape=None if self.shape is None else self.shape[draws],
             gamma=self.gamma[draws],
         )
-
-
-def stack_draws(values: Any) -> np.ndarray:
-    """``(chain, draw, ...)`` to ``(chain * draw, ...)`` (an array or a DataArray)."""
-    arr = np.asarray(getattr(values, "values", values))
-    return arr.reshape(-1, *arr.shape[2:])
 
 
 #: Population-level variables of the credential term (a posterior's, by plain name).
@@ -227,44 +223,67 @@ class CredentialTerm(Term):
             names.append("gamma_group")
         return tuple(names)
 
+    def _pooled(self, dim: Any) -> list[dict[str, Any]]:
+        """The pooled parameters the term is built from, as arguments of
+        :meth:`~bayescred.terms.base.BuildContext.pooled`: beta, the curve's shape (if any),
+        the modifier's coefficients (if any)."""
+        pool = self.effect.pooling
+        out: list[dict[str, Any]] = [
+            {
+                "name": "beta",
+                "pooling": pool.beta,
+                "population_prior": "mu_beta",
+                "sd_prior": "sigma_beta",
+                "log_scale": False,
+            }
+        ]
+        shape_name = self.shape_name
+        if shape_name is not None:
+            log_scale = shape_name == "lambda"
+            out.append(
+                {
+                    "name": shape_name,
+                    "pooling": pool.lambda_,
+                    "population_prior": "log_lambda" if log_scale else "kappa",
+                    "sd_prior": "sigma_log_lambda" if log_scale else "sigma_kappa",
+                    "log_scale": log_scale,
+                }
+            )
+        if self.modifier_terms:
+            out.append(
+                {
+                    "name": "gamma",
+                    "pooling": pool.gamma,
+                    "population_prior": "gamma",
+                    "sd_prior": "sigma_gamma",
+                    "log_scale": False,
+                    "term_dims": (dim("gamma_term"),),
+                }
+            )
+        return out
+
+    def stored_variables(self, ctx: NamesContext) -> list[str]:
+        return [n for kw in self._pooled(lambda d: d) for n in ctx.pooled_names(**kw)]
+
     # ------------------------------------------------------------------ PyTensor
     def build(self, ctx: BuildContext) -> BuiltTerm:
+        import pytensor.tensor as pt
+
         pool = self.effect.pooling
         g = ctx.data["group_idx"]
-        beta = ctx.pooled(
-            name="beta",
-            pooling=pool.beta,
-            population_prior="mu_beta",
-            sd_prior="sigma_beta",
-            log_scale=False,
-        )
+        pooled = self._pooled(ctx.dim)
+        beta = ctx.pooled(**pooled[0])
         params: dict[str, Any] = {"beta_group": beta}
         shape_name = self.shape_name
         shape = None
         if shape_name is not None:
-            log_scale = shape_name == "lambda"
-            group_shape = ctx.pooled(
-                name=shape_name,
-                pooling=pool.lambda_,
-                population_prior="log_lambda" if log_scale else "kappa",
-                sd_prior="sigma_log_lambda" if log_scale else "sigma_kappa",
-                log_scale=log_scale,
-            )
+            group_shape = ctx.pooled(**pooled[1])
             params[f"{shape_name}_group"] = group_shape
             shape = per_row(group_shape, pool.lambda_, g)
-        import pytensor.tensor as pt
-
         curve = credential_curve(pt, self.curve, ctx.data["credentials"], shape)
         terms = self.modifier_terms
         if terms:
-            gamma = ctx.pooled(
-                name="gamma",
-                pooling=pool.gamma,
-                population_prior="gamma",
-                sd_prior="sigma_gamma",
-                log_scale=False,
-                term_dims=(ctx.dim("gamma_term"),),
-            )
+            gamma = ctx.pooled(**pooled[-1])
             params["gamma_group"] = gamma
             g1 = per_row(gamma[:, 0], pool.gamma, g)
             g2 = per_row(gamma[:, 1], pool.gamma, g) if len(terms) > 1 else 0.0

@@ -15,7 +15,15 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from bayescred.terms.base import BuildContext, BuiltTerm, KernelIndex, PriorData, Rows, Term
+from bayescred.terms.base import (
+    BuildContext,
+    BuiltTerm,
+    KernelIndex,
+    NamesContext,
+    PriorData,
+    Rows,
+    Term,
+)
 from bayescred.terms.base import index_array as _index_array
 
 
@@ -53,6 +61,13 @@ class PeriodEffects(Term):
 
     def variables(self) -> tuple[str, ...]:
         return ("tau",)
+
+    def stored_variables(self, ctx: NamesContext) -> list[str]:
+        # a fixed sd from the spec's own [priors.tau] replaces the hierarchical sigma_tau
+        names = [] if ctx.has_spec_prior("tau") else ["sigma_tau"]
+        if ctx.noncentred_period_effects:
+            names.append("tau_offset")
+        return [*names, "tau"]
 
     def evaluate(self, params: Mapping[str, np.ndarray], rows: Rows) -> np.ndarray:
         return np.asarray(params["tau"][:, rows.period])

@@ -161,6 +161,13 @@ class Family(ABC):
         The model's density does not depend on them."""
         return None
 
+    @property
+    def whitens_pooled(self) -> bool:
+        """Whether the sampler's model writes the pilot's pooled parameters through their
+        conditional posterior: the families that define :meth:`pilot` (Gaussian, Bernoulli);
+        the others keep them non-centred."""
+        return type(self).pilot is not Family.pilot
+
     def add_likelihood(
         self, part: Part, predictor: Predictor, options: BuildOptions = SAMPLER_FORM
     ) -> None:
