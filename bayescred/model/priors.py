@@ -29,6 +29,8 @@ import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 
 from bayescred.spec import PriorSpec
+from bayescred.terms import Covariates, CredentialTerm, PeriodEffects, Term
+from bayescred.terms.credential import EffectSpec
 
 
 def linear_predictor_priors(
@@ -36,31 +38,29 @@ def linear_predictor_priors(
 ) -> dict[str, PriorSpec]:
     """Default priors of a linear predictor's parameters on a predictor scale ``scale``.
 
-    ``mu_beta ~ N(0, 0.5 s)``, ``sigma_beta ~ HalfNormal(0.25 s)``, the curve and modifier
-    parameters on their own (unit-free) scales, ``mu_alpha ~ N(intercept_mean, intercept_sd)``,
-    ``sigma_alpha ~ HalfNormal(s)``, ``psi ~ N(0, s)``, ``sigma_tau ~ HalfNormal(0.5 s)``, and
-    ``delta`` such that one sd of a covariate moves the predictor by at most a few ``s``.
+    Each term's own defaults (:meth:`bayescred.terms.base.Term.default_priors`: for example
+    ``mu_beta ~ N(0, 0.5 s)``, ``sigma_beta ~ HalfNormal(0.25 s)``, ``sigma_tau ~
+    HalfNormal(0.5 s)``, ``delta`` such that one sd of a covariate moves the predictor by at
+    most a few ``s``), for every term a part can have, and the worker intercepts':
+    ``mu_alpha ~ N(intercept_mean, intercept_sd)``, ``sigma_alpha ~ HalfNormal(s)``,
+    ``psi ~ N(0, s)``.
     """
     s = float(scale)
-    p = PriorSpec
-    priors = {
-        "mu_beta": p(dist="normal", mu=0.0, sigma=0.5 * s),
-        "sigma_beta": p(dist="half_normal", sigma=0.25 * s),
-        "log_lambda": p(dist="normal", mu=float(np.log(0.2)), sigma=0.75),
-        "sigma_log_lambda": p(dist="half_normal", sigma=0.3),
-        "kappa": p(dist="normal", mu=0.0, sigma=0.5),
-        "sigma_kappa": p(dist="half_normal", sigma=0.2),
-        "gamma": p(dist="normal", mu=0.0, sigma=0.5),
-        "sigma_gamma": p(dist="half_normal", sigma=0.3),
-        "mu_alpha": p(dist="normal", mu=float(intercept_mean), sigma=float(intercept_sd)),
-        "sigma_alpha": p(dist="half_normal", sigma=1.0 * s),
-        "psi": p(dist="normal", mu=0.0, sigma=1.0 * s),
-        "sigma_tau": p(dist="half_normal", sigma=0.5 * s),
-    }
-    if covariate_sds.size:
-        # one sd of a covariate moves the outcome by at most a few sds a priori
-        cov_scale = float(s / np.median(np.where(covariate_sds > 0, covariate_sds, 1.0)))
-        priors["delta"] = p(dist="normal", mu=0.0, sigma=cov_scale)
+    sds = np.asarray(covariate_sds)
+
+    def defaults(term: Term) -> dict[str, PriorSpec]:
+        own = term.default_priors(scale=s, covariate_sds=sds)
+        return {name: PriorSpec(**values) for name, values in own.items()}
+
+    # the stored priors keep their order: the credential term's, the intercepts', the others'
+    priors = defaults(CredentialTerm(EffectSpec()))
+    priors["mu_alpha"] = PriorSpec(
+        dist="normal", mu=float(intercept_mean), sigma=float(intercept_sd)
+    )
+    priors["sigma_alpha"] = PriorSpec(dist="half_normal", sigma=1.0 * s)
+    priors["psi"] = PriorSpec(dist="normal", mu=0.0, sigma=1.0 * s)
+    for term in (PeriodEffects(), Covariates()):
+        priors.update(defaults(term))
     return priors
 
 
