@@ -18,7 +18,7 @@ DOCS_NB_WORKERS ?= 300
 DOCS_NB_SIMS    ?= 20
 DOCS_NB_PANELS  ?= 3
 
-.PHONY: demo test test-slow lint docs bench bench-gpu bench-sampling venv clean
+.PHONY: demo test test-slow lint docs bench bench-dynamics bench-gpu bench-sampling venv clean
 
 venv: $(STAMP)
 
@@ -73,6 +73,10 @@ bench: $(STAMP)
 BENCH_ARGS ?=
 bench-gpu: $(STAMP)
 	$(PY) benchmarks/bench_gpu_sweep.py $(BENCH_ARGS)
+
+# the event-time model against the static one on 1M input rows (gradient and fit wall times)
+bench-dynamics: $(STAMP)
+	$(PY) benchmarks/bench_gradient.py --backends nutpie --sizes 1M --dynamics 3 6 --fit $(BENCH_ARGS)
 
 bench-sampling: $(STAMP)
 	$(PY) benchmarks/bench_within_vs_latent.py

@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bayescred.calibration import calibrate, repeated_sampling
     from bayescred.columns import ColumnMap
     from bayescred.data import Panel, validate
+    from bayescred.data.events import CredentialEvents
     from bayescred.facade import CredentialFit, CredentialModel
     from bayescred.facade import load_fit as load
     from bayescred.inference.compiled import CompiledModelCache
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 _LAZY: dict[str, tuple[str, str | None]] = {
     "ColumnMap": ("bayescred.columns", "ColumnMap"),
     "CompiledModelCache": ("bayescred.inference.compiled", "CompiledModelCache"),
+    "CredentialEvents": ("bayescred.data.events", "CredentialEvents"),
     "CredentialFit": ("bayescred.facade", "CredentialFit"),
     "CredentialModel": ("bayescred.facade", "CredentialModel"),
     "ModelSpec": ("bayescred.spec", "ModelSpec"),
@@ -55,6 +57,7 @@ __all__ = [
     "ColumnMap",
     "CompiledModelCache",
     "ConvergenceWarning",
+    "CredentialEvents",
     "CredentialFit",
     "CredentialModel",
     "DataError",

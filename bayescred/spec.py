@@ -21,6 +21,7 @@ from bayescred.errors import SpecError
 from bayescred.terms import prior_names
 from bayescred.terms.credential import EffectSpec, PoolingSpec
 from bayescred.terms.credential import Pooling as Pooling
+from bayescred.terms.dynamics import DynamicsSpec
 
 #: The allowed values of ``outcome.likelihood``: the keys of the likelihood families' registry
 #: (:mod:`bayescred.model.families`), which owns everything that depends on the likelihood.
@@ -273,6 +274,13 @@ class ModelSpec(_Strict):
     effect: EffectSpec = Field(
         default=EffectSpec(),
         description="the credential effect: curve, track-record modifier and pooling",
+    )
+    dynamics: DynamicsSpec | None = Field(
+        default=None,
+        description=(
+            "event-time effects: leads and lags of each credential, pooled over groups (and "
+            "adoption cohorts); unset: the static model (docs/design.md section 3.8)"
+        ),
     )
     extensive: ExtensiveSpec | None = Field(
         default=None,

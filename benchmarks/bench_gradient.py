@@ -22,6 +22,11 @@ included), divergences, the largest R-hat, the smallest bulk and tail ESS over t
 parameters, the peak memory of the process and the average effect against the truth
 (minutes: ``make bench BENCH_ARGS=--fit``).
 
+With ``--dynamics L K`` the default spec gains ``[dynamics] leads = L, lags = K`` (event-time
+effects, ``docs/design.md`` section 3.8): the gradient is timed for the static and the dynamic
+model, and ``--fit`` fits both and prints the ratio of their wall times (``make bench-dynamics``:
+``--dynamics 3 6 --sizes 1M --fit``).
+
 Run: ``make bench`` or
 ``PYTHONPATH=. .venv/bin/python benchmarks/bench_gradient.py [--sizes 10k 100k 1M] [--graph]
 [--fit] [--fit-workers 50000]``.
@@ -187,18 +192,37 @@ def time_calls(run: Callable[[int], Any], repeats: int, min_time: float) -> tupl
     return float(np.median(times)), float(np.min(times))
 
 
-def design_for(input_rows: int, seed: int) -> tuple[ModelDesign, int]:
+def bench_spec(dynamics: tuple[int, int] | None = None) -> bc.ModelSpec:
+    """The default spec, with ``[dynamics] leads, lags = dynamics`` when given."""
+    spec = bc.load_spec("default")
+    if dynamics is None:
+        return spec
+    return spec.with_changes(dynamics={"leads": dynamics[0], "lags": dynamics[1]})
+
+
+def design_for(
+    input_rows: int, seed: int, dynamics: tuple[int, int] | None = None
+) -> tuple[ModelDesign, int]:
     """The default spec's design on the paper preset with about ``input_rows`` input rows."""
     n_workers = max(1, input_rows // N_PERIODS)
     sim = simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
-    return make_design(bc.load_spec("default"), sim.frame), n_workers * N_PERIODS
+    return make_design(bench_spec(dynamics), sim.frame), n_workers * N_PERIODS
 
 
 def bench_size(
-    input_rows: int, *, backends: tuple[str, ...], graph: bool, repeats: int, min_time: float
+    input_rows: int,
+    *,
+    backends: tuple[str, ...],
+    graph: bool,
+    repeats: int,
+    min_time: float,
+    dynamics: tuple[int, int] | None = None,
 ) -> list[tuple[int, int, str, str, float, float]]:
-    design, rows_in = design_for(input_rows, seed=1)
+    design, rows_in = design_for(input_rows, seed=1, dynamics=dynamics)
     rows_used = design.panel.n_rows
+    if dynamics is not None:
+        sig = design.credential_term.kernel_index(design.rows()).sizes["signatures"]
+        print(f"  [dynamics] leads = {dynamics[0]}, lags = {dynamics[1]}: {sig:,d} signatures")
     variants = [("kernel", build_model(design))]  # the model as it is sampled
     if graph:
         variants.append(("graph", build_model(design, BuildOptions(kernel=False))))
@@ -229,15 +253,15 @@ def bench_size(
     return results
 
 
-def fit_run(n_workers: int, seed: int) -> None:
+def fit_run(n_workers: int, seed: int, dynamics: tuple[int, int] | None = None) -> float:
     """Fit the default spec (2 chains, the spec's draws) on a paper-preset panel and print the
-    figures of the issue's million-row criterion."""
+    figures of the issue's million-row criterion; returns the wall time."""
     import resource
 
     from bayescred.analysis.summary import group_level
 
     sim = simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
-    spec = bc.load_spec("default")
+    spec = bench_spec(dynamics)
     start = time.perf_counter()
     fit = bc.CredentialModel(spec).fit(sim.frame, chains=2, random_seed=seed, progressbar=False)
     wall = time.perf_counter() - start
@@ -257,9 +281,15 @@ def fit_run(n_workers: int, seed: int) -> None:
         f"min tail ESS {population['ess_tail'].min():.0f} over {len(population)} population "
         f"parameters (slowest: {population.sort_values('ess_bulk')['parameter'].iloc[0]})\n"
         f"  average next-credential effect {float(avg['mean'].iloc[0]):.4f} "
-        f"(truth {float(sim.next_effect[used].mean()):.4f}); verdict: {fit.verdict}",
+        f"(truth {float(sim.next_effect[used].mean()):.4f}); verdict: {fit.verdict}"
+        + (
+            ""
+            if dynamics is None
+            else f"\n  [dynamics] leads = {dynamics[0]}, lags = {dynamics[1]}"
+        ),
         flush=True,
     )
+    return wall
 
 
 def main() -> None:
@@ -284,6 +314,13 @@ def main() -> None:
     )
     parser.add_argument("--fit-workers", type=int, default=50_000, help="workers of that fit")
     parser.add_argument("--skip-gradient", action="store_true", help="only the --fit run")
+    parser.add_argument(
+        "--dynamics",
+        nargs=2,
+        type=int,
+        metavar=("LEADS", "LAGS"),
+        help="also time (and fit) the default spec with [dynamics] leads and lags",
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -292,16 +329,26 @@ def main() -> None:
         f"{'us/eval':>10} {'ns/row':>8} {'min':>8}   "
         f"(per evaluation and per used row: median and minimum of {args.repeats} batches)"
     )
+    dynamics = None if args.dynamics is None else (args.dynamics[0], args.dynamics[1])
+    variants = [None] if dynamics is None else [None, dynamics]
     for size in [] if args.skip_gradient else args.sizes:
-        bench_size(
-            parse_size(size),
-            backends=tuple(args.backends),
-            graph=args.graph,
-            repeats=args.repeats,
-            min_time=args.min_time,
-        )
+        for variant in variants:
+            bench_size(
+                parse_size(size),
+                backends=tuple(args.backends),
+                graph=args.graph,
+                repeats=args.repeats,
+                min_time=args.min_time,
+                dynamics=variant,
+            )
     if args.fit:
-        fit_run(args.fit_workers, seed=1)
+        walls = [fit_run(args.fit_workers, seed=1, dynamics=variant) for variant in variants]
+        if dynamics is not None:
+            print(
+                f"dynamic / static fit wall time: {walls[1] / walls[0]:.2f} "
+                f"({walls[1]:.0f} s / {walls[0]:.0f} s)",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

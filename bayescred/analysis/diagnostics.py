@@ -86,9 +86,12 @@ def diagnose(tree: xr.DataTree, var_names: list[str] | None = None) -> Diagnosti
         vals = [getattr(np, fn)(ds[v].values) for v in ds.data_vars if ds[v].size]
         return float(getattr(np, fn)(vals)) if vals else float("nan")
 
-    max_rhat = worst(az.rhat(post), "nanmax") if chains > 1 else float("nan")
-    ess_bulk = worst(az.ess(post, method="bulk"), "nanmin")
-    ess_tail = worst(az.ess(post, method="tail"), "nanmin")
+    # a constant entry (the event-time profile's reference period) has no R-hat or ESS: NaN,
+    # left out of the worst values without a warning
+    with np.errstate(invalid="ignore", divide="ignore"):
+        max_rhat = worst(az.rhat(post), "nanmax") if chains > 1 else float("nan")
+        ess_bulk = worst(az.ess(post, method="bulk"), "nanmin")
+        ess_tail = worst(az.ess(post, method="tail"), "nanmin")
     stats = tree["sample_stats"].to_dataset() if "sample_stats" in tree.children else xr.Dataset()
     divergences = int(stats["diverging"].sum()) if "diverging" in stats else 0
     min_bfmi = float(np.min(az.bfmi(stats)["energy"].values)) if "energy" in stats else float("nan")

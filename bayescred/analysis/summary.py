@@ -82,10 +82,11 @@ def summary_table(
         "sd": ds.std(SAMPLE_DIMS, ddof=1),
         "hdi_low": hdi.sel(ci_bound="lower", drop=True),
         "hdi_high": hdi.sel(ci_bound="upper", drop=True),
-        "ess_bulk": az.ess(ds, method="bulk"),
-        "ess_tail": az.ess(ds, method="tail"),
-        "r_hat": az.rhat(ds),
     }
+    with np.errstate(invalid="ignore", divide="ignore"):  # constant entries: NaN, no warning
+        stats["ess_bulk"] = az.ess(ds, method="bulk")
+        stats["ess_tail"] = az.ess(ds, method="tail")
+        stats["r_hat"] = az.rhat(ds)
     rows = []
     for name in names:
         da = stats["mean"][name]

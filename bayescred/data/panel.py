@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from bayescred.columns import ColumnMap, OutcomeKind
+from bayescred.data.events import CredentialEvents, events_from_credentials, period_positions
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ class Panel:
     excluded
         Rows of the input that were set aside, with a ``reason`` column (for example a
         missing outcome where that was allowed); empty when nothing was set aside.
+    events
+        The credential events given as data (``validate(..., events=)``), worker codes into
+        :attr:`worker_labels`; None when the panel has only its credentials column
+        (:meth:`credential_events` then derives them from it).
     """
 
     frame: pd.DataFrame
@@ -62,6 +67,7 @@ class Panel:
     covariate_matrix: np.ndarray
     y: np.ndarray | None
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"reason": []}))
+    events: CredentialEvents | None = None
 
     @property
     def n_rows(self) -> int:
@@ -79,6 +85,25 @@ class Panel:
     @property
     def n_periods(self) -> int:
         return len(self.period_labels)
+
+    @property
+    def period_positions(self) -> np.ndarray:
+        """Positions of :attr:`period_labels` on the period axis
+        (:func:`~bayescred.data.events.period_positions`: whole-number periods as they are,
+        dates in steps of the smallest gap between them)."""
+        return period_positions(self.period_labels)
+
+    @property
+    def row_time(self) -> np.ndarray:
+        """int64 position of each row's period on the period axis."""
+        return self.period_positions[self.period_codes]
+
+    def credential_events(self) -> CredentialEvents:
+        """The credential events: those given as data (:attr:`events`), or those implied by the
+        credentials column (:func:`~bayescred.data.events.events_from_credentials`)."""
+        if self.events is not None:
+            return self.events
+        return events_from_credentials(self)
 
     def periods_per_worker(self) -> np.ndarray:
         """Number of rows of each worker, in :attr:`worker_labels` order."""
@@ -110,6 +135,9 @@ class Panel:
             "track record (median)": float(np.median(self.track_record)),
             "outcome": self.outcome or "(none)",
         }
+        if self.events is not None and not self.events.derived:
+            info["credential events"] = self.events.n_events
+            info["credential events outside observed periods"] = len(self.events.outside)
         return pd.DataFrame({"value": pd.Series(info, dtype=object)})
 
 
@@ -151,7 +179,8 @@ def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
     """A panel with only the rows where ``keep`` is true; the others are added to ``excluded``.
 
     Worker codes are recomputed over the kept workers; group and period labels are kept whole
-    so that coordinates do not depend on which rows a model could use.
+    so that coordinates do not depend on which rows a model could use. Credential events given
+    as data follow the worker codes; those of workers with no row left are dropped.
     """
     keep = np.asarray(keep, dtype=bool)
     if keep.all():
@@ -161,6 +190,11 @@ def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
         pd.concat([panel.excluded, dropped], ignore_index=True) if len(panel.excluded) else dropped
     )
     kept_workers, worker_codes = np.unique(panel.worker_codes[keep], return_inverse=True)
+    events = None
+    if panel.events is not None:
+        old_to_new = np.full(panel.n_workers, -1, dtype=np.int64)
+        old_to_new[kept_workers] = np.arange(kept_workers.size)
+        events = panel.events.take_workers(old_to_new)
     return Panel(
         frame=panel.frame.loc[keep].reset_index(drop=True),
         columns=panel.columns,
@@ -178,6 +212,7 @@ def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
         covariate_matrix=panel.covariate_matrix[keep],
         y=None if panel.y is None else panel.y[keep],
         excluded=excluded.reset_index(drop=True),
+        events=events,
     )
 
 
@@ -185,6 +220,8 @@ def track_record_at_entry(panel: Panel) -> Panel:
     """``panel`` with each row's track record replaced by its worker's track record in the
     worker's first period: the earliest among the panel's rows and the rows it set aside (a
     period without projects still counts as the worker's entry).
+
+    Everything else (credential events included) is kept.
 
     A track record that counts past projects moves with the worker's own outcomes: a period
     with many projects raises the track record of every later period. Under worker effects

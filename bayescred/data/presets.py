@@ -4,17 +4,21 @@
 ``docs/design.md`` section 3; :func:`bayescred.data.simulate.simulate` turns settings and a
 seed into a panel. The ``paper`` preset (:func:`paper_preset`) is calibrated to the findings
 of Kässi & Lehdonvirta (J. Human Resources 59(4), 2024); the calibration figures are listed
-in its docstring and checked by ``tests/test_simulate.py``.
+in its docstring and checked by ``tests/test_simulate.py``. The ``event_study`` preset
+(:func:`event_study_preset`) adds known event-time dynamics (a built-up-then-fading effect and
+two zero leads) to it, for event-study models and their comparisons.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from bayescred.maths.curves import CURVES, MODIFIERS
+from bayescred.maths.event_time import EventWindow
 
 WorkerEffectsKind = Literal["random", "none"]
 CountModelKind = Literal["negative_binomial", "poisson"]
@@ -130,7 +134,42 @@ class SimulationSettings:
         Correlation of ``a_i`` with ability ``u_i`` (positive: better workers get more work).
     beta_count
         Effect of the first credential on the log expected number of projects; later ones
-        follow the same curve ``S(n; shape_g)`` (no track-record modifier).
+        follow the same curve ``S(n; shape_g)`` (no track-record modifier). It stays static
+        under the event-time dynamics below.
+    event_lags
+        Event-time lag profile as multipliers of each group's ``beta``: ``h(0) .. h(K - 1)``,
+        so the true lag coefficient of group ``g`` at event time ``e`` is ``beta_g h(e)``
+        (``e = t - t_k``, ``t_k`` the period the credential is first held; later event times
+        share the last lag). Empty (default): static, ``h = 1``. Example, build-up then fade:
+        ``(0.3, 0.7, 1.0, 0.8, 0.6, 0.5)``.
+    event_leads
+        Anticipation: the true lead coefficients ``f(-L) .. f(-2)`` in outcome units (the same
+        for every group; ``L = len(event_leads) + 1``, earlier event times share ``f(-L)``,
+        and ``f(-1) = 0`` is the reference). Empty (default): none.
+    dip_sd
+        Sd of the Ashenfelter-dip shock ``eta_it ~ Normal(0, dip_sd)``, which enters
+        ``log_project_value`` in period ``t`` and raises the log-odds of earning a credential
+        in period ``t`` (held from ``t + 1``) by ``dip_selection * (-eta_it / dip_sd)``:
+        workers earn credentials after a bad period. 0 (default): no dip.
+    dip_selection
+        Strength of the selection on the dip shock (log-odds per sd of ``-eta``).
+    cohort_slope
+        Cohort-varying effects: the lag coefficients of the workers whose first credential is
+        first held in period ``c`` (their adoption cohort) are multiplied by
+        ``1 + cohort_slope * (c - mid) / span``, ``mid`` and ``span`` the midpoint and
+        half-range of periods ``2 .. n_periods`` (``c`` clipped to that range; workers holding
+        credentials at entry take the earliest cohort's multiplier). Leads are not
+        cohort-specific. 0 (default): the same profile for every cohort.
+    max_credentials_gained
+        At most this many credentials earned by a worker during the panel (entry credentials
+        not counted); None (default): unlimited. With 1 and ``entry_credential_share = 0``
+        every worker has at most one event (a binary absorbing treatment).
+
+    With ``event_lags``, ``event_leads`` or ``cohort_slope`` set (:attr:`has_dynamics`) the
+    credential effect on ``log_project_value`` is the event-time sum
+    ``sum_k dS(k) M(z_it) f_{g,c}(bin(t - t_k))`` (:mod:`bayescred.maths.event_time`); with
+    all the new fields at their defaults the simulated panels are the same, bit for bit, as
+    without them.
     """
 
     groups: tuple[GroupTruth, ...]
@@ -164,11 +203,19 @@ class SimulationSettings:
     count_worker_sd: float = 0.6
     count_ability_corr: float = 0.5
     beta_count: float = 0.0
+    event_lags: tuple[float, ...] = ()
+    event_leads: tuple[float, ...] = ()
+    dip_sd: float = 0.0
+    dip_selection: float = 1.5
+    cohort_slope: float = 0.0
+    max_credentials_gained: int | None = None
 
     def __post_init__(self) -> None:
         groups = tuple(self.groups)
         object.__setattr__(self, "groups", groups)
         object.__setattr__(self, "delta", tuple(float(d) for d in self.delta))
+        object.__setattr__(self, "event_lags", tuple(float(v) for v in self.event_lags))
+        object.__setattr__(self, "event_leads", tuple(float(v) for v in self.event_leads))
         _check(len(groups) >= 1, "groups: at least one group is required")
         names = [g.name for g in groups]
         _check(len(set(names)) == len(names), f"groups: names must be unique, got {names}")
@@ -224,6 +271,19 @@ class SimulationSettings:
         for name in ("intercept", "selection", "beta_count"):
             _check(math.isfinite(getattr(self, name)), f"{name} must be finite")
         _check(all(math.isfinite(d) for d in self.delta), "delta must be finite")
+        for name in ("event_lags", "event_leads"):
+            _check(all(math.isfinite(v) for v in getattr(self, name)), f"{name} must be finite")
+        for name in ("dip_sd", "dip_selection", "cohort_slope"):
+            _check(math.isfinite(getattr(self, name)), f"{name} must be finite")
+        _check(self.dip_sd >= 0, "dip_sd must be >= 0")
+        cap = self.max_credentials_gained
+        _check(
+            cap is None
+            or (isinstance(cap, numbers.Integral) and not isinstance(cap, bool) and cap >= 0),
+            f"max_credentials_gained must be None or an integer >= 0, got {cap!r}",
+        )
+        if cap is not None:
+            object.__setattr__(self, "max_credentials_gained", int(cap))
 
     @property
     def group_names(self) -> tuple[str, ...]:
@@ -234,6 +294,23 @@ class SimulationSettings:
     def n_covariates(self) -> int:
         """Number of covariate columns ``x1..xk``."""
         return len(self.delta)
+
+    @property
+    def has_dynamics(self) -> bool:
+        """Whether the credential effect on ``log_project_value`` is the event-time sum (any of
+        ``event_lags``, ``event_leads``, ``cohort_slope`` set)."""
+        return bool(self.event_lags) or bool(self.event_leads) or self.cohort_slope != 0.0
+
+    @property
+    def event_window(self) -> EventWindow:
+        """The true event-time window: ``L = len(event_leads) + 1`` leads (``-1`` the
+        reference), ``K = max(len(event_lags), 1)`` lags."""
+        return EventWindow(leads=len(self.event_leads) + 1, lags=max(len(self.event_lags), 1))
+
+    @property
+    def lag_multipliers(self) -> tuple[float, ...]:
+        """``h(0) .. h(K - 1)``: ``event_lags``, or ``(1.0,)`` when it is empty (static)."""
+        return self.event_lags or (1.0,)
 
 
 def _check(ok: bool, message: str) -> None:
@@ -357,8 +434,70 @@ def paper_preset(
     return SimulationSettings(**values)
 
 
+# --------------------------------------------------------------------------------------------
+# The event-study preset
+# --------------------------------------------------------------------------------------------
+
+#: Lag profile of the ``event_study`` preset, as multipliers of each group's beta: the effect
+#: builds up over three periods after the credential is first held, then fades to half.
+EVENT_STUDY_LAGS: tuple[float, ...] = (0.3, 0.7, 1.0, 0.8, 0.6, 0.5)
+#: Leads of the ``event_study`` preset: two zero leads (no anticipation), so ``L = 3``.
+EVENT_STUDY_LEADS: tuple[float, ...] = (0.0, 0.0)
+#: Per-period credential rate of the ``event_study`` preset (many workers earn one in-panel).
+EVENT_STUDY_CREDENTIAL_RATE = 0.12
+
+
+def event_study_preset(
+    n_workers: int = 1500,
+    n_periods: int = 16,
+    *,
+    curve: str = "geometric",
+    modifier: str = "log_quadratic",
+    **overrides: Any,
+) -> SimulationSettings:
+    """The ``paper`` preset with known event-time dynamics, for event-study models.
+
+    Everything as :func:`paper_preset` except: the lag profile
+    :data:`EVENT_STUDY_LAGS` ``(0.3, 0.7, 1.0, 0.8, 0.6, 0.5)`` times each group's beta (the
+    effect builds up to its full size two periods after the credential is first held and
+    fades to half of it from the sixth on), two zero leads (``event_leads = (0.0, 0.0)``,
+    ``L = 3``, so a pre-trend test has two true-zero leads), no Ashenfelter dip, no cohort
+    variation, a per-period credential rate of 0.12 (most workers observed for long earn a
+    credential during the panel) and 1500 workers over 16 periods.
+
+    For a comparison with a binary absorbing-treatment estimator (e.g. pyfixest's
+    ``did2s``/``event_study``) pass ``max_credentials_gained=1, entry_credential_share=0.0``:
+    every worker then has at most one credential event.
+
+    Parameters
+    ----------
+    n_workers, n_periods
+        Panel size.
+    curve, modifier
+        As :func:`paper_preset`.
+    **overrides
+        Any other :class:`SimulationSettings` field (``dip_sd``, ``cohort_slope``...).
+
+    Returns
+    -------
+    SimulationSettings
+    """
+    values: dict[str, Any] = {
+        "event_lags": EVENT_STUDY_LAGS,
+        "event_leads": EVENT_STUDY_LEADS,
+        "dip_sd": 0.0,
+        "cohort_slope": 0.0,
+        "credential_rate": EVENT_STUDY_CREDENTIAL_RATE,
+    }
+    values.update(overrides)
+    return paper_preset(n_workers, n_periods, curve=curve, modifier=modifier, **values)
+
+
 #: Named presets accepted by ``simulate(name, ...)``.
-PRESETS: dict[str, Callable[..., SimulationSettings]] = {"paper": paper_preset}
+PRESETS: dict[str, Callable[..., SimulationSettings]] = {
+    "paper": paper_preset,
+    "event_study": event_study_preset,
+}
 
 
 def preset(name: str, **kwargs: Any) -> SimulationSettings:

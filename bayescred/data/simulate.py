@@ -25,6 +25,20 @@ The exact true effects of one more credential on the count-related quantities (t
 periods with projects, the mean count in them, the mean log count) are in
 :mod:`bayescred.data.true_margins`.
 
+Event-time dynamics (``docs/design.md`` section 3.8; off by default, and then the panels are
+the same, bit for bit, as without them): with ``event_lags``, ``event_leads`` or
+``cohort_slope`` set, step 5's credential effect becomes the event-time sum
+``sum_k dS(k) M(z_it) f_{g,c}(bin(t - t_k))`` over the worker's credentials (``t_k`` the period
+the ``k``-th is first held, credentials held at entry count as long held), evaluated with
+:func:`~bayescred.maths.event_time.row_counts` and
+:func:`~bayescred.maths.event_time.profile_sum`; the lags are ``f(e) = beta_g h(e)`` times the
+cohort multiplier, the leads ``event_leads``, ``f(-1) = 0``. ``dip_sd > 0`` adds the
+Ashenfelter dip: a shock ``eta_it`` in ``log_project_value`` that also raises the odds of
+earning a credential in the same period. ``max_credentials_gained`` caps the credentials earned
+during the panel. Every panel lists its credential events (:attr:`SimulatedPanel.events`). The
+new random draws come from seed-sequence children 8 and up, drawn only when a feature needs them,
+so the other streams never move.
+
 Examples
 --------
 >>> from bayescred.data.simulate import simulate, paper_preset
@@ -36,8 +50,8 @@ Examples
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -54,6 +68,7 @@ from bayescred.data.presets import (
 from bayescred.maths.curves import (
     TrackRecordScale,
 )
+from bayescred.maths.event_time import UNKNOWN_TIME, EventWindow, profile_sum, row_counts
 from bayescred.terms.credential import CredentialTerm
 
 __all__ = [
@@ -71,6 +86,29 @@ def _frozen(values: Any) -> np.ndarray:
     arr = np.array(values, dtype=float)
     arr.flags.writeable = False
     return arr
+
+
+#: Cohort label of the workers who hold credentials at entry (date unknown, before the panel);
+#: the same label as the model's adoption cohorts (:func:`bayescred.model.design.adoption_cohorts`).
+ENTRY_COHORT = "entry"
+
+EventScope = Literal["group", "cohort"]
+
+
+def _cohort_multiplier(first_held: np.ndarray, slope: float, n_periods: int) -> np.ndarray:
+    """``1 + slope * (c - mid) / span`` for adoption periods ``c`` (NaN: held at entry, the
+    earliest cohort's); ``c`` clipped to ``2 .. n_periods``; 1 where that range is one period."""
+    c = np.asarray(first_held, dtype=float)
+    lo, hi = 2.0, float(max(n_periods, 2))
+    mid, span = (lo + hi) / 2.0, (hi - lo) / 2.0
+    if slope == 0.0 or span <= 0.0:
+        return np.ones(c.shape)
+    c = np.clip(np.where(np.isnan(c), lo, c), lo, hi)
+    return 1.0 + slope * (c - mid) / span
+
+
+def _cohort_key(label: str) -> tuple[int, float]:
+    return (0, 0.0) if label == ENTRY_COHORT else (1, float(label))
 
 
 @dataclass(frozen=True, eq=False)
@@ -136,6 +174,30 @@ class TrueParameters:
         Negative-binomial dispersion ``phi`` (unused for Poisson).
     worker_effects
         ``random`` or ``none``.
+    event_window
+        The true event-time window (``L = len(event_leads) + 1`` leads, ``K`` lags); ``L = K =
+        1`` for a static process.
+    event_lags
+        The lag multipliers ``h(0) .. h(K - 1)`` of each group's beta (``[1.0]`` when static):
+        the lag coefficient of group ``g`` at event time ``e`` is ``beta_g h(e)`` (times the
+        cohort multiplier).
+    event_leads
+        The lead coefficients ``f(-L) .. f(-2)`` in outcome units, the same for every group
+        (empty without leads).
+    cohort_slope
+        Cohort variation of the lags (:meth:`cohort_multiplier`).
+    dynamic
+        Whether ``log_project_value``'s credential effect is the event-time sum (False: the
+        static ``beta_g S(n) M(z)``, which the profile ``h = 1``, no leads, reproduces).
+    dip_sd, dip_selection
+        The Ashenfelter dip: sd of the shock ``eta_it`` in ``log_project_value`` and the rise in
+        the log-odds of earning a credential per sd of ``-eta_it`` (``dip_sd = 0``: no dip).
+    worker_cohort
+        Adoption cohort of each worker, indexed by ``worker_id`` (string labels, the model's
+        convention): ``"entry"`` for workers holding credentials at entry, else the period
+        (as a string, e.g. ``"5"``) in which the worker's first credential is first held, which
+        may be one past the last period observed (a credential earned in the last period);
+        missing (``<NA>``) for workers who never hold a credential.
     """
 
     curve: str
@@ -166,6 +228,14 @@ class TrueParameters:
     count_model: str
     count_dispersion: float
     worker_effects: str
+    event_window: EventWindow = field(default_factory=lambda: EventWindow(leads=1, lags=1))
+    event_lags: np.ndarray = field(default_factory=lambda: _frozen([1.0]))
+    event_leads: np.ndarray = field(default_factory=lambda: _frozen([]))
+    cohort_slope: float = 0.0
+    dynamic: bool = False
+    dip_sd: float = 0.0
+    dip_selection: float = 0.0
+    worker_cohort: pd.Series = field(default_factory=lambda: pd.Series(dtype="str", name="cohort"))
 
     @property
     def scale(self) -> TrackRecordScale:
@@ -197,12 +267,118 @@ class TrueParameters:
         """True effect of one more credential on ``log_project_value``.
 
         ``beta_g * (S(n + 1) - S(n)) * M(z)`` for each (group, credentials, track record),
-        broadcast against each other.
+        broadcast against each other. Under event-time dynamics this is the long-run effect
+        (the credential long held, at the binned last lag) when ``h(K - 1) = 1`` and no cohort
+        variation; in general multiply by ``h(K - 1)`` and the cohort multiplier.
         """
         k = self._group_index(group)
         n = np.asarray(credentials, dtype=float)
         gain = self.term.next_gain(n, self.shape[k])
         return np.asarray(self.beta[k] * gain * self.modifier_value(group, track_record))
+
+    @property
+    def n_periods(self) -> int:
+        """The last calendar period of the panel (periods are ``1 .. n_periods``)."""
+        return int(self.tau.index.max()) if len(self.tau) else 0
+
+    def cohort_multiplier(self, cohort: Any) -> np.ndarray:
+        """Multiplier of the lag coefficients of adoption cohort(s) ``cohort``.
+
+        ``1 + cohort_slope * (c - mid) / span`` with ``mid`` and ``span`` the midpoint and
+        half-range of periods ``2 .. n_periods`` (``c`` clipped to it); ``"entry"`` (or NaN)
+        takes the earliest cohort's multiplier. ``cohort`` is a label or period, or an array
+        of them.
+        """
+        labels = np.atleast_1d(np.asarray(cohort, dtype=object))
+        periods = np.array(
+            [
+                np.nan if (v is None or str(v) == ENTRY_COHORT or v != v) else float(v)
+                for v in labels.ravel()
+            ],
+            dtype=float,
+        )
+        out = _cohort_multiplier(periods, self.cohort_slope, self.n_periods)
+        return out.reshape(labels.shape)
+
+    def profile(self, group: Any, cohort: Any = None) -> np.ndarray:
+        """The true event-time profile ``f`` over the event times of :attr:`event_window`.
+
+        Per group (and cohort, broadcast; None: no cohort multiplier): leads
+        ``event_leads``, ``f(-1) = 0``, lags ``beta_g h(e)`` times the cohort multiplier, in
+        outcome units (the effect of a step ``dS = 1`` of the curve at ``M = 1``). Shape
+        ``(*broadcast shape, L + K)``.
+        """
+        k = self._group_index(group)
+        mult = 1.0 if cohort is None else self.cohort_multiplier(cohort)
+        scale = np.asarray(self.beta[k] * mult, dtype=float)
+        lags = scale[..., None] * np.asarray(self.event_lags, dtype=float)
+        return self.event_window.profile(np.asarray(self.event_leads, dtype=float), lags)
+
+    def _first_step(self, shape: Any) -> np.ndarray:
+        """``S(1) - S(0)`` of the curve at ``shape`` (1 except for ``quadratic``)."""
+        one = self.term.curve_value(np.ones_like(np.asarray(shape, dtype=float)), shape)
+        zero = self.term.curve_value(np.zeros_like(np.asarray(shape, dtype=float)), shape)
+        return np.asarray(one - zero, dtype=float)
+
+    def _population_shape(self) -> float:
+        if self.lambda_ is not None:
+            return self.lambda_
+        return float(np.mean(self.shape))
+
+    @property
+    def cohorts(self) -> tuple[str, ...]:
+        """The adoption cohorts present among the workers (``"entry"`` first, then by period)."""
+        present = {str(v) for v in self.worker_cohort.dropna().tolist()}
+        return tuple(sorted(present, key=_cohort_key))
+
+    def event_effects(self, by: EventScope | None = None) -> pd.DataFrame:
+        """True effect of a worker's first credential at each event time.
+
+        ``f(e) (S(1) - S(0))`` at the reference track record (``M = 1``) for the event times
+        ``-L .. K - 1`` of :attr:`event_window` (0 at the reference ``-1``; leads are the same
+        for every group and cohort). ``e`` counts from the period the credential is first held
+        (``e = 0``); every later event time shares the last lag.
+
+        Parameters
+        ----------
+        by
+            None: the population, ``f(e) = mu_beta h(e)`` for the lags and ``event_leads``,
+            with the population curve shape (``lambda_``, else the mean shape); ``"group"``:
+            per group, ``beta_g h(e)``; ``"cohort"``: the population per adoption cohort
+            present (:attr:`cohorts`), the lags times :meth:`cohort_multiplier`.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Columns ``event_time`` (int), ``group`` or ``cohort`` (str) when ``by`` is given,
+            and ``value`` (float); event time varies fastest.
+        """
+        times = self.event_window.event_times
+        leads = np.asarray(self.event_leads, dtype=float)
+        lags = np.asarray(self.event_lags, dtype=float)
+        if by is None:
+            f = self.event_window.profile(leads, self.mu_beta * lags)
+            value = f * self._first_step(self._population_shape())
+            return pd.DataFrame({"event_time": times, "value": value.astype(float)})
+        if by == "group":
+            f = self.profile(list(self.groups))
+            value = f * self._first_step(self.shape)[:, None]
+            labels: list[str] = list(self.groups)
+        elif by == "cohort":
+            labels = list(self.cohorts)
+            mult = self.cohort_multiplier(np.array(labels, dtype=object)).reshape(-1)
+            f = self.event_window.profile(leads, (self.mu_beta * mult)[:, None] * lags)
+            value = f * self._first_step(self._population_shape())
+        else:
+            raise ValueError(f"by must be None, 'group' or 'cohort', got {by!r}")
+        value = np.asarray(value, dtype=float).reshape(len(labels), times.size)
+        return pd.DataFrame(
+            {
+                "event_time": np.tile(times, len(labels)),
+                by: pd.Series(np.repeat(np.array(labels, dtype=object), times.size), dtype="str"),
+                "value": value.reshape(-1),
+            }
+        )
 
     def to_dataset(self) -> xr.Dataset:
         """The true parameters as an :class:`xarray.Dataset`.
@@ -241,20 +417,44 @@ class TrueParameters:
             data_vars[shape_name] = ("group", np.asarray(self.shape))
         if self.lambda_ is not None:
             data_vars["mu_loglam"] = ((), float(np.log(self.lambda_)))
-        coords = {
+        coords: dict[str, Any] = {
             "group": list(self.groups),
             "worker": self.alpha.index.to_numpy(dtype=object),
             "period": self.tau.index.to_numpy(),
             "covariate": list(self.delta.index),
             "gamma_term": list(terms),
         }
-        attrs = {
+        attrs: dict[str, Any] = {
             "curve": self.curve,
             "modifier": self.modifier,
             "count_model": self.count_model,
             "worker_effects": self.worker_effects,
             "description": "true parameters of a bayescred simulated panel",
         }
+        if self.dynamic:
+            coords["event_time"] = self.event_window.event_times
+            data_vars["event_profile"] = (
+                ("group", "event_time"),
+                self.profile(list(self.groups)),
+            )
+            data_vars["mu_event_profile"] = (
+                "event_time",
+                self.event_window.profile(
+                    np.asarray(self.event_leads, dtype=float),
+                    self.mu_beta * np.asarray(self.event_lags, dtype=float),
+                ),
+            )
+            data_vars["cohort_slope"] = ((), self.cohort_slope)
+            cohort = self.worker_cohort.reindex(self.alpha.index)
+            data_vars["worker_cohort"] = (
+                "worker",
+                np.array([None if pd.isna(v) else str(v) for v in cohort], dtype=object),
+            )
+            attrs["event_leads"] = self.event_window.n_leads
+            attrs["event_lags"] = self.event_window.n_lags
+        if self.dip_sd > 0:
+            data_vars["dip_sd"] = ((), self.dip_sd)
+            data_vars["dip_selection"] = ((), self.dip_selection)
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
@@ -276,11 +476,21 @@ class SimulatedPanel:
         The true parameters.
     next_effect
         True effect of one more credential on ``log_project_value`` for each row (aligned with
-        ``frame``): ``beta_g * (S(n + 1) - S(n)) * M(z)``.
+        ``frame``): ``beta_g * (S(n + 1) - S(n)) * M(z)``, the static formula. Under event-time
+        dynamics it is the long-run effect (a credential long held, at the binned last lag)
+        when ``h(K - 1) = 1`` without cohort variation (see :meth:`TrueParameters.next_effect`).
     settings
         The settings used.
     seed
         The seed used.
+    events
+        The credential events, one row per credential: ``worker_id`` (str) and ``period``
+        (float: the period the credential is first held, i.e. one after the period it was
+        earned in; NaN for credentials held at entry, date unknown), sorted by worker then
+        period (NaN first). The count held at the start of period ``t`` (the ``credentials``
+        column) is the number of the worker's events with ``period <= t`` plus its NaN events.
+        Credentials earned in a worker's last observed period are kept, with a period after it
+        (possibly ``n_periods + 1``). Always present, with or without dynamics.
     """
 
     frame: pd.DataFrame
@@ -288,6 +498,11 @@ class SimulatedPanel:
     next_effect: pd.Series
     settings: SimulationSettings
     seed: int
+    events: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            {"worker_id": pd.Series(dtype="str"), "period": pd.Series(dtype=float)}
+        )
+    )
 
 
 def simulate(
@@ -340,6 +555,43 @@ def _group_sizes(shares: np.ndarray, n: int) -> np.ndarray:
     return sizes
 
 
+def _credential_events(
+    entry_credentials: np.ndarray, gains: np.ndarray, periods: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One event per credential: worker index and the period it is first held (float; NaN for
+    the credentials held at entry), sorted by worker then period (NaN first)."""
+    n_workers = entry_credentials.shape[0]
+    entry_worker = np.repeat(np.arange(n_workers, dtype=np.int64), entry_credentials)
+    gw, gt = np.nonzero(gains)
+    reps = gains[gw, gt]
+    gain_worker = np.repeat(gw.astype(np.int64), reps)
+    gain_period = np.repeat(periods[gt] + 1, reps).astype(float)
+    worker = np.concatenate([entry_worker, gain_worker])
+    period = np.concatenate([np.full(entry_worker.shape, np.nan), gain_period])
+    order = np.lexsort((np.where(np.isnan(period), -np.inf, period), worker))
+    return worker[order], period[order]
+
+
+def _adoption_cohorts(
+    entry_credentials: np.ndarray, gains: np.ndarray, periods: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Each worker's adoption period (first credential first held; NaN for entry holders and
+    never-treated) and cohort label (``"entry"``, the period as a string, or None)."""
+    any_gain = gains.sum(axis=1) > 0
+    first_gain = np.argmax(gains > 0, axis=1)
+    first_held = np.where(any_gain, periods[first_gain] + 1, 0).astype(float)
+    entry = entry_credentials > 0
+    first_held = np.where(entry | ~any_gain, np.nan, first_held)
+    labels = np.array(
+        [
+            ENTRY_COHORT if e else (str(int(c)) if g else None)
+            for e, g, c in zip(entry, any_gain, np.nan_to_num(first_held), strict=True)
+        ],
+        dtype=object,
+    )
+    return first_held, labels
+
+
 def _panel_windows(s: SimulationSettings, rng: np.random.Generator) -> np.ndarray:
     """Observed mask ``(workers, periods)``: one contiguous window per worker."""
     w, t = s.n_workers, s.n_periods
@@ -361,10 +613,13 @@ def _panel_windows(s: SimulationSettings, rng: np.random.Generator) -> np.ndarra
 
 
 def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
-    streams = np.random.SeedSequence(seed).spawn(8)
+    # Children 0..7 are the original streams (unchanged); 8.. serve the event-time features and
+    # are drawn from only when those are switched on.
+    streams = np.random.SeedSequence(seed).spawn(10)
     rng_worker, rng_panel, rng_entry, rng_cred, rng_count, rng_period, rng_cov, rng_noise = (
-        np.random.Generator(np.random.PCG64(child)) for child in streams
+        np.random.Generator(np.random.PCG64(child)) for child in streams[:8]
     )
+    rng_dip = np.random.Generator(np.random.PCG64(streams[8]))
     w, t = s.n_workers, s.n_periods
     names = s.group_names
     width = max(5, len(str(w)))
@@ -399,12 +654,25 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
     lognormal = rng_entry.lognormal(s.entry_record_logmean, s.entry_record_logsd, w)
     entry_record = np.where(newcomer, 0, np.maximum(1, np.rint(lognormal))).astype(np.int64)
 
+    # Ashenfelter dip: a transient shock that lowers the outcome and raises the odds of a
+    # credential in the same period (drawn only when switched on).
+    dip = rng_dip.normal(0.0, s.dip_sd, (w, t)) if s.dip_sd > 0 else None
+
     # Credential accrual: gains in period t count from t + 1.
-    p_gain = expit(logit(s.credential_rate) - s.selection * u + s.propensity_sd * h)[:, None]
+    log_odds = logit(s.credential_rate) - s.selection * u + s.propensity_sd * h
+    if dip is None:
+        p_gain = expit(log_odds)[:, None]
+    else:
+        p_gain = expit(log_odds[:, None] + s.dip_selection * (-dip / s.dip_sd))
     draw = rng_cred.random((w, t))
     gains = (draw < p_gain).astype(np.int64) + (draw < p_gain * s.double_credential_share)
     gains = np.where(observed, gains, 0)
+    if s.max_credentials_gained is not None:
+        capped = np.minimum(np.cumsum(gains, axis=1), s.max_credentials_gained)
+        gains = np.diff(capped, axis=1, prepend=0)
     credentials = entry_credentials[:, None] + _exclusive_cumsum(gains)
+    event_worker, event_period = _credential_events(entry_credentials, gains, periods)
+    first_held, cohort_label = _adoption_cohorts(entry_credentials, gains, periods)
 
     # Period effects (drawn even when switched off, so the other streams do not move).
     tau = rng_period.standard_normal(t) * s.sigma_tau
@@ -438,8 +706,20 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
     scale = TrackRecordScale.from_data(r_row)
     z = scale.z(r_row)
     gamma_row = np.stack([gamma1[g_row], gamma2[g_row]], axis=-1)[:, : len(term.modifier_terms)]
-    effect = term.value(beta[g_row], shape[g_row], gamma_row, n_row.astype(float), z)
     m_row = term.modifier_value(z, gamma1[g_row], gamma2[g_row])
+    if s.has_dynamics:
+        window = s.event_window
+        event_time = np.where(np.isnan(event_period), UNKNOWN_TIME, event_period)
+        counts_at = row_counts(
+            window, event_worker, event_time.astype(np.int64), wi, periods[ti]
+        ).astype(float)
+        s_at = term.curve_value(counts_at, shape[g_row][:, None])
+        mult = _cohort_multiplier(first_held, s.cohort_slope, t)
+        lags = (beta[g_row] * mult[wi])[:, None] * np.array(s.lag_multipliers)[None, :]
+        profile = window.profile(np.array(s.event_leads, dtype=float), lags)
+        effect = profile_sum(window, profile, s_at) * m_row
+    else:
+        effect = term.value(beta[g_row], shape[g_row], gamma_row, n_row.astype(float), z)
     next_effect = beta[g_row] * term.next_gain(n_row.astype(float), shape[g_row]) * m_row
 
     x = rng_cov.standard_normal((rows, s.n_covariates))
@@ -448,6 +728,8 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
     else:
         noise = s.sigma * rng_noise.standard_t(s.noise_df, rows)
     lpv = s.intercept + alpha[wi] + tau[ti] + x @ np.array(s.delta) + effect + noise
+    if dip is not None:
+        lpv = lpv + dip[wi, ti]
     has_project = y_count > 0
     lpv = np.where(has_project, lpv, np.nan)
     earnings = np.where(has_project, y_count * np.exp(np.where(has_project, lpv, 0.0)), 0.0)
@@ -508,6 +790,20 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
         count_model=s.count_model,
         count_dispersion=s.count_dispersion,
         worker_effects=s.worker_effects,
+        event_window=s.event_window,
+        event_lags=_frozen(s.lag_multipliers),
+        event_leads=_frozen(s.event_leads),
+        cohort_slope=s.cohort_slope,
+        dynamic=s.has_dynamics,
+        dip_sd=s.dip_sd,
+        dip_selection=s.dip_selection if s.dip_sd > 0 else 0.0,
+        worker_cohort=pd.Series(cohort_label, index=worker_index, name="cohort", dtype="str"),
+    )
+    events = pd.DataFrame(
+        {
+            "worker_id": pd.Series(worker_ids[event_worker], dtype="str"),
+            "period": event_period,
+        }
     )
     return SimulatedPanel(
         frame=frame,
@@ -515,4 +811,5 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
         next_effect=pd.Series(next_effect, index=frame.index, name="next_effect"),
         settings=s,
         seed=seed,
+        events=events,
     )

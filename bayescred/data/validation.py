@@ -12,18 +12,26 @@ Rule order
    track record, outcome, covariates), and within a column: not missing, type (numeric, or a
    whole number or date for periods), finite, whole number, range (>= 0) or outcome kind;
 5. panel rules: (worker, period) unique; credentials non-decreasing within each worker
-   over periods; at least two workers observed in two or more periods.
+   over periods; at least two workers observed in two or more periods;
+6. with ``events=`` (credential events as data, :mod:`bayescred.data.events`): its rules
+   (worker not missing and in the frame, period a whole number or a date on the panel's grid
+   of periods, ``credential_type`` not missing), then, when the frame has a credentials column,
+   the agreement of the two on every used row. Without a credentials column, it is derived
+   from the events.
 
-Steps 1 and 2 raise at the first problem, since nothing further can be checked. Every rule
+Steps 1 and 2 raise at the first problem (the events frame's type and columns are checked in
+step 1 and 2 too), since nothing further can be checked. Every rule
 broken in steps 4 and 5 is collected into one :class:`~bayescred.errors.DataError`, one
 block per rule, in the order above; a panel rule is skipped (and the message says so) when
-a column it relies on broke a rule of step 4.
+a column it relies on broke a rule of step 4. The events' rules of step 6 are checked once the
+panel passed, and collected into one error of their own.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import Literal, cast, get_args
 
 import numpy as np
@@ -32,6 +40,13 @@ from pydantic import ValidationError
 
 from bayescred.columns import DEFAULT_OUTCOME_KINDS, ColumnMap, OutcomeKind
 from bayescred.data import rules
+from bayescred.data.events import (
+    CREDENTIAL_TYPE,
+    UNKNOWN_TIME,
+    CredentialEvents,
+    counts_at,
+    event_positions,
+)
 from bayescred.data.panel import Panel
 from bayescred.errors import DataError
 
@@ -52,6 +67,7 @@ def validate(
     outcome_kind: OutcomeKind | None = None,
     covariates: Iterable[str] | str = (),
     missing_outcome: MissingOutcome = "error",
+    events: pd.DataFrame | None = None,
 ) -> Panel:
     """Check a long worker-period panel against the data contract and return a :class:`Panel`.
 
@@ -74,6 +90,18 @@ def validate(
         ``"error"``: a missing outcome breaks a rule. ``"exclude"``: such rows are set aside
         and returned in :attr:`Panel.excluded` with a ``reason`` column. An infinite outcome
         is always an error.
+    events
+        Credential events as data (:mod:`bayescred.data.events`): one row per credential
+        earned, with the frame's worker and period columns (the names of ``columns``) and
+        optionally ``credential_type``. An event's period is **the first period the credential
+        is held at the start of** (for a credential earned during a period, give the next
+        period); a missing period means held before the panel, date unknown. The count held at
+        the start of period ``t`` is the worker's events with a period ``<= t`` plus those with
+        a missing period. When the frame has no credentials column it is derived from the
+        events (and added to :attr:`Panel.frame`); when it has one, the two must agree on every
+        used row. Events outside a worker's observed periods are kept and reported
+        (:attr:`CredentialEvents.outside`, :meth:`Panel.describe`); events of workers whose
+        rows were all set aside are dropped. The result's :attr:`Panel.events` holds them.
 
     Returns
     -------
@@ -83,10 +111,11 @@ def validate(
     Raises
     ------
     TypeError
-        ``frame`` is not a pandas DataFrame.
+        ``frame`` (or ``events``) is not a pandas DataFrame.
     DataError
         An argument names an unknown role or value, a column is absent, or rules are broken
-        (all broken rules of one call are listed; see the module docstring for the order).
+        (all broken rules of one call are listed; see the module docstring for the order);
+        events break their rules or disagree with the credentials column.
 
     Examples
     --------
@@ -113,10 +142,15 @@ def validate(
             f"missing_outcome must be one of {list(get_args(MissingOutcome))}, "
             f"got {missing_outcome!r}"
         )
-    _check_presence(frame, cmap, outcome, covs)
+    if events is not None:
+        _check_events_frame(events, cmap)
+    derive = events is not None and cmap.credentials not in [str(c) for c in frame.columns]
+    _check_presence(frame, cmap, outcome, covs, derive_credentials=derive)
 
     work = frame.copy()
     work.index = pd.RangeIndex(len(work))
+    if derive:  # a placeholder that passes every rule; the counts come from the events
+        work[cmap.credentials] = np.zeros(len(work), dtype=np.int64)
     excluded = frame.iloc[:0].copy()
     if outcome is not None and missing_outcome == "exclude":
         gone = work[outcome].isna().to_numpy()
@@ -138,7 +172,10 @@ def validate(
         were = "rows with a missing outcome were" if n > 1 else "row with a missing outcome was"
         notes.append(f"{n} {were} set aside first.")
     rules.raise_violations(violations, work, cmap, notes)
-    return _build_panel(work, excluded, cmap, outcome, kind, covs)
+    panel = _build_panel(work, excluded, cmap, outcome, kind, covs)
+    if events is not None:
+        panel = _with_events(panel, events, derive_credentials=derive)
+    return panel
 
 
 def _column_map(columns: ColumnMap | Mapping[str, str] | None) -> ColumnMap:
@@ -186,10 +223,16 @@ def _covariates(covariates: Iterable[str] | str) -> tuple[str, ...]:
 
 
 def _check_presence(
-    frame: pd.DataFrame, cmap: ColumnMap, outcome: str | None, covs: tuple[str, ...]
+    frame: pd.DataFrame,
+    cmap: ColumnMap,
+    outcome: str | None,
+    covs: tuple[str, ...],
+    *,
+    derive_credentials: bool = False,
 ) -> None:
     """Raise (through the common format) when a used column is absent or duplicated."""
-    wanted = [(role, getattr(cmap, role)) for role in ColumnMap.model_fields]
+    roles = [r for r in ColumnMap.model_fields if not (derive_credentials and r == "credentials")]
+    wanted = [(role, getattr(cmap, role)) for role in roles]
     if outcome is not None:
         wanted.append(("outcome", outcome))
     wanted += [("covariate", c) for c in covs]
@@ -370,4 +413,234 @@ def _too_few_repeated_workers(
         "add periods for more workers (the within-worker comparison needs repeated periods); "
         "check that the worker and period columns are mapped correctly",
         show_values=False,
+    )
+
+
+# ------------------------------------------------------------------------------ events
+
+#: Most (worker, period) pairs named when the events disagree with the credentials column.
+_MAX_DISAGREE = 5
+
+
+def _check_events_frame(events: object, cmap: ColumnMap) -> None:
+    """The events argument is a DataFrame with the worker and period columns (else raise)."""
+    if not isinstance(events, pd.DataFrame):
+        got = type(events)
+        raise TypeError(
+            "events= expects a pandas DataFrame with one row per credential earned (columns "
+            f"{cmap.worker!r}, {cmap.period!r} and optionally {CREDENTIAL_TYPE!r}), got "
+            f"{got.__module__}.{got.__qualname__}"
+        )
+    have = [str(c) for c in events.columns]
+    absent = [
+        (role, col)
+        for role, col in (("worker", cmap.worker), ("period", cmap.period))
+        if col not in have
+    ]
+    twice = [col for col in (cmap.worker, cmap.period, CREDENTIAL_TYPE) if have.count(col) > 1]
+    if not absent and not twice:
+        return
+    lines = ["The credential events (events=) cannot be read; fix and validate again:"]
+    for role, col in absent:
+        close = difflib.get_close_matches(col, have, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        lines.append(
+            f"  column {col!r}: required {role} column is absent from the events frame; "
+            f"{hint}the events use the panel's column names (columns={{{role!r}: ...}})"
+        )
+    for col in twice:
+        lines.append(f"  column {col!r}: appears {have.count(col)} times in the events frame")
+    lines.append(f"The events frame has columns: {have[:30]}")
+    raise DataError("\n".join(lines))
+
+
+def _labels_text(s: pd.Series) -> np.ndarray:
+    """Labels compared as text, as :func:`_text_codes` does."""
+    return np.array([str(x) for x in s.to_numpy(dtype=object)], dtype=str)
+
+
+def _event_violations(
+    ev: pd.DataFrame, panel: Panel, known: np.ndarray, times_bad: np.ndarray
+) -> list[rules.Violation]:
+    """The events' own rules, in order: worker missing, worker unknown, period, type missing."""
+    c = panel.columns
+    out: list[rules.Violation] = []
+    missing_worker = ev[c.worker].isna().to_numpy()
+    if missing_worker.any():
+        out.append(
+            rules.Violation(
+                c.worker,
+                "must not be missing (the worker id of an event is NaN/None)",
+                np.flatnonzero(missing_worker),
+                "give every event its worker, or drop these rows",
+                show_values=False,
+            )
+        )
+    text = _labels_text(ev[c.worker])
+    unknown = ~missing_worker & ~np.isin(text, known)
+    if unknown.any():
+        names = list(dict.fromkeys(text[unknown].tolist()))
+        shown = ", ".join(repr(n) for n in names[:_MAX_DISAGREE])
+        more = f" and {len(names) - _MAX_DISAGREE} more" if len(names) > _MAX_DISAGREE else ""
+        out.append(
+            rules.Violation(
+                c.worker,
+                f"names {len(names)} worker(s) not in the panel: {shown}{more}",
+                np.flatnonzero(unknown),
+                "drop the events of workers without rows, or check the worker ids (they are "
+                "compared as text: 1 and '1' match, 1.0 and 1 do not)",
+                show_values=False,
+            )
+        )
+    if times_bad.any():
+        if np.asarray(panel.period_labels).dtype.kind == "M":
+            rule = (
+                "must be a date on the panel's grid of periods (its first period plus a whole "
+                "number of steps; missing for a credential held before the panel, date unknown)"
+            )
+            fix = (
+                "give the first period the credential is held at the start of, as a date of "
+                f"the panel's grid, converted with pd.to_datetime(events[{c.period!r}])"
+            )
+        else:
+            rule = (
+                "must be a whole period number like the panel's periods (missing for a "
+                "credential held before the panel, date unknown)"
+            )
+            fix = (
+                "give the first period the credential is held at the start of, as a whole "
+                f"number (events[{c.period!r}].astype('Int64'))"
+            )
+        out.append(rules.Violation(c.period, rule, np.flatnonzero(times_bad), fix))
+    if CREDENTIAL_TYPE in ev.columns:
+        missing_type = ev[CREDENTIAL_TYPE].isna().to_numpy()
+        if missing_type.any():
+            out.append(
+                rules.Violation(
+                    CREDENTIAL_TYPE,
+                    "must not be missing on some rows only (the credential's type is NaN/None)",
+                    np.flatnonzero(missing_type),
+                    "give every event its type (one level such as 'other' for unknown), or "
+                    f"drop the {CREDENTIAL_TYPE!r} column",
+                    show_values=False,
+                )
+            )
+    return out
+
+
+def _raise_event_violations(
+    violations: list[rules.Violation], ev: pd.DataFrame, cmap: ColumnMap
+) -> None:
+    if not violations:
+        return
+    k = len(violations)
+    head = (
+        f"The credential events (events=) break {k} data rule{'s' if k > 1 else ''}; "
+        "fix and validate again:"
+    )
+    blocks = [rules.format_violation(v, ev, cmap, i + 1) for i, v in enumerate(violations)]
+    raise DataError("\n".join([head, *blocks]))
+
+
+def _with_events(panel: Panel, events: pd.DataFrame, *, derive_credentials: bool) -> Panel:
+    """``panel`` with its credential events checked and attached (credentials derived from
+    them, or checked against them)."""
+    c = panel.columns
+    ev = events.reset_index(drop=True)
+    ex = panel.excluded
+    ex_text = _labels_text(ex[c.worker]) if len(ex) else np.zeros(0, dtype=str)
+    known = np.unique(np.concatenate([panel.worker_labels.astype(str), ex_text]))
+    times, bad = event_positions(ev[c.period], panel.period_labels)
+    _raise_event_violations(_event_violations(ev, panel, known, bad), ev, c)
+
+    text = _labels_text(ev[c.worker])
+    types = None
+    if CREDENTIAL_TYPE in ev.columns:
+        types = np.array([str(x) for x in ev[CREDENTIAL_TYPE].to_numpy(dtype=object)], object)
+    # counts over every worker of the frame (rows set aside included)
+    every = CredentialEvents(worker=np.searchsorted(known, text), time=times)
+    used_codes = np.searchsorted(known, panel.worker_labels.astype(str))[panel.worker_codes]
+    counts = counts_at(every, used_codes, panel.row_time)
+
+    frame, excluded, credentials = panel.frame, ex, panel.credentials
+    if derive_credentials:
+        frame = frame.copy()
+        frame[c.credentials] = counts
+        credentials = counts
+        excluded = ex.copy()
+        excluded[c.credentials] = _excluded_counts(ex, every, known, panel)
+    else:
+        _check_agreement(panel, counts)
+
+    in_panel = np.isin(text, panel.worker_labels.astype(str))
+    code = np.searchsorted(panel.worker_labels.astype(str), text)
+    order = np.flatnonzero(in_panel)
+    order = order[np.lexsort((times[order], code[order]))]
+    kept = CredentialEvents(
+        worker=code[order],
+        time=times[order],
+        credential_type=None if types is None else types[order],
+    )
+    rt = panel.row_time
+    first = np.full(panel.n_workers, np.iinfo(np.int64).max, dtype=np.int64)
+    last = np.full(panel.n_workers, np.iinfo(np.int64).min, dtype=np.int64)
+    np.minimum.at(first, panel.worker_codes, rt)
+    np.maximum.at(last, panel.worker_codes, rt)
+    t = kept.time
+    outside = (t != UNKNOWN_TIME) & ((t < first[kept.worker]) | (t > last[kept.worker]))
+    outside_events = CredentialEvents(
+        worker=kept.worker[outside],
+        time=t[outside],
+        credential_type=None if kept.credential_type is None else kept.credential_type[outside],
+    ).to_frame(panel.worker_labels, panel.period_labels, c)
+    attached = CredentialEvents(
+        worker=kept.worker,
+        time=kept.time,
+        credential_type=kept.credential_type,
+        derived=False,
+        outside=outside_events,
+    )
+    return replace(panel, frame=frame, excluded=excluded, credentials=credentials, events=attached)
+
+
+def _excluded_counts(
+    ex: pd.DataFrame, every: CredentialEvents, known: np.ndarray, panel: Panel
+) -> pd.Series:
+    """Credentials derived for the rows set aside (missing where their period is missing or
+    cannot be placed on the period axis)."""
+    c = panel.columns
+    out = pd.Series(pd.array([pd.NA] * len(ex), dtype="Int64"), index=ex.index)
+    if not len(ex):
+        return out
+    times, bad = event_positions(ex[c.period], panel.period_labels)
+    ok = ~bad & (times != UNKNOWN_TIME)
+    codes = np.searchsorted(known, _labels_text(ex[c.worker]))
+    values = counts_at(every, codes[ok], times[ok])
+    out.iloc[np.flatnonzero(ok)] = values
+    return out
+
+
+def _check_agreement(panel: Panel, counts: np.ndarray) -> None:
+    """The credentials column equals the count of events on every used row (else raise)."""
+    c = panel.columns
+    differ = np.flatnonzero(counts != panel.credentials)
+    if not differ.size:
+        return
+    shown = []
+    for pos in differ[:_MAX_DISAGREE]:
+        row = panel.frame.iloc[int(pos)]
+        key = f"({rules._fmt(row[c.worker])}, {rules._fmt(row[c.period])})"
+        shown.append(
+            f"{key}: {c.credentials!r} {int(panel.credentials[pos])}, events {int(counts[pos])}"
+        )
+    more = ", ..." if differ.size > _MAX_DISAGREE else ""
+    raise DataError(
+        f"The credential events (events=) disagree with column {c.credentials!r} on "
+        f"{differ.size} of {panel.n_rows} rows:\n"
+        f"    examples (worker, period): {'; '.join(shown)}{more}\n"
+        f"    the count held at the start of a period is the worker's events with a period up "
+        "to it, plus its events with a missing period (held before the panel)\n"
+        f"    fix: give each event the first period the credential is held at the start of "
+        f"(the period after the one it was earned in), or drop the {c.credentials!r} column to "
+        "derive it from the events"
     )

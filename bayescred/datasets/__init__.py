@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from importlib import resources
+from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -83,7 +84,15 @@ def _load_platform_panel() -> pd.DataFrame:
     return frame[list(PLATFORM_PANEL_DTYPES)]
 
 
-def platform_panel() -> pd.DataFrame:
+@overload
+def platform_panel(events: Literal[False] = False) -> pd.DataFrame: ...
+
+
+@overload
+def platform_panel(events: Literal[True]) -> tuple[pd.DataFrame, pd.DataFrame]: ...
+
+
+def platform_panel(events: bool = False) -> pd.DataFrame | tuple[pd.DataFrame, pd.DataFrame]:
     """A simulated freelancing-platform panel: 3000 workers over 26 two-week periods.
 
     The data are SIMULATED, not real platform data: they are drawn with
@@ -97,10 +106,20 @@ def platform_panel() -> pd.DataFrame:
     :func:`platform_panel_truth`. The panel is loaded from the file shipped with the package,
     so it is the same on every call and machine; each call returns a fresh copy.
 
+    Parameters
+    ----------
+    events
+        Also return the panel's credential events (``validate(frame, events=...)``): one row
+        per credential, derived from the ``credentials`` column, with ``worker_id`` and
+        ``period`` (nullable ``Int64``), the first period the credential is held at the start
+        of; credentials held at the worker's first period have a missing period (held before
+        the panel, date unknown).
+
     Returns
     -------
-    pandas.DataFrame
-        One row per worker and period where the worker is observed (an unbalanced panel,
+    pandas.DataFrame or (pandas.DataFrame, pandas.DataFrame)
+        The panel, and with ``events=True`` the events frame. The panel has one row per
+        worker and period where the worker is observed (an unbalanced panel,
         sorted by worker then period), with columns:
 
         ``worker_id`` : str
@@ -134,5 +153,30 @@ def platform_panel() -> pd.DataFrame:
     >>> panel = platform_panel()
     >>> panel["worker_id"].nunique()
     3000
+    >>> frame, events = platform_panel(events=True)
+    >>> int(frame.groupby("worker_id")["credentials"].max().sum()) == len(events)
+    True
     """
-    return _load_platform_panel().copy(deep=True)
+    frame = _load_platform_panel().copy(deep=True)
+    if not events:
+        return frame
+    return frame, _credential_events(frame)
+
+
+def _credential_events(frame: pd.DataFrame) -> pd.DataFrame:
+    """The credential events implied by a panel's ``credentials`` column (``worker_id``,
+    ``period``): an increase of ``d`` between a worker's consecutive rows is ``d`` events at the
+    later row's period; the credentials held at its first row are events with a missing period.
+    """
+    rows = frame.sort_values(["worker_id", "period"], kind="stable")
+    worker = rows["worker_id"].to_numpy()
+    credentials = rows["credentials"].to_numpy(dtype=np.int64)
+    first = np.ones(len(rows), dtype=bool)
+    first[1:] = worker[1:] != worker[:-1]
+    step = np.where(first, credentials, np.diff(credentials, prepend=0))
+    step = np.maximum(step, 0)
+    period = pd.array(rows["period"].to_numpy(dtype=np.int64), dtype="Int64")
+    period[first] = pd.NA
+    return pd.DataFrame(
+        {"worker_id": np.repeat(worker, step), "period": np.repeat(period, step)}
+    ).reset_index(drop=True)

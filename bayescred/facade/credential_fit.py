@@ -17,6 +17,9 @@ from bayescred.analysis.average_effects import AverageEffect, By, Where
 from bayescred.analysis.binary_effects import with_probability_change
 from bayescred.analysis.contrast import HypothesisResult
 from bayescred.analysis.diagnostics import Diagnostics, diagnose
+from bayescred.analysis.effects import is_log_scale
+from bayescred.analysis.event_profiles import dynamic_term, event_profile_draws
+from bayescred.analysis.event_study import EventStudyResult, PretrendTest
 from bayescred.analysis.hurdle_effects import hurdle_profile_effects
 from bayescred.analysis.summary import parameter_descriptions, summary_table
 from bayescred.inference.reconstruct import design_from_tree
@@ -492,6 +495,66 @@ class CredentialFit:
         from bayescred.analysis.hypothesis import hypothesis as test
 
         return test(self.posterior, hypothesis, rope=rope, hdi_prob=hdi_prob)
+
+    # ------------------------------------------------------------------ event time
+    def event_study(
+        self, by: Literal["group", "cohort"] | None = None, *, hdi_prob: float = 0.9
+    ) -> EventStudyResult:
+        """The event study: the effect of a worker's first credential at each event time.
+
+        Needs a spec with ``[dynamics]`` (``docs/design.md`` section 3.8). The value at event
+        time ``e`` is the effect, in the outcome's units, of the first credential ``e`` periods
+        after it is first held (leads: before), at the reference track record; it does not
+        depend on how the model normalises its profile, and is 0 at the reference ``e = -1``.
+
+        Parameters
+        ----------
+        by
+            None: the population's profile; ``"group"``: each group's; ``"cohort"``: each
+            adoption cohort's (a spec with ``cohort_width``).
+        hdi_prob
+            Mass of the highest-density intervals.
+
+        Returns
+        -------
+        EventStudyResult
+            ``.table`` (``event_time``, the scope column, ``mean``, ``sd``, ``hdi_low``,
+            ``hdi_high`` and percent columns for log-scale outcomes), ``.draws``,
+            ``.plot(ax=)`` (the event-study figure) and ``.sentence``.
+        """
+        from bayescred.plots.event_study import event_study_axes
+
+        draws = event_profile_draws(self.posterior, self.design, by)
+        return EventStudyResult(
+            draws=draws,
+            window=dynamic_term(self.design).window,
+            log_scale=is_log_scale(self.spec),
+            hdi_prob=hdi_prob,
+            outcome=self.spec.outcome.words,
+            plotter=event_study_axes,
+        )
+
+    def pretrend_test(self, *, hdi_prob: float = 0.9, level: float = 0.95) -> PretrendTest:
+        """Are the population profile's leads compatible with zero (no pre-trends)?
+
+        ``.flagged`` is True when zero lies outside the joint ``level`` credible region of the
+        leads (squared Mahalanobis distance against the chi-square quantile); ``.sensitivity``
+        gives the breakdown slope of a linear pre-trend (in the spirit of HonestDiD): the
+        smallest slope that, extrapolated after the event, would make the ``hdi_prob`` interval
+        of the average post-event effect include zero. Needs ``[dynamics] leads >= 2``.
+        """
+        draws = event_profile_draws(self.posterior, self.design, None)
+        window = dynamic_term(self.design).window
+        leads = draws.sel(event_time=[int(e) for e in window.lead_times])
+        lags = draws.sel(event_time=[int(e) for e in window.lag_times])
+        return PretrendTest(
+            lead_draws=leads.rename(event_time="lead"),
+            lag_draws=lags.rename(event_time="lag"),
+            hdi_prob=hdi_prob,
+            level=level,
+            outcome=self.spec.outcome.words,
+            log_scale=is_log_scale(self.spec),
+        )
 
     def saturation_point(
         self,

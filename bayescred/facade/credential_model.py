@@ -74,11 +74,23 @@ class CredentialModel:
     def __repr__(self) -> str:
         return f"CredentialModel(spec={self.spec.name!r})"
 
-    def design(self, data: pd.DataFrame | Panel) -> ModelDesign:
-        """Validate ``data`` and compute the data-derived constants (rows used, scales, priors)."""
-        return make_design(self.spec, data)
+    def design(self, data: pd.DataFrame | Panel, events: pd.DataFrame | None = None) -> ModelDesign:
+        """Validate ``data`` and compute the data-derived constants (rows used, scales, priors).
 
-    def build(self, data: pd.DataFrame | Panel, *, plain: bool = False) -> pm.Model:
+        ``events`` are credential events as data (one row per credential earned, with the
+        worker and the first period it is held at the start of; see
+        :func:`bayescred.validate`); they are not allowed with an already validated
+        :class:`~bayescred.Panel` (validate it with ``events=`` instead).
+        """
+        return make_design(self.spec, data, events)
+
+    def build(
+        self,
+        data: pd.DataFrame | Panel,
+        *,
+        plain: bool = False,
+        events: pd.DataFrame | None = None,
+    ) -> pm.Model:
         """The PyMC model for ``data``, for inspection (``model.to_graphviz()``, priors...).
 
         By default the model a fit samples: pooled group parameters and their population means
@@ -87,13 +99,14 @@ class CredentialModel:
         (the same density) with every pooled parameter non-centred and the likelihood as a
         graph: the form ``pm.draw`` and ``pm.sample_prior_predictive`` draw prior samples from.
         """
-        design = self.design(data)
+        design = self.design(data, events)
         return build_prior_model(design) if plain else build_model(design)
 
     def fit(
         self,
         data: pd.DataFrame | Panel,
         *,
+        events: pd.DataFrame | None = None,
         draws: int | None = None,
         tune: int | None = None,
         chains: int | None = None,
@@ -105,7 +118,8 @@ class CredentialModel:
     ) -> CredentialFit:
         """Validate ``data``, build the model and sample its posterior.
 
-        Arguments left as ``None`` take the spec's ``[sampling]`` values. Warns with
+        ``events`` are credential events as data (see :meth:`design`). Arguments left as
+        ``None`` take the spec's ``[sampling]`` values. Warns with
         :class:`bayescred.ConvergenceWarning` when a standard diagnostic threshold fails.
         With the nutpie sampler the compiled model is taken from :attr:`cache` when an
         earlier fit compiled the same model (same spec, data of the same shape); the draws
@@ -121,7 +135,7 @@ class CredentialModel:
         CredentialFit
         """
         s = self.spec.sampling
-        design = self.design(data)
+        design = self.design(data, events)
         sampler = s.sampler if sampler is None else sampler
         model = build_for_sampler(design, sampler)
         tree = run_sampler(

@@ -24,12 +24,19 @@ from __future__ import annotations
 import importlib.metadata
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xarray as xr
 
+from bayescred.data.events import (
+    CREDENTIAL_TYPE,
+    CredentialEvents,
+    event_positions,
+    time_labels,
+)
 from bayescred.data.panel import Panel
 from bayescred.errors import FitFileError
 from bayescred.inference.storable import dtype_label
@@ -42,11 +49,13 @@ __all__ = [
     "CHECKSUM_FORMAT",
     "CONSTANT_DATA_GROUP",
     "DESIGN_ATTR",
+    "EVENT_DIM",
     "FORMAT_ATTR",
     "FORMAT_VERSION",
     "JSON_ATTRS",
     "OBSERVED_DATA_GROUP",
     "OLDEST_FORMAT",
+    "OUTSIDE_EVENT_DIM",
     "POSTERIOR_GROUP",
     "PRIORS_ATTR",
     "REQUIRED_ATTRS",
@@ -66,6 +75,8 @@ __all__ = [
     "design_attrs",
     "design_datasets",
     "design_from_tree",
+    "event_datasets",
+    "events_from_tree",
     "package_versions",
 ]
 
@@ -170,8 +181,9 @@ def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:
     Returns
     -------
     tuple of xarray.Dataset
-        ``constant_data`` (codes, credentials, track record, covariates and, with Mundlak
-        terms, the worker means) and ``observed_data`` (the outcome ``y``).
+        ``constant_data`` (codes, credentials, track record, covariates, with Mundlak
+        terms the worker means, and credential events given as data:
+        :func:`event_datasets`) and ``observed_data`` (the outcome ``y``).
     """
     p = design.panel
     coords = {
@@ -195,8 +207,61 @@ def design_datasets(design: ModelDesign) -> tuple[xr.Dataset, xr.Dataset]:
     if design.mundlak_names:
         const["worker_means"] = (("worker", "mundlak_term"), design.mundlak_matrix())
         const = const.assign_coords(mundlak_term=list(design.mundlak_names))
+    if p.events is not None and not p.events.derived:
+        const = const.assign(event_datasets(p))
     observed = xr.Dataset({"y": ("obs", np.asarray(p.y))}, coords={"obs": coords["obs"]})
     return const, observed
+
+
+#: Dims of the credential events stored in ``constant_data`` (:func:`event_datasets`).
+EVENT_DIM = "credential_event"
+OUTSIDE_EVENT_DIM = "outside_credential_event"
+
+
+def event_datasets(panel: Panel) -> dict[str, xr.DataArray]:
+    """Credential events given as data, as ``constant_data`` variables.
+
+    ``event_worker`` (codes into the ``worker`` coordinate) and ``event_time`` (positions on
+    the period axis, :data:`~bayescred.maths.event_time.UNKNOWN_TIME` for held before the panel)
+    along :data:`EVENT_DIM`, ``event_credential_type`` when the events have types; the events
+    outside their worker's observed periods as ``outside_event_worker`` (labels),
+    ``outside_event_time`` (and ``outside_event_credential_type``) along
+    :data:`OUTSIDE_EVENT_DIM`, when there are any.
+
+    Parameters
+    ----------
+    panel
+        A panel whose :attr:`~bayescred.data.panel.Panel.events` were given as data.
+
+    Returns
+    -------
+    dict
+        Variable name to data array (empty when the panel has no such events).
+    """
+    events, columns = panel.events, panel.columns
+    if events is None or events.derived:
+        return {}
+    out = {
+        "event_worker": xr.DataArray(events.worker, dims=EVENT_DIM),
+        "event_time": xr.DataArray(events.time, dims=EVENT_DIM),
+    }
+    if events.credential_type is not None:
+        types = np.asarray(events.credential_type, dtype=str)
+        out["event_credential_type"] = xr.DataArray(types, dims=EVENT_DIM)
+    outside = events.outside
+    if len(outside):
+        out["outside_event_worker"] = xr.DataArray(
+            outside[columns.worker].to_numpy().astype(str), dims=OUTSIDE_EVENT_DIM
+        )
+        out["outside_event_time"] = xr.DataArray(
+            event_positions(outside[columns.period], panel.period_labels)[0],
+            dims=OUTSIDE_EVENT_DIM,
+        )
+        if CREDENTIAL_TYPE in outside.columns:
+            out["outside_event_credential_type"] = xr.DataArray(
+                outside[CREDENTIAL_TYPE].to_numpy().astype(str), dims=OUTSIDE_EVENT_DIM
+            )
+    return out
 
 
 def design_attrs(design: ModelDesign) -> dict[str, Any]:
@@ -341,6 +406,7 @@ def design_from_tree(tree: xr.DataTree) -> ModelDesign:
         covariate_matrix=x,
         y=y,
     )
+    panel = replace(panel, events=events_from_tree(const, panel))
     return ModelDesign(
         spec=spec,
         panel=panel,
@@ -353,6 +419,51 @@ def design_from_tree(tree: xr.DataTree) -> ModelDesign:
         mundlak_names=tuple(info["mundlak_names"]),
         mundlak_center=tuple(info["mundlak_center"]),
         mundlak_scale=tuple(info["mundlak_scale"]),
+    )
+
+
+def events_from_tree(const: xr.Dataset, panel: Panel) -> CredentialEvents | None:
+    """The credential events stored by :func:`event_datasets`, or None (fits without events
+    given as data, and files written before events were stored).
+
+    Parameters
+    ----------
+    const
+        The fit's ``constant_data``.
+    panel
+        The panel rebuilt from it (labels and column names).
+
+    Returns
+    -------
+    CredentialEvents or None
+        The events, with their outside events as a frame.
+    """
+    if "event_worker" not in const.variables:
+        return None
+    types = None
+    if "event_credential_type" in const.variables:
+        types = np.asarray(const["event_credential_type"].values).astype(str).astype(object)
+    outside = pd.DataFrame()
+    if "outside_event_worker" in const.variables:
+        c = panel.columns
+        outside = pd.DataFrame(
+            {
+                c.worker: np.asarray(const["outside_event_worker"].values).astype(str),
+                c.period: time_labels(
+                    np.asarray(const["outside_event_time"].values), panel.period_labels
+                ),
+            }
+        )
+        if "outside_event_credential_type" in const.variables:
+            outside[CREDENTIAL_TYPE] = (
+                np.asarray(const["outside_event_credential_type"].values).astype(str).astype(object)
+            )
+    return CredentialEvents(
+        worker=np.asarray(const["event_worker"].values, dtype=np.int64),
+        time=np.asarray(const["event_time"].values, dtype=np.int64),
+        credential_type=types,
+        derived=False,
+        outside=outside,
     )
 
 

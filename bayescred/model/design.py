@@ -16,11 +16,15 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from bayescred.data.events import NO_EVENT, CredentialEvents
 from bayescred.data.panel import Panel, track_record_at_entry
 from bayescred.data.validation import validate
+from bayescred.errors import DataError
 from bayescred.maths.curves import TrackRecordScale
+from bayescred.maths.event_time import UNKNOWN_TIME, row_counts
 from bayescred.spec import ModelSpec, PriorSpec
 from bayescred.terms import CredentialTerm, Rows, Term, design_terms
+from bayescred.terms.dynamics import ENTRY_COHORT, DynamicsSpec
 
 T = TypeVar("T")
 
@@ -69,6 +73,7 @@ class ModelDesign:
                 period_effects=spec.period_effects,
                 n_periods=self.panel.n_periods,
                 covariates=self.panel.covariates,
+                dynamics=spec.dynamics,
             )
             object.__setattr__(self, "terms", terms)
 
@@ -94,7 +99,7 @@ class ModelDesign:
 
     def _rows(self) -> Rows:
         p = self.panel
-        return Rows(
+        rows = Rows(
             credentials=p.credentials.astype(float),
             z=np.asarray(self.z, dtype=float),
             group=p.group_codes,
@@ -103,6 +108,10 @@ class ModelDesign:
             n_groups=p.n_groups,
             n_periods=p.n_periods,
         )
+        dynamics = self.spec.dynamics
+        if dynamics is None:
+            return rows
+        return event_rows(rows, p, dynamics)
 
     @cached_property
     def z(self) -> np.ndarray:
@@ -131,15 +140,25 @@ class ModelDesign:
         return ex.groupby("reason").size().rename("rows").reset_index()
 
 
-def as_panel(data: pd.DataFrame | Panel, spec: ModelSpec) -> Panel:
+def as_panel(
+    data: pd.DataFrame | Panel, spec: ModelSpec, events: pd.DataFrame | None = None
+) -> Panel:
     """Validate a frame against the spec's columns, outcome and covariates (panels pass through).
 
     Rows with a missing outcome (for example log project value in a period without projects)
     are set aside and counted, never dropped silently. With ``[track_record] measured =
     "entry"`` every row takes its worker's track record at entry
-    (:func:`~bayescred.data.panel.track_record_at_entry`).
+    (:func:`~bayescred.data.panel.track_record_at_entry`). ``events`` are credential events as
+    data (``validate(..., events=)``, :mod:`bayescred.data.events`); a panel already validated
+    carries its own, so passing both is a :class:`~bayescred.errors.DataError`.
     """
     if isinstance(data, Panel):
+        if events is not None:
+            raise DataError(
+                "events= was given with an already validated Panel, which carries its own "
+                "credential events (Panel.events): validate with events= instead "
+                "(bc.validate(frame, ..., events=events)), or pass the frame"
+            )
         panel = data
     else:
         panel = validate(
@@ -149,6 +168,7 @@ def as_panel(data: pd.DataFrame | Panel, spec: ModelSpec) -> Panel:
             outcome_kind=spec.outcome.kind,
             covariates=spec.covariates,
             missing_outcome="exclude",
+            events=events,
         )
     if spec.track_record.measured == "entry":
         panel = track_record_at_entry(panel)
@@ -188,3 +208,48 @@ def with_mundlak(design: ModelDesign) -> ModelDesign:
         mundlak_center=tuple(float(v) for v in raw.mean(axis=0)),
         mundlak_scale=tuple(float(v) if v > 0 else 1.0 for v in sd),
     )
+
+
+def event_rows(rows: Rows, panel: Panel, dynamics: DynamicsSpec) -> Rows:
+    """``rows`` with the event counts of ``dynamics``' window (and the adoption cohorts), from
+    the panel's credential events (:meth:`~bayescred.data.panel.Panel.credential_events`:
+    given, or derived from the credentials column)."""
+    events = panel.credential_events()
+    counts = row_counts(
+        dynamics.window, events.worker, events.time, panel.worker_codes, panel.row_time
+    )
+    if dynamics.cohort_width <= 0:
+        return replace(rows, event_counts=counts)
+    codes, labels = adoption_cohorts(panel, events, dynamics.cohort_width)
+    return replace(
+        rows, event_counts=counts, cohort=codes[panel.worker_codes], cohort_labels=labels
+    )
+
+
+def adoption_cohorts(
+    panel: Panel, events: CredentialEvents, width: int
+) -> tuple[np.ndarray, tuple[str, ...]]:
+    """Each worker's adoption cohort (by the period of its first credential, in bins of
+    ``width`` periods from the panel's first period) and the cohorts' labels.
+
+    Cohort 0 (``"entry"``) holds the workers with credentials at entry (date unknown) and those
+    who never earn one (their term is zero). First credentials before the panel's first period
+    fall in the first bin, those after its last period in the last.
+    """
+    positions = panel.period_positions
+    first, last = int(positions.min()), int(positions.max())
+    n_bins = -(-(last - first + 1) // width)
+    t0 = events.first_time(panel.n_workers)
+    known = (t0 != UNKNOWN_TIME) & (t0 != NO_EVENT)
+    bins = np.clip((t0 - first) // width, 0, n_bins - 1)
+    codes = np.where(known, 1 + bins, 0).astype(np.int64)
+    by_position = dict(zip(positions.tolist(), [str(v) for v in panel.period_labels], strict=True))
+
+    def label(position: int) -> str:
+        return by_position.get(position, str(position))
+
+    labels = [ENTRY_COHORT]
+    for b in range(n_bins):
+        lo, hi = first + b * width, min(first + (b + 1) * width - 1, last)
+        labels.append(label(lo) if lo == hi else f"{label(lo)}..{label(hi)}")
+    return codes, tuple(labels)

@@ -15,15 +15,18 @@ from bayescred.spec import ModelSpec
 SINGLE_PERIOD = "worker observed in one period (no within-worker variation)"
 
 
-def make_design(spec: ModelSpec, data: pd.DataFrame | Panel) -> ModelDesign:
-    """Validate ``data`` and compute the design of ``spec`` on it.
+def make_design(
+    spec: ModelSpec, data: pd.DataFrame | Panel, events: pd.DataFrame | None = None
+) -> ModelDesign:
+    """Validate ``data`` (with credential ``events`` as data, if given: see
+    :func:`~bayescred.model.design.as_panel`) and compute the design of ``spec`` on it.
 
     Rows the model cannot use are set aside and counted (a worker seen in one period under
     ``within`` worker effects); the family checks the outcome's support and resolves the
     priors on its scale.
     """
     family = get_family(spec.outcome.likelihood)
-    panel = as_panel(data, spec)
+    panel = as_panel(data, spec, events)
     if spec.worker_effects == "within" and not family.margins:
         # (a hurdle's within applies to its amount part, where such a worker adds nothing)
         single = panel.periods_per_worker()[panel.worker_codes] == 1

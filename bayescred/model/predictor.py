@@ -28,7 +28,7 @@ from bayescred.model.parts import PLAIN, Naming
 from bayescred.model.pilot import PilotEstimates
 from bayescred.model.pooling import grouped_parameter, pooled_variable_names
 from bayescred.model.priors import prior_distribution, prior_parameter
-from bayescred.terms import BuiltTerm
+from bayescred.terms import BuiltTerm, Rows
 
 #: Name of the per-worker log-likelihood deterministic (closed-form models).
 WORKER_LOGLIK = "worker_loglik"
@@ -78,6 +78,7 @@ def model_coords(design: ModelDesign, naming: Naming = PLAIN) -> dict[str, Any]:
     }
     for term in design.terms:
         coords.update(term.coords(naming.dim))
+        coords.update(term.data_coords(naming.dim, design.rows()))
     if design.mundlak_names:
         coords["mundlak_term"] = list(design.mundlak_names)
     return coords
@@ -109,6 +110,10 @@ class PartContext:
     data: dict[str, Any]
     pilot: PilotEstimates | None
     noncentred_period_effects: bool
+
+    @property
+    def rows(self) -> Rows:
+        return self.design.rows()
 
     @property
     def n_groups(self) -> int:

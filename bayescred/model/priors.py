@@ -29,12 +29,18 @@ import pytensor
 from pytensor.compile.sharedvalue import SharedVariable
 
 from bayescred.spec import PriorSpec
-from bayescred.terms import Covariates, CredentialTerm, PeriodEffects, Term
+from bayescred.terms import Covariates, CredentialTerm, EventTimeCredentialTerm, PeriodEffects, Term
 from bayescred.terms.credential import EffectSpec
+from bayescred.terms.dynamics import DynamicsSpec
 
 
 def linear_predictor_priors(
-    *, scale: float, intercept_mean: float, intercept_sd: float, covariate_sds: np.ndarray
+    *,
+    scale: float,
+    intercept_mean: float,
+    intercept_sd: float,
+    covariate_sds: np.ndarray,
+    dynamics: DynamicsSpec | None = None,
 ) -> dict[str, PriorSpec]:
     """Default priors of a linear predictor's parameters on a predictor scale ``scale``.
 
@@ -43,7 +49,8 @@ def linear_predictor_priors(
     HalfNormal(0.5 s)``, ``delta`` such that one sd of a covariate moves the predictor by at
     most a few ``s``), for every term a part can have, and the worker intercepts':
     ``mu_alpha ~ N(intercept_mean, intercept_sd)``, ``sigma_alpha ~ HalfNormal(s)``,
-    ``psi ~ N(0, s)``.
+    ``psi ~ N(0, s)``. With ``dynamics`` the event-time term's own priors follow (a static
+    spec's stored priors are unchanged).
     """
     s = float(scale)
     sds = np.asarray(covariate_sds)
@@ -61,6 +68,9 @@ def linear_predictor_priors(
     priors["psi"] = PriorSpec(dist="normal", mu=0.0, sigma=1.0 * s)
     for term in (PeriodEffects(), Covariates()):
         priors.update(defaults(term))
+    if dynamics is not None:
+        for name, value in defaults(EventTimeCredentialTerm(EffectSpec(), dynamics)).items():
+            priors.setdefault(name, value)
     return priors
 
 

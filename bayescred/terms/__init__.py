@@ -22,18 +22,28 @@ from collections.abc import Sequence
 from bayescred.terms.base import BuiltTerm, KernelIndex, Rows, Term
 from bayescred.terms.covariates import Covariates
 from bayescred.terms.credential import CredentialTerm, EffectDraws, EffectSpec, PoolingSpec
+from bayescred.terms.dynamics import DynamicsSpec, EventTimeCredentialTerm
 from bayescred.terms.period import PeriodEffects
 
-#: Every term class, in the order a predictor adds them up.
-TERMS: tuple[type[Term], ...] = (CredentialTerm, PeriodEffects, Covariates)
+#: Every term class, in the order a predictor adds them up (the event-time credential term
+#: replaces the credential term when the spec has ``[dynamics]``).
+TERMS: tuple[type[Term], ...] = (CredentialTerm, EventTimeCredentialTerm, PeriodEffects, Covariates)
 
 
 def design_terms(
-    effect: EffectSpec, *, period_effects: bool, n_periods: int, covariates: Sequence[str]
+    effect: EffectSpec,
+    *,
+    period_effects: bool,
+    n_periods: int,
+    covariates: Sequence[str],
+    dynamics: DynamicsSpec | None = None,
 ) -> tuple[Term, ...]:
-    """The terms of a model part: the credential term always, period effects when the spec
-    asks for them and the panel has more than one period, covariates when there are any."""
-    terms: list[Term] = [CredentialTerm(effect)]
+    """The terms of a model part: the credential term always (with event-time dynamics when
+    ``dynamics`` is given), period effects when the spec asks for them and the panel has more
+    than one period, covariates when there are any."""
+    terms: list[Term] = [
+        CredentialTerm(effect) if dynamics is None else EventTimeCredentialTerm(effect, dynamics)
+    ]
     if period_effects and n_periods > 1:
         terms.append(PeriodEffects())
     if len(covariates):
@@ -56,8 +66,10 @@ __all__ = [
     "BuiltTerm",
     "Covariates",
     "CredentialTerm",
+    "DynamicsSpec",
     "EffectDraws",
     "EffectSpec",
+    "EventTimeCredentialTerm",
     "KernelIndex",
     "PeriodEffects",
     "PoolingSpec",

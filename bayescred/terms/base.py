@@ -53,6 +53,12 @@ class Rows:
         Covariate values ``(rows, covariates)``.
     n_groups, n_periods
         Sizes of the group and period dims.
+    event_counts
+        With event-time dynamics: each row's worker's total credentials and the counts held at
+        the window's offsets ``(rows, 1 + L + K - 1)``
+        (:func:`bayescred.maths.event_time.row_counts`); None otherwise.
+    cohort, cohort_labels
+        With adoption cohorts: each row's worker's cohort code and the cohorts' labels.
     """
 
     credentials: np.ndarray
@@ -62,6 +68,9 @@ class Rows:
     covariates: np.ndarray
     n_groups: int
     n_periods: int
+    event_counts: np.ndarray | None = None
+    cohort: np.ndarray | None = None
+    cohort_labels: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -78,6 +87,9 @@ class Rows:
             covariates=self.covariates[index],
             n_groups=self.n_groups,
             n_periods=self.n_periods,
+            event_counts=None if self.event_counts is None else self.event_counts[index],
+            cohort=None if self.cohort is None else self.cohort[index],
+            cohort_labels=self.cohort_labels,
         )
 
 
@@ -92,6 +104,11 @@ class BuildContext(Protocol):
     def data(self) -> Mapping[str, Any]:
         """The part's registered row data (``pm.Data``): ``credentials``, ``z``,
         ``group_idx``, ``period_idx``, ``X`` (covariates), ``worker_idx``, ``y``."""
+        ...
+
+    @property
+    def rows(self) -> Rows:
+        """The part's rows as terms read them (in the panel's order)."""
         ...
 
     @property
@@ -231,6 +248,10 @@ class Term(ABC):
 
     def coords(self, dim: Any) -> dict[str, list[Any]]:
         """Coordinates of the term's own dims (``dim`` maps a plain dim name to the model's)."""
+        return {}
+
+    def data_coords(self, dim: Any, rows: Rows) -> dict[str, list[Any]]:
+        """Coordinates of the term's dims that depend on the data (adoption cohorts, say)."""
         return {}
 
     @abstractmethod

@@ -267,6 +267,16 @@ class CredentialTerm(Term):
 
     # ------------------------------------------------------------------ PyTensor
     def build(self, ctx: BuildContext) -> BuiltTerm:
+        params, curve_of, modifier = self.build_parameters(ctx)
+        beta = params["beta_group"]
+        curve = curve_of(ctx.data["credentials"])
+        mean = per_row(beta, self.effect.pooling.beta, ctx.data["group_idx"]) * curve * modifier
+        return BuiltTerm(term=self, mean=mean, params=params)
+
+    def build_parameters(self, ctx: BuildContext) -> tuple[dict[str, Any], Any, Any]:
+        """The term's pooled parameters in the current model (by plain name), a function giving
+        the curve ``S(n; shape[g])`` of each row at counts ``n`` (rows, or rows x columns), and
+        each row's modifier ``M(z; gamma[g])`` (1.0 without one)."""
         import pytensor.tensor as pt
 
         pool = self.effect.pooling
@@ -280,7 +290,11 @@ class CredentialTerm(Term):
             group_shape = ctx.pooled(**pooled[1])
             params[f"{shape_name}_group"] = group_shape
             shape = per_row(group_shape, pool.lambda_, g)
-        curve = credential_curve(pt, self.curve, ctx.data["credentials"], shape)
+
+        def curve_of(n: Any) -> Any:
+            row_shape = shape if shape is None or n.ndim == 1 else shape[:, None]
+            return credential_curve(pt, self.curve, n, row_shape)
+
         terms = self.modifier_terms
         if terms:
             gamma = ctx.pooled(**pooled[-1])
@@ -290,8 +304,7 @@ class CredentialTerm(Term):
             modifier = track_record_modifier(pt, self.modifier, ctx.data["z"], g1, g2)
         else:
             modifier = 1.0
-        mean = per_row(beta, pool.beta, g) * curve * modifier
-        return BuiltTerm(term=self, mean=mean, params=params)
+        return params, curve_of, modifier
 
     # ------------------------------------------------------------------ NumPy
     def value(
@@ -434,6 +447,20 @@ class CredentialTerm(Term):
         n = np.asarray(rows.credentials, dtype=np.int64)
         n_capacity = capacity(int(n.max()) + 1 if n.size else 1)
         curve_idx = groups * n_capacity + n
+        modifier_idx, m_capacity, constants = self.modifier_index(rows)
+        return KernelIndex(
+            index=(
+                index_array(curve_idx, rows.n_groups * n_capacity),
+                index_array(modifier_idx, m_capacity),
+            ),
+            constants=constants,
+            sizes={"n_capacity": n_capacity, "n_groups": rows.n_groups},
+        )
+
+    def modifier_index(self, rows: Rows) -> tuple[np.ndarray, int, dict[str, np.ndarray]]:
+        """Each row's index into the modifier table ``M``, the table's size and the constants
+        it is computed from (``modifier_group``, ``modifier_z``)."""
+        groups = np.asarray(rows.group, dtype=np.int64)
         z = np.asarray(rows.z, dtype=float)
         if not self.modifier_terms:
             mgroup = np.zeros(1, dtype=np.int64)
@@ -450,19 +477,13 @@ class CredentialTerm(Term):
             mgroup, mz = mkeys[:, 0], zu[mkeys[:, 1]]
         m_capacity = capacity(mz.shape[0], minimum=1)
         pad = m_capacity - mz.shape[0]
-        return KernelIndex(
-            index=(
-                index_array(curve_idx, rows.n_groups * n_capacity),
-                index_array(modifier_idx, m_capacity),
+        constants = {
+            "modifier_group": np.concatenate(
+                [np.asarray(mgroup, dtype=np.int64), np.zeros(pad, int)]
             ),
-            constants={
-                "modifier_group": np.concatenate(
-                    [np.asarray(mgroup, dtype=np.int64), np.zeros(pad, int)]
-                ),
-                "modifier_z": np.concatenate([np.asarray(mz, dtype=float), np.zeros(pad)]),
-            },
-            sizes={"n_capacity": n_capacity, "n_groups": rows.n_groups},
-        )
+            "modifier_z": np.concatenate([np.asarray(mz, dtype=float), np.zeros(pad)]),
+        }
+        return modifier_idx, m_capacity, constants
 
     def kernel_tables(self, index: KernelIndex, built: BuiltTerm, constant: Any) -> tuple[Any, ...]:
         import pytensor.tensor as pt
@@ -476,9 +497,15 @@ class CredentialTerm(Term):
         curve = credential_curve(pt, self.curve, n, shape)
         beta = pt.as_tensor(built.params["beta_group"])[:, None]
         E = pt.broadcast_to(beta * curve, (n_groups, n_capacity)).ravel()
+        return E, self.modifier_table(built, constant)
+
+    def modifier_table(self, built: BuiltTerm, constant: Any) -> Any:
+        """The modifier table ``M`` of :meth:`modifier_index` from the built parameters."""
+        import pytensor.tensor as pt
+
         terms = self.modifier_terms
         if not terms:
-            return E, pt.ones(1)
+            return pt.ones(1)
         gamma = pt.as_tensor(built.params["gamma_group"])
         z = constant("modifier_z")
         if self.effect.pooling.gamma == "complete":
@@ -489,4 +516,4 @@ class CredentialTerm(Term):
             g1 = gamma[h, 0]
             g2 = gamma[h, 1] if len(terms) > 1 else None
         lin = g1 * z if g2 is None else g1 * z + g2 * z**2
-        return E, pt.exp(lin)
+        return pt.exp(lin)

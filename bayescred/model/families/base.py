@@ -258,6 +258,7 @@ class LinkFamily(Family):
             intercept_mean=self.link_of_mean(y_mean),
             intercept_sd=1.0,
             covariate_sds=covariate_sds,
+            dynamics=spec.dynamics,
         )
 
     def add_likelihood(

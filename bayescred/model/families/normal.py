@@ -64,7 +64,11 @@ class Normal(Family):
         Gaussian noise hold both noise models' (as they always have)."""
         s = float(y_sd) if np.isfinite(y_sd) and y_sd > 0 else 1.0
         priors = linear_predictor_priors(
-            scale=s, intercept_mean=y_mean, intercept_sd=2.0 * s, covariate_sds=covariate_sds
+            scale=s,
+            intercept_mean=y_mean,
+            intercept_sd=2.0 * s,
+            covariate_sds=covariate_sds,
+            dynamics=spec.dynamics,
         )
         priors["sigma"] = PriorSpec(dist="half_normal", sigma=1.0 * s)
         priors["nu"] = PriorSpec(dist="gamma", alpha=2.0, beta=0.1)
