@@ -52,3 +52,21 @@ def tiny_fit(small_sim: SimulatedPanel) -> bc.CredentialFit:
         return bc.CredentialModel(spec).fit(
             small_sim.frame, draws=150, tune=150, chains=2, random_seed=7, progressbar=False
         )
+
+
+@pytest.fixture(scope="session")
+def dynamic_sim() -> SimulatedPanel:
+    """Event-study preset, 300 workers x 10 periods, with its credential events."""
+    return simulate("event_study", n_workers=300, n_periods=10, seed=1)
+
+
+@pytest.fixture(scope="session")
+def dynamic_fit(dynamic_sim: SimulatedPanel) -> bc.CredentialFit:
+    """One small real fit with event-time dynamics (``[dynamics] leads = 3, lags = 3``; 2 chains
+    x 100 draws), shared by the CLI, report and etable tests of the event study."""
+    spec = bc.ModelSpec().with_changes(dynamics={"leads": 3, "lags": 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bc.ConvergenceWarning)
+        return bc.CredentialModel(spec).fit(
+            dynamic_sim.frame, draws=100, tune=100, chains=2, random_seed=1, progressbar=False
+        )

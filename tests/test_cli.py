@@ -29,8 +29,8 @@ from bayescred.cli import text as cli_text
 COMMAND_OPTIONS: dict[str, list[str]] = {
     "demo": ["--out", "--draws", "--tune", "--chains", "--seed"],
     "simulate": ["--preset", "--workers", "--periods", "--seed", "--out", "--truth"],
-    "check-data": ["--spec", "--outcome"],
-    "fit": ["--spec", "--out", "--draws", "--tune", "--chains", "--seed", "--sampler"],
+    "check-data": ["--spec", "--outcome", "--events"],
+    "fit": ["--spec", "--out", "--draws", "--tune", "--chains", "--seed", "--sampler", "--events"],
     "summary": ["--hdi"],
     "predict": [
         "--group",
@@ -44,6 +44,7 @@ COMMAND_OPTIONS: dict[str, list[str]] = {
     ],
     "compare": ["--names"],
     "report": ["--out"],
+    "event-study": ["--by", "--hdi-prob", "--output", "--plot"],
 }
 SIM_COLUMNS = [
     "worker_id",

@@ -85,7 +85,7 @@ def test_value_equals_a_loop_over_every_credential_event(leads, lags, with_cohor
                 c = cohorts[w]
                 n_lead = window.lead_times.shape[0]
                 f[:n_lead] += params["cohort_lead"][d, c]
-                f[n_lead + 1 :] += params["beta_group"][d, g] * params["cohort_lag"][d, c]
+                f[n_lead + 1 :] += params["cohort_lag"][d, c]
             own = np.sort(time[worker == w])
             total = 0.0
             for k, tk in enumerate(own, start=1):
@@ -177,3 +177,75 @@ def test_bad_dynamics_sections_are_refused(toml):
 
     with pytest.raises(SpecError, match="dynamics"):
         ModelSpec.from_toml_string(toml)
+
+
+@pytest.mark.parametrize(
+    ("dynamics", "effect"),
+    [
+        pytest.param({"leads": 3, "lags": 4}, {}, marks=pytest.mark.slow),
+        ({"leads": 2, "lags": 3, "cohort_width": 3}, {"curve": "quadratic"}),
+    ],
+)
+def test_kernel_density_and_gradient_equal_the_graph(dynamics, effect):
+    """The sampled density (the Gaussian kernel with the compiled signature table) equals the
+    term's plain PyTensor graph over the rows, value and gradient, at a random point."""
+    from bayescred.data.simulate import simulate
+    from bayescred.model.build import build_model
+    from bayescred.model.make import make_design
+    from bayescred.model.predictor import SAMPLER_FORM, BuildOptions
+
+    sim = simulate("event_study", n_workers=200, n_periods=9, seed=4)
+    spec = ModelSpec().with_changes(dynamics=dynamics, effect=effect)
+    design = make_design(spec, sim.frame, events=sim.events)
+    kernel = build_model(design, SAMPLER_FORM)
+    graph = build_model(design, BuildOptions(whitened=True, kernel=False))
+    assert [v.name for v in kernel.free_RVs] == [v.name for v in graph.free_RVs]
+    rng = np.random.default_rng(0)
+    point = {
+        k: v + 0.2 * rng.standard_normal(np.shape(v)) for k, v in kernel.initial_point().items()
+    }
+    assert kernel.compile_logp()(point) == pytest.approx(graph.compile_logp()(point), rel=1e-12)
+    np.testing.assert_allclose(
+        kernel.compile_dlogp()(point), graph.compile_dlogp()(point), rtol=1e-9, atol=1e-9
+    )
+
+
+def test_signature_table_op_matches_its_formula_and_finite_differences():
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayescred.terms.signature_table import signature_table
+
+    rng = np.random.default_rng(1)
+    groups, cohorts, n_e, n_cap, n_sig = 3, 2, 5, 8, 40
+    group = rng.integers(0, groups, n_sig)
+    cohort = rng.integers(0, cohorts, n_sig)
+    counts = rng.integers(0, n_cap, (n_sig, n_e))
+    F = pt.tensor3("F")
+    S = pt.matrix("S")
+    weights = rng.normal(size=n_sig)
+    out = signature_table(F, S, group, cohort, counts)
+    f = pytensor.function(
+        [F, S],
+        [out, pt.grad((out * weights).sum(), [F, S])[0], pt.grad((out * weights).sum(), [F, S])[1]],
+    )
+    f_val = rng.normal(size=(groups, cohorts, n_e))
+    s_val = rng.normal(size=(groups, n_cap))
+    table, dF, dS = f(f_val, s_val)
+    rows = f_val[group, cohort]
+    expected = rows[:, 0] * s_val[group, counts[:, 0]] + np.sum(
+        np.diff(rows, axis=1) * s_val[group[:, None], counts[:, 1:]], axis=1
+    )
+    np.testing.assert_allclose(table, expected, rtol=1e-12)
+    eps = 1e-6
+    for _ in range(5):
+        idx = tuple(rng.integers(0, k) for k in f_val.shape)
+        bumped = f_val.copy()
+        bumped[idx] += eps
+        numeric = ((f(bumped, s_val)[0] - table) * weights).sum() / eps
+        assert dF[idx] == pytest.approx(numeric, rel=1e-4, abs=1e-6)
+        jdx = tuple(rng.integers(0, k) for k in s_val.shape)
+        bumped = s_val.copy()
+        bumped[jdx] += eps
+        numeric = ((f(f_val, bumped)[0] - table) * weights).sum() / eps
+        assert dS[jdx] == pytest.approx(numeric, rel=1e-4, abs=1e-6)

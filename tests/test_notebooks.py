@@ -36,6 +36,7 @@ EXPECTED = {
     "03_new_worker_profile",
     "04_paper_patterns",
     "05_calibration",
+    "06_event_study",
 }
 SOURCES = sorted(NOTEBOOK_DIR.glob("*.py"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))

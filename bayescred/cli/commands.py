@@ -32,10 +32,13 @@ if TYPE_CHECKING:
     from bayescred.spec import ModelSpec
 from bayescred.cli.files import (
     check_data_suffix,
+    check_figure_target,
     check_fit_target,
     load_fit_file,
+    read_events,
     read_table,
     resolve_spec,
+    save_figure,
     save_fit_file,
     write_report,
     write_table,
@@ -47,6 +50,7 @@ from bayescred.cli.text import (
     format_data_summary,
     format_diagnostics,
     format_effect_table,
+    format_event_study,
     format_parameter_summary,
 )
 
@@ -61,8 +65,10 @@ def fit_with_progress(
     seed: int | None,
     sampler: str | None = None,
     target_accept: float | None = None,
+    events: pd.DataFrame | None = None,
 ) -> CredentialFit:
-    """Validate ``frame``, sample, and report progress on stderr.
+    """Validate ``frame`` (with credential ``events`` as data, if given), sample, and report
+    progress on stderr.
 
     A progress bar is shown when stderr is a terminal; the ``sampling ...`` and
     ``done in X s`` lines are printed either way. Unset sampler settings take the spec's.
@@ -75,7 +81,7 @@ def fit_with_progress(
     tune = s.tune if tune is None else tune
     chains = s.chains if chains is None else chains
     sampler = s.sampler if sampler is None else sampler
-    panel = as_panel(frame, spec)  # a DataError surfaces here, before any sampling
+    panel = as_panel(frame, spec, events)  # a DataError surfaces here, before any sampling
     note(
         f"sampling: model {spec.name!r}, {chains} chain(s) x {draws} draws after {tune} tuning "
         f"steps, {sampler} sampler ..."
@@ -210,9 +216,10 @@ def cmd_check_data(args: argparse.Namespace) -> int:
     from bayescred.model.make import make_design
 
     frame = read_table(args.data)
+    events = read_events(args.events)
     spec = resolve_spec(args.spec, args.outcome)
     try:
-        design = make_design(spec, frame)
+        design = make_design(spec, frame, events)
     except DataError as err:
         hint = "pass an existing column with --outcome, or set [outcome] column in the spec"
         raise DataError(str(err).replace("pass an existing column as outcome=", hint)) from None
@@ -220,7 +227,8 @@ def cmd_check_data(args: argparse.Namespace) -> int:
         f"{args.data}: the data pass every rule of spec {spec.name!r} "
         f"(outcome {spec.outcome.column!r}"
         + (f", covariates {', '.join(spec.covariates)}" if spec.covariates else "")
-        + ")."
+        + ")"
+        + (f", with the credential events of {args.events}." if events is not None else ".")
     )
     out()
     out(design.panel.describe().to_string(header=False))
@@ -238,9 +246,11 @@ def cmd_fit(args: argparse.Namespace) -> int:
     target = check_fit_target(args.out)
     spec = resolve_spec(args.spec)
     frame = read_table(args.data)
+    events = read_events(args.events)
     fit = fit_with_progress(
         spec,
         frame,
+        events=events,
         draws=args.draws,
         tune=args.tune,
         chains=args.chains,
@@ -363,4 +373,50 @@ def cmd_report(args: argparse.Namespace) -> int:
     fit = load_fit_file(args.fit)
     path = write_report(fit, args.out)
     out(str(path))
+    return 0
+
+
+def cmd_event_study(args: argparse.Namespace) -> int:
+    """``bayescred event-study``: the event-time profile of a dynamic fit, with its pre-trend
+    test, as a table and in words (optionally also as CSV and a figure)."""
+    if args.output is not None:
+        check_data_suffix(args.output, "--output")
+    if args.plot is not None:
+        check_figure_target(args.plot, "--plot")
+    fit = load_fit_file(args.fit)
+    dynamics = fit.spec.dynamics
+    if dynamics is None:
+        raise CLIError(
+            f"fit file {str(args.fit)!r} is a static model (spec {fit.spec.name!r}) and has no "
+            "event-time effects: add a [dynamics] section to the spec (for example leads = 3, "
+            "lags = 6), fit again with 'bayescred fit', and run event-study on that fit"
+        )
+    if args.by == "cohort" and not dynamics.cohort_width:
+        raise CLIError(
+            f"--by cohort: the model of {str(args.fit)!r} has no adoption cohorts; set "
+            "[dynamics] cohort_width (periods per cohort) in the spec and fit again, or use "
+            "--by group"
+        )
+    result = fit.event_study(by=args.by, hdi_prob=args.hdi)
+    out(format_event_study(result))
+    out()
+    out(result.sentence())
+    out()
+    if dynamics.leads >= 2:
+        test = fit.pretrend_test(hdi_prob=args.hdi)
+        scope = " (population profile)" if args.by is not None else ""
+        out(f"Pre-trend test{scope}: {test.sentence()}")
+    else:
+        out(
+            "Pre-trend test: not available, the model estimates no lead "
+            f"([dynamics] leads = {dynamics.leads}; it needs leads >= 2)."
+        )
+    if args.output is not None:
+        path = write_table(result.table, args.output, "--output")
+        out()
+        out(f"Event-study table written to {path}")
+    if args.plot is not None:
+        path = save_figure(result.plot().figure, args.plot)
+        out()
+        out(f"Event-study figure written to {path}")
     return 0

@@ -1,4 +1,5 @@
-"""The files the commands read and write: data tables, specs, fit files, reports."""
+"""The files the commands read and write: data tables, credential events, specs, fit files,
+figures, reports."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
     from bayescred.facade.credential_fit import CredentialFit
     from bayescred.spec import ModelSpec
 from bayescred.cli.output import CLIError
@@ -57,6 +60,14 @@ def read_table(path: str | Path, what: str = "data file") -> pd.DataFrame:
     return pd.read_csv(p)
 
 
+def read_events(path: str | Path | None) -> pd.DataFrame | None:
+    """The credential events file of ``--events`` (None without one): one row per credential
+    earned, the worker and the first period it is held (:mod:`bayescred.data.events`)."""
+    if path is None:
+        return None
+    return read_table(path, "--events file")
+
+
 def write_table(frame: pd.DataFrame, path: str | Path, what: str = "output file") -> Path:
     """Write ``frame`` as CSV or Parquet (by suffix), creating the folder if needed."""
     p = check_data_suffix(path, what)
@@ -65,6 +76,38 @@ def write_table(frame: pd.DataFrame, path: str | Path, what: str = "output file"
         frame.to_parquet(p, index=False)
     else:
         frame.to_csv(p, index=False)
+    return p
+
+
+def figure_suffixes() -> list[str]:
+    """The file suffixes matplotlib can write a figure as (``.png``, ``.pdf``, ``.svg``...)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(f".{ext}" for ext in FigureCanvasBase.get_supported_filetypes())
+
+
+def check_figure_target(path: str | Path, what: str = "figure file") -> Path:
+    """``path`` as a :class:`Path`, or :class:`CLIError` if matplotlib cannot write its type."""
+    p = Path(path).expanduser()
+    known = figure_suffixes()
+    if p.suffix.lower() not in known:
+        raise CLIError(
+            f"{what} {str(p)!r}: unsupported figure type {p.suffix or '(no suffix)'!r}; "
+            f"use {', '.join(known)}"
+        )
+    return p
+
+
+def save_figure(figure: Figure, path: str | Path, what: str = "figure file") -> Path:
+    """Write ``figure`` (the type by the suffix), creating the folder, and close it."""
+    import matplotlib.pyplot as plt
+
+    from bayescred.plots import style
+
+    p = check_figure_target(path, what)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(p, dpi=style.DPI, bbox_inches="tight")
+    plt.close(figure)
     return p
 
 

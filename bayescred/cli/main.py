@@ -10,6 +10,7 @@ Commands
 ``predict``     effect of one more credential for worker profiles
 ``compare``     LOO comparison of saved fits
 ``report``      HTML report of a saved fit
+``event-study`` event-time profile and pre-trend test of a saved fit with ``[dynamics]``
 ``calibrate``   simulation-based calibration of a spec on a panel's skeleton
 ``study``       repeated-sampling study (bias, RMSE, coverage) from a simulator preset
 
@@ -149,6 +150,19 @@ def _hdi_option(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _events_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--events",
+        default=None,
+        metavar="EVENTS.csv",
+        help="credential events as data (.csv, .csv.gz or .parquet): one row per credential "
+        "earned, columns worker_id and period (the first period it is held at the start of; "
+        "empty: held before the panel) and optionally credential_type; the panel's credentials "
+        "column, if any, must agree with them (default: none, the events are derived from the "
+        "credentials column)",
+    )
+
+
 def _lazy(name: str) -> Callable[[argparse.Namespace], int]:
     """The command ``name`` of :mod:`bayescred.cli.commands`, imported when it runs: the parser
     (and ``--help``) needs none of the numerical stack."""
@@ -261,6 +275,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data", metavar="FILE", help="data file (.csv, .csv.gz or .parquet)")
     _add_spec_options(p, bundled, outcome=True)
+    _events_option(p)
 
     # fit
     p = add(
@@ -272,6 +287,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("data", metavar="DATA", help="data file (.csv, .csv.gz or .parquet)")
     _add_spec_options(p, bundled)
+    _events_option(p)
     p.add_argument(
         "--out", default="fit.nc", metavar="FIT.nc", help="fit file to write (default: %(default)s)"
     )
@@ -372,6 +388,48 @@ def build_parser() -> argparse.ArgumentParser:
         default="report.html",
         metavar="FILE.html",
         help="report to write (default: %(default)s)",
+    )
+
+    # event-study
+    p = add(
+        "event-study",
+        _lazy("cmd_event_study"),
+        "event-time profile and pre-trend test of a saved fit with [dynamics]",
+        "Print the event study of a saved fit whose spec has a [dynamics] section: the effect "
+        "of a worker's first credential at each event time (posterior mean, sd and HDI; the "
+        "period before it is first held, event time -1, is the reference; the endpoints are "
+        "binned), the profile in words and, with [dynamics] leads >= 2, the pre-trend test of "
+        "the population profile (are the leads compatible with zero, and how large a linear "
+        "pre-trend would explain the effect away). A fit without [dynamics] is refused.",
+    )
+    p.add_argument("fit", metavar="FIT.nc", help="fit file written by 'bayescred fit'")
+    p.add_argument(
+        "--by",
+        choices=["group", "cohort"],
+        default=None,
+        help="one profile per group, or per adoption cohort (a spec with [dynamics] "
+        "cohort_width) (default: the population's profile)",
+    )
+    p.add_argument(
+        "--hdi-prob",
+        "--hdi",
+        dest="hdi",
+        type=_probability,
+        default=0.9,
+        metavar="PROB",
+        help="mass of the highest-density intervals (default: %(default)s)",
+    )
+    p.add_argument(
+        "--output",
+        default=None,
+        metavar="FILE.csv",
+        help="also write the event-study table (.csv, .csv.gz or .parquet)",
+    )
+    p.add_argument(
+        "--plot",
+        default=None,
+        metavar="FILE.png",
+        help="also write the event-study figure (.png, .pdf, .svg...)",
     )
     _add_calibration_commands(add, bundled)
     return parser

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bayescred.analysis.effects import EffectResult
+    from bayescred.analysis.event_study import EventStudyResult
     from bayescred.facade.credential_fit import CredentialFit
 from bayescred.cli.output import fmt, indent, text_table
 from bayescred.cli.output import pct as percent_text
@@ -138,3 +139,43 @@ def format_effect_table(result: EffectResult) -> str:
             row["parameters from"] = str(r["parameters_from"])
         rows.append(row)
     return text_table(rows, left=("group", "margin", "parameters from"))
+
+
+def format_event_study(result: EventStudyResult) -> str:
+    """An event-study table for the terminal: one line per event time (and group or cohort).
+
+    Columns: the event time (``≤-L`` and ``≥K-1`` at the binned endpoints), the scope label,
+    the period (lead, reference, lag), the posterior mean, sd and HDI on the model's scale and,
+    for log-scale outcomes, the percentage change with its HDI. The reference period reads
+    ``ref.`` (its effect is 0 by construction).
+    """
+    t = result.table
+    pct = f"{round(result.hdi_prob * 100):g}% HDI"
+    rows = []
+    for _, r in t.iterrows():
+        reference = r["period"] == "reference"
+        row = {"event time": str(r["label"])}
+        if result.scope is not None:
+            row[result.scope] = str(r[result.scope])
+        row["period"] = str(r["period"])
+        if reference:
+            row |= {"mean": "0 (ref.)", "sd": "", pct: ""}
+        else:
+            row |= {
+                "mean": fmt(r["mean"], 4, sign=True),
+                "sd": fmt(r["sd"], 4),
+                pct: f"[{fmt(r['hdi_low'], 4, sign=True)}, {fmt(r['hdi_high'], 4, sign=True)}]",
+            }
+        if result.log_scale:
+            if reference:
+                row |= {"% mean": "", f"% {pct}": ""}
+            else:
+                low, high = percent_text(r["percent_hdi_low"]), percent_text(r["percent_hdi_high"])
+                row |= {"% mean": percent_text(r["percent"]), f"% {pct}": f"[{low}, {high}]"}
+        rows.append(row)
+    scope = () if result.scope is None else (result.scope,)
+    title = (
+        f"Event study: effect of {result.event} on {result.outcome} by event time "
+        f"(posterior mean, sd, {pct}" + (", % change" if result.log_scale else "") + "):"
+    )
+    return title + "\n" + text_table(rows, left=("event time", *scope, "period"))

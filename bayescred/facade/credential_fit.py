@@ -9,6 +9,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -324,6 +325,7 @@ class CredentialFit:
         hdi_prob: float = 0.9,
         new_group: effects.NewGroup = "raise",
         random_seed: int | None = None,
+        event_time: int | None = None,
     ) -> effects.EffectResult:
         """Posterior of the effect of one more credential (or of going to ``to``) for profiles.
 
@@ -351,6 +353,12 @@ class CredentialFit:
             ``parameters_from`` column.
         random_seed
             Seed for the draws of unseen groups.
+        event_time
+            Models with ``[dynamics]`` only: the effect ``event_time`` periods after the extra
+            credentials are first held (negative: before, a lead; binned beyond the window's
+            ends), ``f_g(e) (S(to) - S(n)) M(z)``. None (default): the effect averaged over the
+            lag window (``beta``). Recorded in the table's ``event_time`` column. Not for
+            hurdle or binary models, nor for groups the model has not seen.
 
         Returns
         -------
@@ -367,6 +375,8 @@ class CredentialFit:
         frame = effects.profiles_frame(
             group, credentials, track_record, profiles, to, covariates, self.spec
         )
+        if event_time is not None:
+            return self._event_time_effect(frame, int(event_time), hdi_prob)
         if self.family.margins:
             return self._plottable(
                 hurdle_profile_effects(
@@ -395,6 +405,38 @@ class CredentialFit:
                 result, self.posterior, self.design, frame, group_parameters
             )
         return self._plottable(result)
+
+    def _event_time_effect(
+        self, frame: pd.DataFrame, event_time: int, hdi_prob: float
+    ) -> effects.EffectResult:
+        """:meth:`effect` at one event time: each group's ``beta`` replaced by its profile
+        ``f_g(bin(event_time))`` (:mod:`bayescred.terms.dynamics`)."""
+        term = dynamic_term(self.design)
+        if self.family.margins or self.family.probability_change:
+            raise ValueError(
+                "event_time= is available for models with one linear predictor on a continuous "
+                f"outcome; this model's likelihood is {self.spec.outcome.likelihood!r}"
+            )
+        params, codes = effects.profile_group_parameters(
+            self.posterior, self.spec, frame, "raise", None
+        )
+        window = term.window
+        e = int(window.bin(np.asarray(event_time)))
+        profile = self.posterior["event_profile_group"].sel(event_time=e)
+        f = profile.transpose("chain", "draw", "group").values.reshape(-1, params.beta.shape[1])
+        at_time = replace(params, beta=f)
+        result = effects.profile_effects(
+            self.posterior,
+            self.spec,
+            self.design.track_scale,
+            frame,
+            hdi_prob=hdi_prob,
+            new_group="raise",
+            group_parameters=(at_time, codes),
+        )
+        table = result.table.copy()
+        table.insert(0, "event_time", event_time)
+        return self._plottable(replace(result, table=table))
 
     def _plottable(self, result: effects.EffectResult) -> Any:
         """``result`` with :func:`bayescred.plots.effects.effect_figure` as its plotter."""
@@ -530,7 +572,7 @@ class CredentialFit:
             window=dynamic_term(self.design).window,
             log_scale=is_log_scale(self.spec),
             hdi_prob=hdi_prob,
-            outcome=self.spec.outcome.words,
+            outcome=self._event_outcome_words(),
             plotter=event_study_axes,
         )
 
@@ -552,9 +594,15 @@ class CredentialFit:
             lag_draws=lags.rename(event_time="lag"),
             hdi_prob=hdi_prob,
             level=level,
-            outcome=self.spec.outcome.words,
+            outcome=self._event_outcome_words(),
             log_scale=is_log_scale(self.spec),
         )
+
+    def _event_outcome_words(self) -> str:
+        """The outcome in words for event-study text: its level (``project value``) when
+        effects are read as percentages, else as modelled."""
+        outcome = self.spec.outcome
+        return outcome.level_words if is_log_scale(self.spec) else outcome.words
 
     def saturation_point(
         self,

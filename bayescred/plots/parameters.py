@@ -22,11 +22,12 @@ from bayescred.spec import ModelSpec
 
 
 def population_parameters(posterior: xr.Dataset) -> list[str]:
-    """Names of the population-level parameters of a posterior, in summary order."""
+    """Names of the population-level parameters of a posterior, in summary order (not the
+    per-group values, nor the event-time profiles by adoption cohort)."""
     return [
         n
         for n in PARAMETER_DESCRIPTIONS
-        if n in posterior.data_vars and not n.endswith(GROUP_LEVEL_SUFFIX)
+        if n in posterior.data_vars and not n.endswith((GROUP_LEVEL_SUFFIX, "_cohort"))
     ]
 
 

@@ -1,7 +1,8 @@
 """Tables for papers: several fits side by side, in the style of pyfixest's ``etable``.
 
 :func:`etable` puts one column per model and groups the rows in panels: the average effect of
-the next credential (``effects``, with hurdle margins), the parameters of
+the next credential (``effects``, with hurdle margins), for fits with ``[dynamics]`` the
+population event-time profile (``event_time``, one row per event time), the parameters of
 :meth:`~bayescred.CredentialFit.summary` (``parameters``), the data used (``data``), the
 convergence diagnostics (``diagnostics``) and each model's own leave-one-worker-out PSIS-LOO
 (``loo``; :func:`bayescred.compare` compares them). An :class:`EstimatesTable` holds the display
@@ -34,11 +35,13 @@ from bayescred.analysis.diagnostics import MAX_RHAT, MIN_BFMI, MIN_ESS_PER_CHAIN
 from bayescred.analysis.loo import check_same_data
 from bayescred.analysis.summary import element_names, group_level
 from bayescred.facade.credential_fit import CredentialFit
+from bayescred.maths.event_time import EventWindow
 from bayescred.reporting.template import esc
 
 #: Panel keys (the first level of ``EstimatesTable.frame``'s index) and their titles, in order.
 PANELS: dict[str, str] = {
     "effects": "Average effect of the next credential",
+    "event_time": "Effect of the first credential by event time",
     "parameters": "Parameters",
     "data": "Data",
     "diagnostics": "Diagnostics",
@@ -51,6 +54,10 @@ EFFECT_ROWS: dict[str, str] = {
     "extensive": "extensive margin",
     "intensive": "intensive margin",
 }
+
+#: The stored event-time profiles of a spec with ``[dynamics]``: by default the parameters
+#: panel leaves them out when the event-time panel shows the population profile.
+EVENT_PROFILES: tuple[str, ...] = ("event_profile", "event_profile_group", "event_profile_cohort")
 
 #: Inline styles of the HTML table (booktabs-like rules; no style sheet needed).
 _TABLE = "border-collapse:collapse;border-top:2px solid #333;border-bottom:2px solid #333"
@@ -218,9 +225,13 @@ class EstimatesTable:
 
 
 # ---------------------------------------------------------------------- helpers
-_LATEX_SPECIAL = {"\\": r"\textbackslash{}", "~": r"\~{}", "^": r"\^{}"} | {
-    c: "\\" + c for c in "&%$#_{}"
-}
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "~": r"\~{}",
+    "^": r"\^{}",
+    "≤": r"$\leq$",
+    "≥": r"$\geq$",
+} | {c: "\\" + c for c in "&%$#_{}"}
 
 
 def latex_escape(text: object) -> str:
@@ -377,6 +388,40 @@ def _effects(cells: _Cells, model: str, fit: CredentialFit, hdi_prob: float) -> 
     return margins
 
 
+def event_time_row(event_time: int, window: EventWindow) -> str:
+    """The row of an event time: ``"event time -3 (≤)"`` and ``"event time 5 (≥)"`` at the
+    binned endpoints (every period that far or farther), ``"event time 0"`` otherwise."""
+    e = int(event_time)
+    if e == -window.n_leads:
+        return f"event time {e} (≤)"
+    if e == window.n_lags - 1:
+        return f"event time {e} (≥)"
+    return f"event time {e}"
+
+
+def _event_times(
+    cells: _Cells, model: str, fit: CredentialFit, hdi_prob: float, descriptions: dict[str, str]
+) -> bool:
+    """The population event-time profile's rows of one fit (spec with ``[dynamics]``); whether
+    it has them. The reference period ``-1`` reads ``0 (ref.)``."""
+    if fit.spec.dynamics is None:
+        return False
+    result = fit.event_study(hdi_prob=hdi_prob)
+    for _, r in result.table.iterrows():
+        row = event_time_row(int(r["event_time"]), result.window)
+        e = int(r["event_time"])
+        if r["period"] == "reference":
+            descriptions.setdefault(row, "the reference period (0 by definition)")
+            cells.number(model, "event_time", row, "0 (ref.)", 0.0, hdi_low=0.0, hdi_high=0.0)
+            continue
+        when = f"{e} period(s) {'after' if e >= 0 else 'before'} it is first held"
+        if bool(r["binned"]):
+            when += " or more"
+        descriptions.setdefault(row, f"effect of the first credential {when}, population profile")
+        cells.estimate(model, "event_time", row, r)
+    return True
+
+
 def _parameter_rows(
     summaries: Mapping[str, pd.DataFrame], parameters: Sequence[str] | Literal["all"] | None
 ) -> dict[str, pd.DataFrame]:
@@ -452,6 +497,7 @@ def _notes(
     hdi: HdiPosition,
     effects: bool,
     margins: bool,
+    dynamic: bool,
     parameters: Sequence[str] | Literal["all"] | None,
     loo_errors: Mapping[str, str] | None,
 ) -> tuple[str, ...]:
@@ -472,10 +518,24 @@ def _notes(
             "(row 'effect scale'), and in the (%) rows as the average percentage change "
             "100 (exp(effect) - 1)." + (hurdle if margins else "")
         )
-    if parameters is None:
+    if dynamic:
         notes.append(
-            "Parameters: population level (the by-group parameters, named ..._group, are left "
-            "out; parameters='all' shows them); name[label] is one element of a parameter."
+            "Effect of the first credential by event time: the population profile of models "
+            "with event-time dynamics ([dynamics]), on the model's own scale, at the reference "
+            "track record; event time e is e periods after the credential is first held "
+            "(before it for e < 0), -1 is the reference period (0 by definition), (≤) and (≥) "
+            "mark the binned endpoints (every period that far or farther)."
+        )
+    if parameters is None:
+        profiles = (
+            " and the stored event-time profiles event_profile... (the event-time rows above)"
+            if dynamic
+            else ""
+        )
+        notes.append(
+            "Parameters: population level (the by-group parameters, named ..._group"
+            f"{profiles}, are left out; parameters='all' shows them); name[label] is one "
+            "element of a parameter."
         )
     notes.append(
         "Diagnostics: divergent transitions after tuning; worst rank-normalised R-hat and "
@@ -504,6 +564,7 @@ def etable(
     hdi_prob: float = 0.9,
     digits: int = 3,
     effects: bool = True,
+    event_times: bool = True,
     loo: bool = True,
     hdi: HdiPosition = "below",
 ) -> EstimatesTable:
@@ -530,6 +591,11 @@ def etable(
     effects
         Show the average effect of the next credential (computed over all rows each model used;
         the slowest part of the table for large fits).
+    event_times
+        For fits whose spec has ``[dynamics]``: show the population event-time profile, one row
+        per event time (``"event time -3 (≤)"`` .. ``"event time 0"`` ..; the reference period
+        ``-1`` reads ``0 (ref.)``), from :meth:`~bayescred.CredentialFit.event_study`. Static
+        fits have no such rows (their cells are empty).
     loo
         Show each model's PSIS-LOO (leave one worker out; each model on its own data).
     hdi
@@ -560,12 +626,17 @@ def etable(
     cells = _Cells(int(digits), hdi)
     summaries = {m: f.summary(hdi_prob=hdi_prob) for m, f in named.items()}
     shown = _parameter_rows(summaries, parameters)
+    if parameters is None and event_times:
+        # the event-time panel shows the profiles; their summary rows would repeat it
+        shown = {m: t[~t["parameter"].isin(EVENT_PROFILES)] for m, t in shown.items()}
     descriptions: dict[str, str] = {}
-    margins = False
+    margins = dynamic = False
     loo_errors: dict[str, str] = {}
     for model, fit in named.items():
         if effects:
             margins = _effects(cells, model, fit, hdi_prob) or margins
+        if event_times:
+            dynamic = _event_times(cells, model, fit, hdi_prob, descriptions) or dynamic
         for _, r in shown[model].iterrows():
             row = str(r["row"])
             descriptions.setdefault(row, str(r["description"]))
@@ -599,7 +670,9 @@ def etable(
         frame=frame,
         values=values,
         caption=f"Credential models: posterior means and {hdi_prob * 100:g}% HDIs",
-        notes=_notes(hdi_prob, hdi, effects, margins, parameters, loo_errors if loo else None),
+        notes=_notes(
+            hdi_prob, hdi, effects, margins, dynamic, parameters, loo_errors if loo else None
+        ),
         descriptions=descriptions,
         hdi_prob=float(hdi_prob),
     )

@@ -20,6 +20,7 @@ from arviz_plots import PlotCollection
 from matplotlib.figure import Figure
 
 from bayescred.analysis.effects import is_log_scale
+from bayescred.analysis.event_study import EventStudyResult, PretrendTest
 from bayescred.analysis.summary import group_level
 from bayescred.model.families import family_of
 from bayescred.plots import FitPlots, style
@@ -41,6 +42,19 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("predictive-check", "Posterior predictive check"),
     ("software", "Software"),
 )
+#: The event-study section's anchor and heading: in the report of a fit whose spec has
+#: ``[dynamics]`` only, right after :data:`EVENT_STUDY_AFTER`.
+EVENT_STUDY_SECTION: tuple[str, str] = ("event-study", "Event study")
+EVENT_STUDY_AFTER = "parameters"
+
+
+def report_sections(fit: CredentialFit) -> tuple[tuple[str, str], ...]:
+    """The report's sections of ``fit``, in page order: :data:`SECTIONS`, plus
+    :data:`EVENT_STUDY_SECTION` for a spec with ``[dynamics]``."""
+    if fit.spec.dynamics is None:
+        return SECTIONS
+    at = [key for key, _ in SECTIONS].index(EVENT_STUDY_AFTER) + 1
+    return (*SECTIONS[:at], EVENT_STUDY_SECTION, *SECTIONS[at:])
 
 
 # ------------------------------------------------------------------ figures
@@ -182,7 +196,24 @@ def _specification(fit: CredentialFit) -> str:
     )
 
 
+#: Derived event-time profiles left out of the trace and rank plots: the event-study section
+#: shows them, they repeat the leads and lag steps, and the reference period's is constant.
+DERIVED_PROFILES: tuple[str, ...] = ("event_profile", "event_profile_cohort", "event_profile_group")
+
+
+def diagnostic_parameters(fit: CredentialFit) -> list[str] | None:
+    """The parameters of the report's trace and rank plots: None (the plots' default, the
+    population parameters) for a static spec; for ``[dynamics]``, those without the derived
+    event-time profiles (:data:`DERIVED_PROFILES`)."""
+    if fit.spec.dynamics is None:
+        return None
+    from bayescred.plots.parameters import population_parameters
+
+    return [n for n in population_parameters(fit.posterior) if n not in DERIVED_PROFILES]
+
+
 def _diagnostics(fit: CredentialFit, plots: FitPlots) -> str:
+    names = diagnostic_parameters(fit)
     words = (
         "All convergence checks pass."
         if fit.converged
@@ -198,13 +229,13 @@ def _diagnostics(fit: CredentialFit, plots: FitPlots) -> str:
                 fit.diagnostics(), flag_column=None, caption="MCMC diagnostics and thresholds"
             ),
             _figure(
-                plots.trace,
+                lambda: plots.trace(var_names=names),
                 "trace plots",
                 "Traces and per-chain densities of the population parameters: chains should "
                 "overlap and look like stationary noise.",
             ),
             _figure(
-                plots.rank,
+                lambda: plots.rank(var_names=names),
                 "rank plots",
                 "Fractional-rank ECDF minus the uniform ECDF, by chain: when the chains agree the "
                 "curves stay close to zero and the uniformity p-value is not small.",
@@ -317,6 +348,139 @@ def _track_record(fit: CredentialFit, plots: FitPlots) -> str:
     )
 
 
+def event_time_table(result: EventStudyResult) -> pd.DataFrame:
+    """An event study's table for display: the event time's label, scope and period, then the
+    mean, sd and HDI (and percent change); the reference row reads ``0 (ref.)``."""
+    value_cols = ["mean", "sd", "hdi_low", "hdi_high"]
+    if result.log_scale:
+        value_cols += ["percent", "percent_hdi_low", "percent_hdi_high"]
+    scope = [result.scope] if result.scope else []
+    shown = result.table[["label", *scope, "period", *value_cols]].astype(
+        {c: object for c in value_cols}
+    )
+    reference = shown["period"] == "reference"
+    shown.loc[reference, value_cols] = ""
+    shown.loc[reference, "mean"] = "0 (ref.)"
+    return shown.rename(
+        columns={
+            "label": "event time",
+            "percent": "pct_mean",
+            "percent_hdi_low": "pct_hdi_low",
+            "percent_hdi_high": "pct_hdi_high",
+        }
+    )
+
+
+def _event_study_block(result: EventStudyResult, what: str) -> str:
+    """Figure, sentence(s) and table of one event study (``what``: whose profile, in words)."""
+    pct = round(result.hdi_prob * 100)
+    scale = "percentage change, " if result.log_scale else ""
+    sentences = (
+        paragraph(result.sentence())
+        if result.scope is None
+        else "<ul class='sentences'>"
+        + "".join(f"<li>{esc(result.sentence(label))}</li>" for label in result.scope_labels)
+        + "</ul>"
+    )
+    return "".join(
+        [
+            _figure(
+                lambda: result.plot().figure,
+                f"event-study figure, {what}",
+                f"Effect of a worker's first credential on {result.outcome} by event time, "
+                f"{what} ({scale}posterior mean and {pct}% HDI); hollow: the reference period "
+                "-1; shaded: the periods before the credential is first held.",
+            ),
+            sentences,
+            html_table(
+                event_time_table(result),
+                caption=f"Event study, {what} (model scale"
+                + ("; % columns: percentage change" if result.log_scale else "")
+                + f"; {pct}% HDI; ≤/≥: binned endpoints)",
+            ),
+        ]
+    )
+
+
+def pretrend_table(test: PretrendTest) -> pd.DataFrame:
+    """The pre-trend test's numbers, one row per item, for display."""
+    sens = test.sensitivity
+    pct = round(test.hdi_prob * 100)
+    low, high = sens.slope_hdi
+    return pd.DataFrame(
+        {
+            "item": [
+                "leads tested",
+                "statistic (squared Mahalanobis distance of zero)",
+                f"threshold (chi-square {test.level:.0%} quantile, {test.n_leads} df)",
+                "posterior tail probability",
+                "verdict",
+                "breakdown slope of a linear pre-trend (per period)",
+                f"slope the leads suggest (mean; {pct}% HDI)",
+            ],
+            "value": [
+                f"{test.n_leads}",
+                f"{test.statistic:.3g}",
+                f"{test.threshold:.3g}",
+                f"{test.tail_probability:.2f}",
+                "evidence of pre-trends" if test.flagged else "no evidence of pre-trends",
+                f"{sens.breakdown_slope:+.3g}",
+                f"{sens.slope_mean:+.3g}; {low:+.3g} to {high:+.3g}",
+            ],
+        }
+    )
+
+
+def _event_study(fit: CredentialFit) -> str:
+    dynamics = fit.spec.dynamics
+    assert dynamics is not None  # the section is only built for a spec with [dynamics]
+    population = fit.event_study()
+    window = population.window
+    parts = [
+        paragraph(
+            f"The model estimates the effect at event times {-window.n_leads} to "
+            f"{window.n_lags - 1} ([dynamics] leads = {dynamics.leads}, lags = "
+            f"{dynamics.lags}). The value at event time e is the effect of a worker's first "
+            "credential e periods after it "
+            "is first held (before it, for e < 0), at the reference track record; the period "
+            "before it is first held, e = -1, is the reference (0 by definition), and the "
+            f"endpoints are binned (≤{-window.n_leads}: that many periods before or more; "
+            f"≥{window.n_lags - 1}: that many periods after or more)."
+        ),
+        "<h3>Population profile</h3>",
+        _event_study_block(population, "population profile"),
+    ]
+    if dynamics.cohort_width:
+        parts += [
+            "<h3>By adoption cohort</h3>",
+            paragraph(
+                f"Adoption cohorts group workers by the period of their first credential, "
+                f"{dynamics.cohort_width} period(s) per cohort (entry: held before the panel)."
+            ),
+            _event_study_block(fit.event_study(by="cohort"), "by adoption cohort"),
+        ]
+    parts.append("<h3>Pre-trend test</h3>")
+    if dynamics.leads >= 2:
+        test = fit.pretrend_test()
+        parts += [
+            paragraph(test.sentence(), "callout bad" if test.flagged else "callout good"),
+            html_table(
+                pretrend_table(test),
+                caption="Pre-trend test of the population profile's leads and the breakdown "
+                "slope of a linear pre-trend (model scale)",
+            ),
+        ]
+    else:
+        parts.append(
+            paragraph(
+                f"Not available: the model estimates no lead ([dynamics] leads = "
+                f"{dynamics.leads}; the test needs leads >= 2).",
+                "note",
+            )
+        )
+    return "".join(parts)
+
+
 def default_profiles(fit: CredentialFit) -> pd.DataFrame:
     """Each group at 0, 1 and 3 credentials held, at the reference track record."""
     ref = fit.design.track_scale.reference
@@ -400,6 +564,15 @@ def _software(fit: CredentialFit) -> str:
     return html_table(versions, caption="Package versions recorded with the fit")
 
 
+def _dynamics_words(fit: CredentialFit) -> str:
+    """``", event-time effects (...)"`` for a spec with ``[dynamics]``, else ``""``."""
+    d = fit.spec.dynamics
+    if d is None:
+        return ""
+    cohorts = f", cohorts of {d.cohort_width} periods" if d.cohort_width else ""
+    return f", event-time effects ({d.leads} leads, {d.lags} lags{cohorts})"
+
+
 # ------------------------------------------------------------------ entry point
 def report(
     fit: CredentialFit,
@@ -413,7 +586,9 @@ def report(
     The report holds a plain-language summary of the average effect, the data used and set
     aside, the spec, convergence diagnostics with trace and rank plots, parameter tables, the
     effect curves over credentials and track record with the saturation point and peak track
-    record, effects for example profiles, and the posterior predictive check. Figures are
+    record, effects for example profiles, and the posterior predictive check; for a spec with
+    ``[dynamics]``, also the event study (population profile, by adoption cohort when the spec
+    has cohorts) with its pre-trend test (``[dynamics] leads >= 2``). Figures are
     embedded as PNG data URIs; the file references nothing outside itself.
 
     Parameters
@@ -451,18 +626,21 @@ def report(
         "profiles": lambda: _profiles(fit, profiles),
         "predictive-check": lambda: _predictive_check(fit, plots),
         "software": lambda: _software(fit),
+        EVENT_STUDY_SECTION[0]: lambda: _event_study(fit),
     }
+    order = report_sections(fit)
     sections = "\n".join(
         f'<section id="{key}"><h2>{esc(heading)}</h2>{builders[key]()}</section>'
-        for key, heading in SECTIONS
+        for key, heading in order
     )
-    toc = "\n".join(f'<li><a href="#{key}">{esc(heading)}</a></li>' for key, heading in SECTIONS)
+    toc = "\n".join(f'<li><a href="#{key}">{esc(heading)}</a></li>' for key, heading in order)
     post = fit.tree["posterior"]
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     meta = (
         f"{fit.spec.outcome.likelihood} likelihood, {fit.spec.worker_effects} worker effects, "
         f"{fit.spec.effect.curve} credential curve, {fit.spec.effect.modifier} track-record "
-        f"modifier; {post.sizes['chain']} chains × {post.sizes['draw']} draws."
+        f"modifier{_dynamics_words(fit)}; {post.sizes['chain']} chains × "
+        f"{post.sizes['draw']} draws."
     )
     page = PAGE.format(
         version=esc(__version__),

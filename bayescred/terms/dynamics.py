@@ -11,10 +11,13 @@ group ``g`` (and adoption cohort ``c``) in the outcome's units (:mod:`bayescred.
 - ``f(-1) = 0``: the period before the credential is first held is the reference;
 - leads ``f(e) = lead[g, e] (+ cohort_lead[c, e])`` for ``e = -L .. -2``, centred at 0, in the
   outcome's units (anticipation, or the dip before a credential);
-- lags ``f(e) = beta[g] * (h[g, e] (+ cohort_lag[c, e]))`` for ``e = 0 .. K-1``, ``h`` a random
-  walk over event time (``h[g, 0] .. h[g, K-1]`` from ``K - 1`` steps ``lag_step``) normalised to
-  mean 1 over the lags, so that ``beta`` keeps its meaning as the first credential's effect
-  (averaged over the lag window) and ``K = 1`` is the static model;
+- lags ``f(e) = beta[g] + d[g, e] (+ cohort_lag[c, e])`` for ``e = 0 .. K-1``, ``d`` a random
+  walk over event time (from ``K - 1`` steps ``lag_step``, in the outcome's units) centred to
+  mean 0 over the lags, so that ``beta`` keeps its meaning as the first credential's effect
+  (averaged over the lag window) and ``K = 1`` is the static model. This is the multiplicative
+  profile ``f = beta h`` with ``mean(h) = 1`` written additively: the profile is linear in the
+  parameters, so a flat prior gives the least-squares event study and there is no funnel where
+  ``beta`` is near 0 (``docs/design.md`` 3.8);
 - the endpoints are binned: ``e <= -L`` shares ``f(-L)``, ``e >= K-1`` shares ``f(K-1)``.
 
 The steps and the leads are partially pooled over groups (``[dynamics.pooling] profile``), and
@@ -200,18 +203,18 @@ class EventTimeCredentialTerm(CredentialTerm):
         return self.dynamics.pooling.profile
 
     def default_priors(self, *, scale: float, covariate_sds: np.ndarray) -> dict[str, PriorData]:
-        """The static term's, plus: lag steps ``N(0, 0.3)`` (unit-free: ``h`` has mean 1),
-        ``sigma_lag_step ~ HalfNormal(0.1)``, leads ``N(0, 0.5 s)`` like ``mu_beta``,
-        ``sigma_lead ~ HalfNormal(0.1 s)``, cohort sds ``HalfNormal(0.3)`` and
-        ``HalfNormal(0.1 s)``."""
+        """The static term's, plus, on the predictor scale ``s``: lag steps ``N(0, 0.25 s)``,
+        ``sigma_lag_step ~ HalfNormal(0.1 s)``, leads ``N(0, 0.5 s)`` like ``mu_beta``,
+        ``sigma_lead ~ HalfNormal(0.1 s)``, the cohorts' sds ``HalfNormal(0.25 s)`` (lags) and
+        ``HalfNormal(0.1 s)`` (leads)."""
         s = float(scale)
         return {
             **super().default_priors(scale=scale, covariate_sds=covariate_sds),
-            "lag_step": {"dist": "normal", "mu": 0.0, "sigma": 0.3},
-            "sigma_lag_step": {"dist": "half_normal", "sigma": 0.1},
+            "lag_step": {"dist": "normal", "mu": 0.0, "sigma": 0.25 * s},
+            "sigma_lag_step": {"dist": "half_normal", "sigma": 0.1 * s},
             "lead": {"dist": "normal", "mu": 0.0, "sigma": 0.5 * s},
             "sigma_lead": {"dist": "half_normal", "sigma": 0.1 * s},
-            "sigma_cohort_lag": {"dist": "half_normal", "sigma": 0.3},
+            "sigma_cohort_lag": {"dist": "half_normal", "sigma": 0.25 * s},
             "sigma_cohort_lead": {"dist": "half_normal", "sigma": 0.1 * s},
         }
 
@@ -284,11 +287,11 @@ class EventTimeCredentialTerm(CredentialTerm):
         return population, group
 
     def _lags(self, steps: Any) -> Any:
-        """``h`` over the lags from the walk's steps ``(..., K - 1)``: mean 1."""
+        """The lags' deviations ``d`` from the walk's steps ``(..., K - 1)``: mean 0."""
         import pytensor.tensor as pt
 
         walk = pt.concatenate([pt.zeros((*steps.shape[:-1], 1)), pt.cumsum(steps, axis=-1)], -1)
-        return 1.0 + walk - walk.mean(axis=-1, keepdims=True)
+        return walk - walk.mean(axis=-1, keepdims=True)
 
     def build_profiles(self, ctx: BuildContext, params: Mapping[str, Any]) -> Any:
         """The profiles ``f`` in the current model: the stored population, group (and cohort)
@@ -304,7 +307,7 @@ class EventTimeCredentialTerm(CredentialTerm):
             )
             h_pop, h_group = self._lags(step_pop[None, :])[0], self._lags(step_group)
         else:
-            h_pop, h_group = pt.ones((K,)), pt.ones((ctx.n_groups, K))
+            h_pop, h_group = pt.zeros((K,)), pt.zeros((ctx.n_groups, K))
         if n_lead:
             lead_pop, lead_group = self._pooled_profile(ctx, "lead", "sigma_lead", "lead_time")
         else:
@@ -312,8 +315,8 @@ class EventTimeCredentialTerm(CredentialTerm):
         beta = pt.as_tensor(params["beta_group"])
         mu_beta = self._population_beta(ctx, beta)
         zero_g = pt.zeros((ctx.n_groups, 1))
-        f_group = pt.concatenate([lead_group, zero_g, beta[:, None] * h_group], axis=1)
-        f_pop = pt.concatenate([lead_pop, pt.zeros((1,)), mu_beta * h_pop])
+        f_group = pt.concatenate([lead_group, zero_g, beta[:, None] + h_group], axis=1)
+        f_pop = pt.concatenate([lead_pop, pt.zeros((1,)), mu_beta + h_pop])
         pm.Deterministic(ctx.name("event_profile"), f_pop, dims=e_dim)
         pm.Deterministic(ctx.name("event_profile_group"), f_group, dims=(g_dim, e_dim))
         if not self.has_cohorts:
@@ -339,12 +342,10 @@ class EventTimeCredentialTerm(CredentialTerm):
             u = pt.zeros((n_cohorts, 0))
         zero_c = pt.zeros((n_cohorts, 1))
         cohort_dev = pt.concatenate([u, zero_c, pt.zeros_like(v)], axis=1)  # leads add as is
-        f_cohort = pt.concatenate([lead_pop[None, :] + u, zero_c, mu_beta * (h_pop + v)], axis=1)
+        f_cohort = pt.concatenate([lead_pop[None, :] + u, zero_c, mu_beta + h_pop + v], axis=1)
         pm.Deterministic(ctx.name("event_profile_cohort"), f_cohort, dims=(c_dim, e_dim))
         lag_dev = pt.concatenate([pt.zeros((n_cohorts, n_lead + 1)), v], axis=1)
-        return (
-            f_group[:, None, :] + cohort_dev[None, :, :] + beta[:, None, None] * lag_dev[None, :, :]
-        )
+        return f_group[:, None, :] + cohort_dev[None, :, :] + lag_dev[None, :, :]
 
     def _population_beta(self, ctx: BuildContext, beta: Any) -> Any:
         """The population's first-credential effect: the model's ``mu_beta`` (a random
@@ -401,12 +402,7 @@ class EventTimeCredentialTerm(CredentialTerm):
         u = np.asarray(params.get("cohort_lead", np.zeros((d, c, 0))), dtype=float)
         lead_dev = np.concatenate([u, np.zeros((d, c, 1 + v.shape[2]))], axis=2)
         lag_dev = np.concatenate([np.zeros((d, c, u.shape[2] + 1)), v], axis=2)
-        beta = np.asarray(params["beta_group"], dtype=float)
-        return (
-            f_group[:, :, None, :]
-            + lead_dev[:, None, :, :]
-            + beta[:, :, None, None] * lag_dev[:, None, :, :]
-        )
+        return f_group[:, :, None, :] + lead_dev[:, None, :, :] + lag_dev[:, None, :, :]
 
     def draw_parameters(self, posterior: Any) -> dict[str, np.ndarray]:
         out = super().draw_parameters(posterior)
@@ -444,28 +440,39 @@ class EventTimeCredentialTerm(CredentialTerm):
 
     # ------------------------------------------------------------------ the kernel
     def kernel_index(self, rows: Rows) -> KernelIndex:
-        """Two tables: the value before the modifier per signature (:class:`Signatures`) and
-        the static term's modifier table."""
+        """Two tables: the value before the modifier per signature (:class:`Signatures`),
+        computed by a compiled loop (:mod:`bayescred.terms.signature_table`) from the profiles
+        and the curve on a dense grid of groups x counts, and the static term's modifier
+        table."""
         sig = Signatures.of(rows)
         modifier_idx, m_capacity, constants = self.modifier_index(rows)
+        n_capacity = capacity(int(sig.counts.max(initial=0)) + 1)
         return KernelIndex(
             index=(index_array(sig.index, sig.size), index_array(modifier_idx, m_capacity)),
             constants={
                 **constants,
                 "signature_group": sig.group,
                 "signature_cohort": sig.cohort,
-                "signature_counts": sig.counts.astype(float),
+                "signature_counts": sig.counts,
             },
-            sizes={"signatures": sig.size},
+            sizes={"signatures": sig.size, "n_capacity": n_capacity, "n_groups": rows.n_groups},
         )
 
     def kernel_tables(self, index: KernelIndex, built: BuiltTerm, constant: Any) -> tuple[Any, ...]:
-        sig = {
-            "group": constant("signature_group"),
-            "cohort": constant("signature_cohort"),
-            "counts": constant("signature_counts"),
-        }
-        table = self.signature_table(
-            built.params["profiles"], self._curve_of_group(built.params), sig
+        import pytensor.tensor as pt
+
+        from bayescred.terms.signature_table import signature_table
+
+        n_groups, n_capacity = index.sizes["n_groups"], index.sizes["n_capacity"]
+        n = pt.as_tensor(np.arange(n_capacity, dtype=float)[None, :])
+        shape_group = built.params.get(f"{self.shape_name}_group") if self.shape_name else None
+        shape = None if shape_group is None else pt.as_tensor(shape_group)[:, None]
+        curve = pt.broadcast_to(credential_curve(pt, self.curve, n, shape), (n_groups, n_capacity))
+        table = signature_table(
+            built.params["profiles"],
+            curve,
+            constant("signature_group"),
+            constant("signature_cohort"),
+            constant("signature_counts"),
         )
         return table, self.modifier_table(built, constant)
