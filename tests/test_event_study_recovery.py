@@ -123,8 +123,7 @@ def test_cohort_heterogeneity_twfe_vs_did2s_vs_cohort_model() -> None:
     assert t_d2s["inside"].all()
 
     fit = _fit(sim, {"leads": L_B, "lags": K_B, "cohort_width": 1}, seed=5,
-               effect={"curve": "step", "modifier": "none", "pooling": {"beta": "complete"}},
-               priors={"lag_step": {"dist": "normal", "mu": 0.0, "sigma": 3.0}})  # fmt: skip
+               effect={"curve": "step", "modifier": "none", "pooling": {"beta": "complete"}})  # fmt: skip
     est = fit.event_study(by="cohort", hdi_prob=0.9).table
     truth = sim.truth.event_effects(by="cohort")
     both = est.merge(truth, on=["event_time", "cohort"])

@@ -32,7 +32,7 @@ from pytensor.link.numba.dispatch.basic import register_funcify_default_op_cache
 __all__ = ["SignatureTable", "SignatureTableGrad", "signature_table"]
 
 
-@numba.njit(nogil=True)
+@numba.njit(nogil=True, cache=True)
 def _table(
     F: np.ndarray, S: np.ndarray, group: np.ndarray, cohort: np.ndarray, counts: np.ndarray
 ) -> np.ndarray:
@@ -47,7 +47,7 @@ def _table(
     return out
 
 
-@numba.njit(nogil=True)
+@numba.njit(nogil=True, cache=True)
 def _table_grad(
     F: np.ndarray,
     S: np.ndarray,
