@@ -334,11 +334,10 @@ pd.DataFrame(
 # %% [markdown]
 # (`q05` and `q95` bound the central 90% interval of the draws.) Read this table with care. The
 # cohort offsets are partially pooled, and with a few hundred workers per cohort and at most
-# sixteen periods they are weakly identified: in our run at the default size (3,000 workers, 4
-# chains x 1,000 draws) the fitted cohorts' average lag effects lay between 0.08 and 0.09 while
-# the truth ran from 0.02 to 0.17, the truths near or just outside the ends of the intervals.
+# sixteen periods they shrink towards the population's profile: the fitted cohorts follow the
+# true gradient across cohorts, but less steeply, the more so the fewer workers a cohort has.
 # The posterior of the between-cohort sd shows how much the data say about it, against its
-# prior `HalfNormal(0.3)`:
+# prior `HalfNormal(0.25 s)` (`s` the outcome's scale):
 
 # %%
 summary = cohort_fit.summary()
