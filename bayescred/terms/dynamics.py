@@ -249,7 +249,7 @@ class EventTimeCredentialTerm(CredentialTerm):
             extra += ["cohort_lag", *(["cohort_lead"] if self.n_leads else [])]
         return (*super().variables(), *extra)
 
-    def _profile_names(self, ctx: NamesContext | None = None) -> list[str]:
+    def _profile_names(self) -> list[str]:
         names: list[str] = []
         partial = self.profile_pooling == "partial"
         if self.n_steps:
@@ -266,7 +266,7 @@ class EventTimeCredentialTerm(CredentialTerm):
         return [*names, "event_profile", "event_profile_group"]
 
     def stored_variables(self, ctx: NamesContext) -> list[str]:
-        return [*super().stored_variables(ctx), *self._profile_names(ctx)]
+        return [*super().stored_variables(ctx), *self._profile_names()]
 
     # ------------------------------------------------------------------ PyTensor
     def _pooled_profile(self, ctx: BuildContext, name: str, sd_prior: str, dim: str) -> Any:
@@ -313,7 +313,7 @@ class EventTimeCredentialTerm(CredentialTerm):
         else:
             lead_pop, lead_group = pt.zeros((0,)), pt.zeros((ctx.n_groups, 0))
         beta = pt.as_tensor(params["beta_group"])
-        mu_beta = self._population_beta(ctx, beta)
+        mu_beta = self._population_beta(ctx)
         zero_g = pt.zeros((ctx.n_groups, 1))
         f_group = pt.concatenate([lead_group, zero_g, beta[:, None] + h_group], axis=1)
         f_pop = pt.concatenate([lead_pop, pt.zeros((1,)), mu_beta + h_pop])
@@ -347,7 +347,7 @@ class EventTimeCredentialTerm(CredentialTerm):
         lag_dev = pt.concatenate([pt.zeros((n_cohorts, n_lead + 1)), v], axis=1)
         return f_group[:, None, :] + cohort_dev[None, :, :] + lag_dev[None, :, :]
 
-    def _population_beta(self, ctx: BuildContext, beta: Any) -> Any:
+    def _population_beta(self, ctx: BuildContext) -> Any:
         """The population's first-credential effect: the model's ``mu_beta`` (a random
         variable, or the deterministic mean of the groups' without pooling)."""
         import pymc as pm
@@ -392,7 +392,7 @@ class EventTimeCredentialTerm(CredentialTerm):
         return BuiltTerm(term=self, mean=mean, params={**params, "profiles": profiles})
 
     # ------------------------------------------------------------------ NumPy
-    def profile_draws(self, params: Mapping[str, np.ndarray], rows: Rows) -> np.ndarray:
+    def profile_draws(self, params: Mapping[str, np.ndarray]) -> np.ndarray:
         """``F[d, g, c, e]`` from posterior draws (``variables()``, stacked)."""
         f_group = np.asarray(params["event_profile_group"], dtype=float)  # (d, g, e)
         if not self.has_cohorts:
@@ -417,7 +417,7 @@ class EventTimeCredentialTerm(CredentialTerm):
 
     def evaluate(self, params: Mapping[str, np.ndarray], rows: Rows) -> np.ndarray:
         sig = Signatures.of(rows)
-        f = self.profile_draws(params, rows)[:, sig.group, sig.cohort]  # (d, signatures, e)
+        f = self.profile_draws(params)[:, sig.group, sig.cohort]  # (d, signatures, e)
         shape = params[f"{self.shape_name}_group"] if self.shape_name else None
         s_shape = None if shape is None else np.asarray(shape)[:, sig.group][:, :, None]
         s = credential_curve(np, self.curve, sig.counts[None, :, :].astype(float), s_shape)
