@@ -175,6 +175,25 @@ by_group.plot().figure
 print(by_group.sentence("D"))
 
 # %% [markdown]
+# ### Effects at one event time
+#
+# `fit.effect`, `fit.average_effect` and `fit.hypothesis` read the event-time profile too. With
+# `event_time=e` the effect of one more credential is the one `e` periods after it is first held
+# (negative: before it), for a worker profile or averaged over the observed rows; without it, the
+# effect averaged over the lag window. The stored profile `event_profile` (by event time, and
+# `event_profile_group` by group and event time) can be compared in a hypothesis: here, whether
+# the effect in the third period a credential is held exceeds the first period's.
+
+# %%
+fit.effect(group="D", credentials=1, track_record=5, event_time=2).table.round(3)
+
+# %%
+fit.average_effect(by="group", event_time=0).table.round(3)
+
+# %%
+print(fit.hypothesis("event_profile[2] > event_profile[0]").sentence())
+
+# %% [markdown]
 # ## 4. Pre-trends
 #
 # If workers who earn a credential were already improving (or dipping) before it, the leads

@@ -14,7 +14,7 @@ rows (:data:`bayescred.analysis.effects.CHUNK_ELEMENTS`).
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 import numpy as np
@@ -37,6 +37,12 @@ from bayescred.analysis.effects import (
     profiles_frame,
     rows_per_chunk,
     scope_onehot,
+)
+from bayescred.analysis.event_profiles import (
+    check_event_time_family,
+    event_time_words,
+    group_profile_at,
+    refuse_unseen_groups,
 )
 from bayescred.analysis.hurdle_effects import MARGINS, hurdle_profile_means, hurdle_row_means
 from bayescred.analysis.predictor import EffectDraws, chunks, credential_effect, effect_draws
@@ -78,6 +84,9 @@ class AverageEffect(EffectResult):
     over: str = "observed worker-periods"
     #: What changes, in words (``"project value"``, ``"Δ log-odds of any project"``).
     subject: str = "the outcome"
+    #: Models with ``[dynamics]``: the event time the effect is at (None: averaged over the lag
+    #: window); the table's ``event_time`` column.
+    event_time: int | None = None
 
     def labels(self) -> list[str]:
         t = self.table
@@ -105,7 +114,8 @@ class AverageEffect(EffectResult):
                 f"{pct}% HDI {r['hdi_low']:+.3g} to {r['hdi_high']:+.3g})"
             )
         return (
-            f"{head}, one more credential {change}; the probability that the average effect "
+            f"{head}, one more credential{event_time_words(self.event_time)} {change}; the "
+            "probability that the average effect "
             f"is positive is {r['prob_positive']:.2f}."
         )
 
@@ -317,14 +327,20 @@ def average_effect(
     new_group: NewGroup = "raise",
     random_seed: int | None = None,
     chunk_rows: int | None = None,
+    event_time: int | None = None,
 ) -> AverageEffect:
     """Average next-credential effect over rows (or ``newdata`` profiles), per scope.
 
     See :meth:`bayescred.CredentialFit.average_effect` for the parameters. Two-part families
-    (``family.margins``) give one row per scope and margin.
+    (``family.margins``) give one row per scope and margin. With ``event_time`` (models with
+    ``[dynamics]``) each group's ``beta`` is replaced by its profile at that event time,
+    ``f_g(bin(e))`` (:func:`bayescred.analysis.event_profiles.group_profile_at`).
     """
     spec = design.spec
     family = family_of(design)
+    if event_time is not None:
+        check_event_time_family(design)
+        event_time = int(event_time)
     source = "rows" if newdata is None else "newdata"
     profiles: pd.DataFrame | None = None
     if newdata is None:
@@ -364,12 +380,16 @@ def average_effect(
             n_from = p.credentials.astype(float)
             n_to, z = n_from + 1.0, design.z
         else:
+            if event_time is not None:
+                refuse_unseen_groups(posterior, profiles)
             params, group = profile_group_parameters(
                 posterior, spec, profiles, new_group, random_seed
             )
             n_from = profiles["credentials"].to_numpy(float)
             n_to = profiles["to"].to_numpy(float)
             z = design.track_scale.z(profiles["track_record"].to_numpy(float))
+        if event_time is not None:
+            params = replace(params, beta=group_profile_at(posterior, design, event_time))
         mean, mean_pct = single_part_means(
             spec, params, group, n_from, n_to, z, scope, n_scopes, chunk_rows=chunk_rows
         )
@@ -384,7 +404,7 @@ def average_effect(
         scopes = scopes.assign(
             parameters_from=["; ".join(sorted(set(source_of[scope == s]))) for s in range(n_scopes)]
         )
-    return _result(
+    result = _result(
         posterior,
         scopes,
         counts,
@@ -397,6 +417,11 @@ def average_effect(
         if log_scale
         else family.effect_label(spec.outcome.words, spec.outcome.column),
     )
+    if event_time is None:
+        return result
+    table = result.table.copy()
+    table.insert(0, "event_time", event_time)
+    return replace(result, table=table, event_time=event_time)
 
 
 def _result(

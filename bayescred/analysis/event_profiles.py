@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from bayescred.model.design import ModelDesign
+from bayescred.model.families import family_of
 from bayescred.terms.base import stack_draws
 from bayescred.terms.dynamics import EventTimeCredentialTerm
 
@@ -40,6 +42,29 @@ def _first_step(term: EventTimeCredentialTerm, shape: np.ndarray | None) -> np.n
     return np.asarray(term.curve_value(np.ones_like(shape), shape))
 
 
+def _scoped_draws(
+    posterior: xr.Dataset, term: EventTimeCredentialTerm, variable: str, dim: str | None
+) -> xr.DataArray:
+    """``variable`` (a stored profile) times the first step of the curve, ``(draw, [dim,]
+    event_time)``: the population's shape for the population and the cohorts, each group's
+    for the groups."""
+    scope = () if dim is None else (dim,)
+    f = stack_draws(posterior[variable].transpose("chain", "draw", *scope, "event_time"))
+    shape = None
+    if term.shape_name is not None:
+        name = term.shape_name if dim != "group" else f"{term.shape_name}_group"
+        shape = stack_draws(posterior[name].transpose("chain", "draw", ...))
+        if dim == "cohort":
+            shape = shape[:, None]
+    values = f * _first_step(term, shape)[..., None]
+    coords: dict[str, list[int] | list[str]] = {
+        "event_time": [int(e) for e in term.window.event_times]
+    }
+    if dim is not None:
+        coords[dim] = [str(v) for v in posterior[variable].coords[dim].values]
+    return xr.DataArray(values, dims=("draw", *scope, "event_time"), coords=coords, name="effect")
+
+
 def event_profile_draws(
     posterior: xr.Dataset, design: ModelDesign, by: Scope = None
 ) -> xr.DataArray:
@@ -50,52 +75,65 @@ def event_profile_draws(
     for an unknown ``by``.
     """
     term = dynamic_term(design)
-    times = [int(e) for e in term.window.event_times]
-    shape_name = term.shape_name
     if by is None:
-        f = stack_draws(posterior["event_profile"].transpose("chain", "draw", "event_time"))
-        shape = None
-        if shape_name is not None:
-            shape = stack_draws(posterior[shape_name])
-        values = f * _first_step(term, shape)[..., None]
-        return xr.DataArray(
-            values, dims=("draw", "event_time"), coords={"event_time": times}, name="effect"
-        )
+        return _scoped_draws(posterior, term, "event_profile", None)
     if by == "group":
-        f = stack_draws(
-            posterior["event_profile_group"].transpose("chain", "draw", "group", "event_time")
-        )
-        shape = None
-        if shape_name is not None:
-            shape = stack_draws(
-                posterior[f"{shape_name}_group"].transpose("chain", "draw", "group")
-            )
-        values = f * _first_step(term, shape)[..., None]
-        labels = [str(g) for g in posterior["event_profile_group"].coords["group"].values]
-        return xr.DataArray(
-            values,
-            dims=("draw", "group", "event_time"),
-            coords={"group": labels, "event_time": times},
-            name="effect",
-        )
+        return _scoped_draws(posterior, term, "event_profile_group", "group")
     if by == "cohort":
         if not term.has_cohorts:
             raise ValueError(
                 "this model has no adoption cohorts: set [dynamics] cohort_width (periods per "
                 "cohort) and fit again"
             )
-        f = stack_draws(
-            posterior["event_profile_cohort"].transpose("chain", "draw", "cohort", "event_time")
-        )
-        shape = None
-        if shape_name is not None:
-            shape = stack_draws(posterior[shape_name])[:, None]
-        values = f * _first_step(term, shape)[..., None]
-        labels = [str(c) for c in posterior["event_profile_cohort"].coords["cohort"].values]
-        return xr.DataArray(
-            values,
-            dims=("draw", "cohort", "event_time"),
-            coords={"cohort": labels, "event_time": times},
-            name="effect",
-        )
+        return _scoped_draws(posterior, term, "event_profile_cohort", "cohort")
     raise ValueError(f"by must be None, 'group' or 'cohort', got {by!r}")
+
+
+def check_event_time_family(design: ModelDesign) -> EventTimeCredentialTerm:
+    """The design's event-time term, for an effect at one event time; a ``ValueError`` for a
+    static model and for hurdle and binary models (whose effects are not one linear
+    predictor's)."""
+    term = dynamic_term(design)
+    family = family_of(design)
+    if family.margins or family.probability_change:
+        raise ValueError(
+            "event_time= is available for models with one linear predictor on a continuous "
+            f"outcome; this model's likelihood is {design.spec.outcome.likelihood!r}"
+        )
+    return term
+
+
+def group_profile_at(posterior: xr.Dataset, design: ModelDesign, event_time: int) -> np.ndarray:
+    """Each group's profile ``f_g(bin(event_time))``, ``(draws, groups)`` with the draws stacked
+    and the groups in the posterior's order: the ``beta`` of the effect ``event_time`` periods
+    after the credential is first held (:mod:`bayescred.terms.dynamics`)."""
+    term = dynamic_term(design)
+    e = int(term.window.bin(np.asarray(int(event_time))))
+    profile = posterior["event_profile_group"].sel(event_time=e)
+    return np.asarray(stack_draws(profile.transpose("chain", "draw", "group")))
+
+
+def refuse_unseen_groups(posterior: xr.Dataset, profiles: pd.DataFrame) -> None:
+    """A ``ValueError`` when ``profiles`` name groups the model has not seen: an unseen
+    group's event-time profile is not in the posterior."""
+    known = [str(g) for g in posterior["event_profile_group"].coords["group"].values]
+    unseen = sorted(set(profiles["group"].astype(str)) - set(known))
+    if unseen:
+        raise ValueError(
+            f"event_time= needs groups the model has seen; unknown: {', '.join(unseen)} "
+            f"(known: {', '.join(known)})"
+        )
+
+
+def event_time_words(event_time: int | None) -> str:
+    """``", 2 periods after it is first held,"`` (leads: before; empty for None): the words a
+    sentence puts after "one more credential"."""
+    if event_time is None:
+        return ""
+    n = abs(int(event_time)) if event_time < 0 else int(event_time)
+    unit = "period" if n == 1 else "periods"
+    if event_time < 0:
+        return f", {n} {unit} before it is first held,"
+    if event_time == 0:
+        return ", in the first period it is held,"
+    return f", {n} {unit} after it is first held,"

@@ -176,14 +176,17 @@ def repeated_sampling(
     bias (with its Monte Carlo standard error), RMSE and 90% HDI coverage of the reported
     quantities: the average next-credential effect (overall and by group; for a hurdle spec
     also its extensive and intensive margins), the saturation points and the peak track
-    record (see :mod:`bayescred.calibration.study` for the truths).
+    record (see :mod:`bayescred.calibration.study` for the truths). For a spec with
+    ``[dynamics]`` the panels are fitted with their credential events and the quantities are
+    the event-time effects, the population's and each group's (``event_effect[e=...]``).
 
     Parameters
     ----------
     spec
         The fitted spec: an identity-link likelihood (normal, Student t) on
         ``log_project_value`` or ``log_earnings``, or a hurdle likelihood on ``earnings``
-        (``"hurdle_earnings"``).
+        (``"hurdle_earnings"``); with ``[dynamics]``, an identity-link likelihood on
+        ``log_project_value``.
     settings
         The simulator's settings, or a preset's name (``"paper"``); ``n_workers`` and
         ``n_periods`` set the panel size (for a preset, or replacing the settings' sizes).

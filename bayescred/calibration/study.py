@@ -13,6 +13,13 @@ posterior median, the 90% HDI and the truth:
 * the track record at which the effect peaks (population; each group unless ``gamma`` is
   completely pooled).
 
+A spec with ``[dynamics]`` is fitted with the panel's credential events and records instead the
+event-time effects, the population's and each group's (``event_effect[e=2]``,
+``event_effect[e=2, group=A]``; the effect of a worker's first credential ``e`` periods after
+it is first held, at the reference track record, as ``fit.event_study()`` reports them), with
+the simulator's event-time truths (:func:`true_event_time_effects`; the simulator's
+``event_lags``, ``event_leads``, e.g. the ``event_study`` preset).
+
 Supported specs (:data:`SINGLE_PART_OUTCOMES`, :data:`HURDLE_OUTCOMES`; others are refused by
 :func:`check_spec`): an identity-link likelihood (normal, Student t) on ``log_project_value``
 or on ``log_earnings`` (the rows with projects), and a hurdle likelihood on ``earnings``
@@ -65,6 +72,8 @@ import xarray as xr
 
 from bayescred.analysis import curve_points
 from bayescred.analysis.average_effects import average_effect, rows_frame
+from bayescred.analysis.effect_result import summarise_draws
+from bayescred.analysis.event_profiles import dynamic_term, event_profile_draws
 from bayescred.calibration.record import failed_record, fitted_record
 from bayescred.data.presets import SimulationSettings
 from bayescred.data.simulate import SimulatedPanel, TrueParameters, simulate
@@ -129,6 +138,13 @@ def check_spec(spec: ModelSpec) -> None:
             f"a repeated-sampling study has no truth for outcome {column!r} with likelihood "
             f"{spec.outcome.likelihood!r}; {supported}"
         )
+    if spec.dynamics is not None and (family.margins or column != "log_project_value"):
+        raise SpecError(
+            "a repeated-sampling study of a spec with [dynamics] records the event-time "
+            "effects, whose truth the simulator gives for 'log_project_value' with an "
+            f"identity-link likelihood; this spec has {column!r} with "
+            f"{spec.outcome.likelihood!r}"
+        )
 
 
 def truth_columns(spec: ModelSpec) -> dict[str, str]:
@@ -150,6 +166,25 @@ def effect_name(margin: str, scope: str | None) -> str:
     """``average_effect`` (total), ``average_effect.extensive`` ..., ``[scope]`` appended."""
     head = "average_effect" if margin == "total" else f"average_effect.{margin}"
     return head if scope is None else f"{head}[{scope}]"
+
+
+def reference_factors(truth: TrueParameters, design: ModelDesign) -> tuple[float, np.ndarray]:
+    """The true modifier at the fit's reference track record, ``exp(g1 a + g2 a^2)`` (module
+    docstring): the population's and each group's (in the design's order). A true effect at the
+    simulator's reference (``M = 1``) times this factor is the effect at the fit's."""
+    labels = [str(g) for g in design.panel.group_labels]
+    k = np.array([truth.groups.index(g) for g in labels])
+    a = float(truth.scale.z(design.track_scale.reference))
+    terms = CredentialTerm.of(truth.curve, truth.modifier).modifier_terms
+
+    def factor(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
+        if not terms:
+            return np.ones_like(np.asarray(g1, dtype=float))
+        g2 = g2 if len(terms) > 1 else np.zeros_like(g2)
+        return np.asarray(np.exp(g1 * a + g2 * a * a), dtype=float)
+
+    population = factor(np.asarray(truth.gamma[0]), np.asarray(truth.gamma[1]))
+    return float(population), factor(truth.gamma1[k], truth.gamma2[k])
 
 
 def truth_posterior(truth: TrueParameters, design: ModelDesign) -> xr.Dataset:
@@ -297,6 +332,68 @@ def true_quantities(
     return out
 
 
+def event_effect_name(event_time: int, group: str | None = None) -> str:
+    """``event_effect[e=2]``, or ``event_effect[e=2, group=A]`` for a group's."""
+    scope = "" if group is None else f", group={group}"
+    return f"event_effect[e={int(event_time)}{scope}]"
+
+
+def event_time_quantities(
+    posterior: xr.Dataset, design: ModelDesign
+) -> dict[str, dict[str, float]]:
+    """The event-time effects of a spec with ``[dynamics]`` (the population's and each
+    group's, as ``fit.event_study(by=None | "group")`` reports them; the reference ``-1``
+    left out): posterior median and 90% HDI."""
+    out: dict[str, dict[str, float]] = {}
+    for by in (None, "group"):
+        draws = event_profile_draws(posterior, design, by)
+        scopes = [None] if by is None else [str(g) for g in draws["group"].values]
+        for i, scope in enumerate(scopes):
+            d = draws if scope is None else draws.isel(group=i)
+            times = [int(e) for e in d["event_time"].values]
+            s = summarise_draws(np.asarray(d.transpose("draw", "event_time").values), HDI_PROB)
+            for j, e in enumerate(times):
+                if e == -1:
+                    continue
+                out[event_effect_name(e, scope)] = {
+                    "estimate": float(s["median"][j]),
+                    "low": float(s["hdi_low"][j]),
+                    "high": float(s["hdi_high"][j]),
+                }
+    return out
+
+
+def true_event_time_effects(sim: SimulatedPanel, design: ModelDesign) -> dict[str, float]:
+    """The truth of each quantity of :func:`event_time_quantities`: the simulator's
+    event-time effects (:meth:`~bayescred.data.simulate.TrueParameters.event_effects`) at the
+    fit's event times, at the fit's reference track record (:func:`reference_factors`).
+
+    A fitted event time ``e`` reads the simulator's ``f(bin_sim(e))``, exact wherever the
+    fit's bin holds one true value: everywhere when the fit's window is at least as wide as
+    the simulator's (``L >= L_sim``, ``K >= K_sim``; the simulator's profile is constant beyond
+    its own window); a narrower fit's binned endpoint averages several true values and has no
+    single truth (NaN). Leads are the simulator's anticipation effects: a panel with an
+    Ashenfelter dip (``dip_sd``) moves the fitted leads away from them, as it should."""
+    truth = sim.truth
+    fit_window = dynamic_term(design).window
+    sim_window = truth.event_window
+    population, groups = reference_factors(truth, design)
+    labels = [str(g) for g in design.panel.group_labels]
+    pop = truth.event_effects().set_index("event_time")["value"]
+    by_group = truth.event_effects(by="group").set_index(["group", "event_time"])["value"]
+    out: dict[str, float] = {}
+    for e in (int(t) for t in fit_window.event_times if t != -1):
+        exact = (e != -fit_window.n_leads or fit_window.n_leads >= sim_window.n_leads) and (
+            e != fit_window.n_lags - 1 or fit_window.n_lags >= sim_window.n_lags
+        )
+        at = int(sim_window.bin(np.asarray(e)))
+        out[event_effect_name(e)] = float(pop[at]) * population if exact else np.nan
+        for label, factor in zip(labels, groups, strict=True):
+            value = float(by_group[(label, at)]) * float(factor)
+            out[event_effect_name(e, label)] = value if exact else np.nan
+    return out
+
+
 def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
     """Simulate panel ``index``, fit it, and record each quantity's estimate and truth."""
     from bayescred.facade.credential_model import CredentialModel
@@ -305,14 +402,23 @@ def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
     streams = np.random.SeedSequence([int(job.seed), int(index)]).generate_state(2)
     try:
         sim = simulate(job.settings, seed=int(streams[0]))
+        dynamic = job.spec.dynamics is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = CredentialModel(job.spec).fit(
-                sim.frame, random_seed=int(streams[1]), progressbar=False, **job.fit
+                sim.frame,
+                events=sim.events if dynamic else None,
+                random_seed=int(streams[1]),
+                progressbar=False,
+                **job.fit,
             )
         design = fit.design
-        estimates = quantities(fit.posterior, job.spec, design, job.threshold)
-        truths = true_quantities(sim, job.spec, design, job.threshold)
+        if dynamic:
+            estimates = event_time_quantities(fit.posterior, design)
+            truths = true_event_time_effects(sim, design)
+        else:
+            estimates = quantities(fit.posterior, job.spec, design, job.threshold)
+            truths = true_quantities(sim, job.spec, design, job.threshold)
     except Exception as err:
         return failed_record(index, err)
     elements = {

@@ -9,7 +9,6 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -19,7 +18,12 @@ from bayescred.analysis.binary_effects import with_probability_change
 from bayescred.analysis.contrast import HypothesisResult
 from bayescred.analysis.diagnostics import Diagnostics, diagnose
 from bayescred.analysis.effects import is_log_scale
-from bayescred.analysis.event_profiles import dynamic_term, event_profile_draws
+from bayescred.analysis.event_profiles import (
+    check_event_time_family,
+    dynamic_term,
+    event_profile_draws,
+    group_profile_at,
+)
 from bayescred.analysis.event_study import EventStudyResult, PretrendTest
 from bayescred.analysis.hurdle_effects import hurdle_profile_effects
 from bayescred.analysis.summary import parameter_descriptions, summary_table
@@ -411,20 +415,11 @@ class CredentialFit:
     ) -> effects.EffectResult:
         """:meth:`effect` at one event time: each group's ``beta`` replaced by its profile
         ``f_g(bin(event_time))`` (:mod:`bayescred.terms.dynamics`)."""
-        term = dynamic_term(self.design)
-        if self.family.margins or self.family.probability_change:
-            raise ValueError(
-                "event_time= is available for models with one linear predictor on a continuous "
-                f"outcome; this model's likelihood is {self.spec.outcome.likelihood!r}"
-            )
+        check_event_time_family(self.design)
         params, codes = effects.profile_group_parameters(
             self.posterior, self.spec, frame, "raise", None
         )
-        window = term.window
-        e = int(window.bin(np.asarray(event_time)))
-        profile = self.posterior["event_profile_group"].sel(event_time=e)
-        f = profile.transpose("chain", "draw", "group").values.reshape(-1, params.beta.shape[1])
-        at_time = replace(params, beta=f)
+        at_time = replace(params, beta=group_profile_at(self.posterior, self.design, event_time))
         result = effects.profile_effects(
             self.posterior,
             self.spec,
@@ -454,6 +449,7 @@ class CredentialFit:
         hdi_prob: float = 0.9,
         new_group: effects.NewGroup = "raise",
         random_seed: int | None = None,
+        event_time: int | None = None,
     ) -> AverageEffect:
         """Average effect of one more credential over the observed rows or new profiles.
 
@@ -487,6 +483,12 @@ class CredentialFit:
         new_group, random_seed
             For ``newdata`` with groups the model has not seen, as in :meth:`effect`; the
             table's ``parameters_from`` column says where each scope's parameters came from.
+        event_time
+            Models with ``[dynamics]`` only: the average effect ``event_time`` periods after
+            the extra credential is first held (negative: before it; binned beyond the
+            window's ends), as in :meth:`effect`; recorded in the table's ``event_time``
+            column. None (default): averaged over the lag window. Not for hurdle or binary
+            models, nor for ``newdata`` groups the model has not seen.
 
         Returns
         -------
@@ -517,6 +519,7 @@ class CredentialFit:
             hdi_prob=hdi_prob,
             new_group=new_group,
             random_seed=random_seed,
+            event_time=event_time,
         )
         return self._plottable(result)
 
@@ -533,6 +536,13 @@ class CredentialFit:
         ``rope=`` (probability that ``|left - right| < rope``). The text is parsed, never
         evaluated as code (:mod:`bayescred.analysis.hypothesis`). To compare the effects of two
         profiles, use :meth:`bayescred.analysis.effects.EffectResult.compare`.
+
+        Models with ``[dynamics]`` store the event-time profile ``f(e)`` by event time (labels
+        ``-L .. K-1``, ``f(-1) = 0``): ``"event_profile[2] > event_profile[0]"`` asks whether
+        the effect two periods after a credential is first held exceeds the first period's (a
+        build-up), ``"event_profile_group[A, 3] > event_profile_group[B, 3]"`` compares groups
+        at one event time and ``"event_profile[-2] < 0"`` reads a lead (a dip before the
+        credential). ``event_profile_cohort[c, e]`` holds the adoption cohorts' profiles.
         """
         from bayescred.analysis.hypothesis import hypothesis as test
 
