@@ -73,6 +73,17 @@ def _run_study(
     return sims, rows, None if out is None else str(path)
 
 
+def _events_setting(spec: ModelSpec, panel: Panel) -> dict[str, str]:
+    """The skeleton's credential events (the workers and times the model reads) in a study's
+    settings, by their digest: only for a spec with ``[dynamics]`` given events as data
+    (events derived from the credentials column are in the skeleton's digest already; a
+    static model does not read them)."""
+    events = panel.events
+    if spec.dynamics is None or events is None or events.derived:
+        return {}
+    return {"events": frame_digest(pd.DataFrame({"worker": events.worker, "time": events.time}))}
+
+
 def calibrate(
     spec: ModelSpec | str | Path | None,
     panel: pd.DataFrame | Panel,
@@ -88,6 +99,7 @@ def calibrate(
     workers: int | None = None,
     progressbar: bool = True,
     simulation_priors: dict[str, PriorSpec] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> CalibrationResult:
     """Simulation-based calibration of ``spec`` on the skeleton of ``panel``.
 
@@ -95,6 +107,14 @@ def calibrate(
     an outcome from the model's likelihood on ``panel``'s rows (workers, periods, groups,
     credentials and track records as observed), fits the model and ranks each true
     parameter among its posterior draws thinned to about their effective sample size.
+
+    Specs with ``[dynamics]`` (event-time effects) are supported. Their model depends on the
+    skeleton's credential events: give them with ``events=`` (for a frame) or pass a
+    :class:`~bayescred.Panel` validated with them; otherwise they are derived from the
+    credentials column, which dates a credential at the first of the worker's used rows it
+    shows in (late where periods are missing or set aside). The event-time parameters
+    (``lag_step``, ``lead``, their sds, the cohorts') and profiles (``event_profile...``) are
+    ranked like the others.
 
     Parameters
     ----------
@@ -122,6 +142,11 @@ def calibrate(
     simulation_priors
         Priors to draw the truths from instead of the model's (plain names, ``ext_`` for a
         hurdle's extensive part): a deliberately mis-specified study, which SBC should flag.
+    events
+        Credential events as data for a frame ``panel``: one row per credential earned, with
+        the worker and the first period it is held (see :func:`bayescred.validate`). They
+        matter to specs with ``[dynamics]``. ``None``: those a :class:`~bayescred.Panel`
+        carries, or derived from the credentials column.
 
     Returns
     -------
@@ -132,10 +157,15 @@ def calibrate(
     ------
     bayescred.calibration.store.StudyFileError
         ``out`` holds the results of a different study.
+    bayescred.errors.DataError
+        ``events`` given with an already validated :class:`~bayescred.Panel` (it carries its
+        own).
     """
     model_spec = _spec(spec)
     fit = _fit_args(draws, tune, chains, sampler)
-    job = prepare_sbc(model_spec, panel, fit=fit, seed=seed, simulation_priors=simulation_priors)
+    job = prepare_sbc(
+        model_spec, panel, fit=fit, seed=seed, simulation_priors=simulation_priors, events=events
+    )
     settings = {
         "kind": "sbc",
         "spec_name": model_spec.name,
@@ -144,6 +174,7 @@ def calibrate(
         "skeleton": frame_digest(job.panel.frame),
         "fit": fit,
         "seed": int(seed),
+        **_events_setting(job.spec, job.panel),
     }
     sims, rows, path = _run_study(
         run_sbc_simulation, job, n_sims, settings, out=out, kind="sbc", client=client,

@@ -19,6 +19,14 @@ the prior must not change with the simulated outcome, so the priors are resolved
 user's panel and written into the spec (:func:`fixed_prior_spec`): the fitted model is the
 user's model, with the prior it has on the user's data.
 
+Specs with ``[dynamics]`` (event-time effects) are supported: their event-time priors
+(``lag_step``, ``lead``, their sds, the cohorts' sds) are resolved and fixed like the others,
+and the skeleton's credential events (given with ``events=`` or carried by a validated
+:class:`~bayescred.data.panel.Panel`; otherwise derived from the credentials column) reach the
+prior model, the replicator and every refit. The event-time parameters and profiles are ranked
+like the others, except the profiles' reference entries (``f(-1) = 0`` by construction), which
+are the same constant in the truth and every draw (:func:`fixed_elements`).
+
 Under a correct sampler the ranks of each parameter are uniform on ``0..L`` (Talts et al.
 2018); :mod:`bayescred.calibration.result` tests and plots them.
 """
@@ -49,16 +57,22 @@ _BULK_DIM_WORDS: tuple[str, ...] = ("worker", "obs")
 
 
 def fixed_prior_spec(
-    spec: ModelSpec, data: pd.DataFrame | Panel, overrides: dict[str, PriorSpec] | None = None
+    spec: ModelSpec,
+    data: pd.DataFrame | Panel,
+    overrides: dict[str, PriorSpec] | None = None,
+    *,
+    events: pd.DataFrame | None = None,
 ) -> ModelSpec:
     """``spec`` with every prior resolved on ``data`` written in (then ``overrides`` applied).
 
     The fitted model's priors then no longer depend on the outcome: a simulated outcome is
     fitted with the very prior its parameters were drawn from. ``overrides`` (plain names, or
     ``ext_`` names for a hurdle's extensive part) replace resolved priors, e.g. a wider
-    simulation prior.
+    simulation prior. ``events`` are credential events as data for a frame
+    (:func:`~bayescred.model.make.make_design`); a spec with ``[dynamics]`` gets its event-time
+    priors written in too.
     """
-    design = make_design(spec, data)
+    design = make_design(spec, data, events)
     dump = spec.model_dump(by_alias=True)
     for part in family_of(design).parts(design):
         own = part.naming.own(design.priors)
@@ -144,12 +158,16 @@ def prepare_sbc(
     fit: dict[str, Any],
     seed: int,
     simulation_priors: dict[str, PriorSpec] | None = None,
+    events: pd.DataFrame | None = None,
 ) -> SBCJob:
-    """The :class:`SBCJob` of ``spec`` on the skeleton of ``data``."""
-    fixed = fixed_prior_spec(spec, data)
-    design = make_design(fixed, data)
+    """The :class:`SBCJob` of ``spec`` on the skeleton of ``data`` (with credential ``events``
+    as data for a frame: the skeleton's panel carries them to every simulation)."""
+    fixed = fixed_prior_spec(spec, data, events=events)
+    design = make_design(fixed, data, events)
     simulation = (
-        fixed if not simulation_priors else fixed_prior_spec(fixed, data, simulation_priors)
+        fixed
+        if not simulation_priors
+        else fixed_prior_spec(fixed, data, simulation_priors, events=events)
     )
     return SBCJob(spec=fixed, simulation_spec=simulation, panel=design.panel, fit=fit, seed=seed)
 
@@ -168,6 +186,16 @@ def distinct_elements(truth: dict[str, float], draws: dict[str, np.ndarray]) -> 
         if not copy:
             kept.append(name)
     return kept
+
+
+def fixed_elements(truth: dict[str, float], draws: dict[str, np.ndarray]) -> list[str]:
+    """The elements of ``truth`` equal to their truth in every draw: constants of the model
+    (an event-time profile's reference entry ``event_profile[-1]``, 0 by construction).
+
+    Their rank is always ``L / 2``, which the uniformity tests would flag although nothing is
+    wrong, and they carry no information about the sampler: they are not ranked.
+    """
+    return [name for name, value in truth.items() if np.all(draws[name] == value)]
 
 
 def _prior_draw(design: ModelDesign, names: list[str], seed: np.random.SeedSequence) -> xr.Dataset:
@@ -259,7 +287,10 @@ def run_sbc_simulation(job: SBCJob, index: int) -> dict[str, Any]:
     chains = int(posterior.sizes["chain"])
     draws = element_values(posterior, names)
     ranks = {}
+    constant = set(fixed_elements(truth, draws))
     for name in distinct_elements(truth, draws):
+        if name in constant:
+            continue
         rank, kept = thinned_rank(draws[name], chains, truth[name])
         ranks[name] = {"truth": truth[name], "rank": rank, "L": kept}
     return fitted_record(index, fit, ranks)
