@@ -151,6 +151,14 @@ def test_sentence_mentions_the_numbers() -> None:
     assert "EventStudyResult" in repr(res)
 
 
+def test_sentence_gives_the_probability_of_the_build_up() -> None:
+    da = _profile_draws(scale=0.05)
+    res = EventStudyResult(da, window=WINDOW)
+    rise = float(((da.sel(event_time=3) - da.sel(event_time=0)) > 0).mean())
+    assert 0.0 < rise < 1.0  # noisy enough that the number tells something
+    assert f"(posterior probability of the rise {rise:.2f})" in res.sentence()
+
+
 def test_sentence_says_when_intervals_include_zero() -> None:
     flat = np.zeros_like(PROFILE)
     res = EventStudyResult(_profile_draws(profile=flat, scale=0.05), window=WINDOW)

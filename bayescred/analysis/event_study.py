@@ -278,7 +278,9 @@ class EventStudyResult:
         """The profile in plain language, from the numbers, fit for a report.
 
         It reports the effect in the period the credential is first held, the largest effect
-        between then and the last lag, and the binned last lag (with its HDI); says which lags'
+        between then and the last lag (with the posterior probability that it exceeds the first
+        period's, where the text speaks of a build-up), and the binned last lag (with its HDI);
+        says which lags'
         HDIs include zero; and bounds the leads (how far they stray from the reference period,
         and whether their HDIs include zero). For a scoped study, one sentence per scope label
         (``scope_label=None``) or for the label given.
@@ -288,11 +290,20 @@ class EventStudyResult:
         labels = self.scope_labels if scope_label is None else [str(scope_label)]
         texts = []
         for label in labels:
-            text = self._profile_sentence(self.rows(label))
+            text = self._profile_sentence(self.rows(label), label)
             texts.append(f"In {self.scope} {label}, {text[0].lower()}{text[1:]}")
         return " ".join(texts)
 
-    def _profile_sentence(self, rows: pd.DataFrame) -> str:
+    def _rise_probability(self, label: str | None, later: int) -> float:
+        """Posterior probability that the profile is further from zero ``later`` periods after
+        the event than in its first period, in the first period's direction."""
+        draws = self.draws if label is None else self.draws.sel({str(self.scope): label})
+        d = draws.stack(sample=[c for c in draws.dims if c != "event_time"])
+        first, then = d.sel(event_time=0).values, d.sel(event_time=later).values
+        sign = np.sign(np.median(first))
+        return float(np.mean(sign * (then - first) > 0))
+
+    def _profile_sentence(self, rows: pd.DataFrame, label: str | None = None) -> str:
         value, low, high = self._value_columns()
         pct = round(self.hdi_prob * 100)
         lags = rows[rows["period"] == "lag"].reset_index(drop=True)
@@ -313,9 +324,11 @@ class EventStudyResult:
             later = _periods_later(peak)
             tail = f"{self._fmt(v[-1])} from period {k - 1} on {last}"
             if abs(v[peak]) > abs(v[0]) and np.sign(v[peak]) == np.sign(v[0]):
+                rise = self._rise_probability(label, peak)
                 lag_text = (
                     f"{head} builds up from {self._fmt(v[0])} in the period it is first held to "
-                    f"{self._fmt(v[peak])} {later} and is {tail}"
+                    f"{self._fmt(v[peak])} {later} (posterior probability of the rise "
+                    f"{rise:.2f}) and is {tail}"
                 )
             else:
                 lag_text = (
