@@ -130,7 +130,7 @@ def event_time_words(event_time: int | None) -> str:
     sentence puts after "one more credential"."""
     if event_time is None:
         return ""
-    n = abs(int(event_time)) if event_time < 0 else int(event_time)
+    n = abs(int(event_time))
     unit = "period" if n == 1 else "periods"
     if event_time < 0:
         return f", {n} {unit} before it is first held,"

@@ -201,18 +201,17 @@ def truth_posterior(truth: TrueParameters, design: ModelDesign) -> xr.Dataset:
     form = CredentialTerm.of(truth.curve, truth.modifier)
     terms = form.modifier_terms
 
-    def rescale(beta: np.ndarray, g1: np.ndarray, g2: np.ndarray) -> tuple[Any, Any]:
+    def rewritten_gamma(g1: np.ndarray, g2: np.ndarray) -> np.ndarray:
         if not terms:
-            return beta, np.zeros((*np.shape(beta), 0))
+            return np.zeros((*np.shape(g1), 0))
         g2 = g2 if len(terms) > 1 else np.zeros_like(g2)
-        new_beta = beta * np.exp(g1 * a + g2 * a * a)
-        gamma = np.stack([b * (g1 + 2 * g2 * a), g2 * b * b], axis=-1)[..., : len(terms)]
-        return new_beta, gamma
+        return np.stack([b * (g1 + 2 * g2 * a), g2 * b * b], axis=-1)[..., : len(terms)]
 
-    beta_g, gamma_g = rescale(truth.beta[k], truth.gamma1[k], truth.gamma2[k])
-    mu_beta, gamma = rescale(
-        np.asarray(truth.mu_beta), np.asarray(truth.gamma[0]), np.asarray(truth.gamma[1])
-    )
+    population, groups = reference_factors(truth, design)
+    beta_g = truth.beta[k] * groups
+    gamma_g = rewritten_gamma(truth.gamma1[k], truth.gamma2[k])
+    mu_beta = np.asarray(truth.mu_beta) * population
+    gamma = rewritten_gamma(np.asarray(truth.gamma[0]), np.asarray(truth.gamma[1]))
     one = {"chain": [0], "draw": [0]}
     data: dict[str, Any] = {
         "beta_group": (("chain", "draw", "group"), beta_g[None, None]),
