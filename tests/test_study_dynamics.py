@@ -32,9 +32,17 @@ def _design(sim: SimulatedPanel, leads: int, lags: int) -> object:
     return make_design(spec, sim.frame, events=sim.events)
 
 
-def test_reference_factors_are_the_rescaled_betas(sim: SimulatedPanel) -> None:
+def test_reference_factors_are_the_true_modifier_at_the_fits_reference(sim: SimulatedPanel) -> None:
     design = _design(sim, 3, 6)
     population, groups = reference_factors(sim.truth, design)
+    # the simulator's own modifier at the fit's reference track record
+    labels = [str(g) for g in design.panel.group_labels]
+    reference = design.track_scale.reference
+    np.testing.assert_allclose(groups, sim.truth.modifier_value(labels, reference), rtol=1e-12)
+    z = sim.truth.scale.z(reference)
+    expected = sim.truth.term.modifier_value(z, sim.truth.gamma[0], sim.truth.gamma[1])
+    assert population == pytest.approx(float(expected), rel=1e-12)
+    assert not np.allclose(groups, 1.0)  # the preset's modifier: a real rewrite
     post = truth_posterior(sim.truth, design)
     k = [sim.truth.groups.index(str(g)) for g in design.panel.group_labels]
     np.testing.assert_allclose(post["beta_group"].values[0, 0], sim.truth.beta[k] * groups)
