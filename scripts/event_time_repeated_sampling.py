@@ -5,7 +5,7 @@ same settings).
 Usage::
 
     .venv/bin/python scripts/event_time_repeated_sampling.py --n-panels 60 --seed 7 \
-        --out /tmp/rs.nc [--lag-step-sd 2.0]
+        --out /tmp/rs.nc [--lag-step-sd 2.0 | --wide-sd 2.0]
 
 A study started again on the same ``--out`` file fits only the panels not yet there.
 """
@@ -26,6 +26,10 @@ def main(argv: list[str] | None = None) -> StudyResult:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=None)
     parser.add_argument("--lag-step-sd", type=float, default=None, help="lag_step ~ N(0, sd)")
+    parser.add_argument(
+        "--wide-sd", type=float, default=None,
+        help="mu_beta, lead and lag_step ~ N(0, sd): the profile's priors made weak",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     settings = event_study_preset(
         n_workers=500, n_periods=10, curve="step", modifier="none", delta=(),
@@ -38,6 +42,9 @@ def main(argv: list[str] | None = None) -> StudyResult:
     }
     if args.lag_step_sd is not None:
         changes["priors"] = {"lag_step": {"dist": "normal", "mu": 0.0, "sigma": args.lag_step_sd}}
+    if args.wide_sd is not None:
+        wide = {"dist": "normal", "mu": 0.0, "sigma": args.wide_sd}
+        changes["priors"] = {name: wide for name in ("mu_beta", "lead", "lag_step")}
     spec = bc.ModelSpec().with_changes(**changes)
     study = bc.repeated_sampling(
         spec, settings, n_panels=args.n_panels, draws=300, tune=400, chains=2, seed=args.seed,
