@@ -87,3 +87,14 @@ def test_html_renders_in_headless_chromium(table: ComparisonTable, tmp_path: Pat
     )
     pixels = screenshot(page, tmp_path / "compare.png", tmp_path / "profile", window=(1000, 500))
     assert drawn_share(pixels) > 0.005, "the display must not render blank"
+
+
+def test_copies_of_one_fit_give_no_preference(tiny_fit: bc.CredentialFit) -> None:
+    """Two copies of one fit: difference and its standard error both 0, so no preference (the
+    sentence used to read "infinitely many standard errors ...: a clear preference")."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Pareto k of a tiny fit
+        same = bc.compare({"copy1": tiny_fit, "copy2": retarget(tiny_fit.tree)})
+    text = repr(same)
+    assert "no preference for either" in text
+    assert "infinitely many" not in text and "a clear preference" not in text

@@ -97,6 +97,12 @@ class ComparisonTable(pd.DataFrame):
         out = []
         for name, r in list(self.iterrows())[1:]:
             diff, dse = float(r["elpd_diff"]), float(r["dse"])
+            if dse == 0 and abs(diff) <= 1e-9 * max(1.0, abs(float(r["elpd"]))):
+                out.append(
+                    f"{name!r} and {best!r} have the same elpd (difference 0, standard error "
+                    "0): no preference for either (the same model and data?)."
+                )
+                continue
             ratio = abs(diff) / dse if dse > 0 else math.inf
             verdict = (
                 "a clear preference for"
