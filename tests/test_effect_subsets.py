@@ -274,3 +274,14 @@ def test_an_infinite_percentage_stays_in_its_own_scope(monkeypatch: pytest.Monke
             assert mean[d, k] == pytest.approx(eff[d, rows].mean())
             if (d, k) != (0, 0):
                 assert pct[d, k] == pytest.approx(100 * np.expm1(eff[d, rows]).mean())
+
+
+def test_hypothesis_sentence_never_rounds_a_probability_to_certainty() -> None:
+    """0.9965 used to read "is 1.00"; a probability of exactly 1 names the draws it rests on."""
+    from bayescred.analysis.contrast import probability_words
+
+    assert probability_words(0.9965, 4000) == "0.997"
+    assert probability_words(0.00004, 100_000) == "0.00004"
+    assert probability_words(0.5, 4000) == "0.50"
+    assert probability_words(1.0, 400) == "1 (every one of the 400 draws)"
+    assert probability_words(0.0, 400) == "0 (none of the 400 draws)"

@@ -95,7 +95,8 @@ class HypothesisResult:
         else:
             claim = self.hypothesis
         return (
-            f"The posterior probability that {claim} is {self.probability:.2f}; {diff}, over "
+            f"The posterior probability that {claim} is "
+            f"{probability_words(self.probability, self.draws.size)}; {diff}, over "
             f"{self.draws.size} posterior draws."
         )
 
@@ -110,3 +111,25 @@ class HypothesisResult:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def probability_words(p: float, draws: int) -> str:
+    """A posterior probability as a sentence shows it: two decimals, more where two would round a
+    probability strictly between 0 and 1 to ``0.00`` or ``1.00``, and a count of draws at 0 or 1.
+
+    Examples
+    --------
+    >>> probability_words(0.734, 4000), probability_words(0.9965, 4000)
+    ('0.73', '0.997')
+    >>> probability_words(1.0, 4000), probability_words(0.0, 400)
+    ('1 (every one of the 4000 draws)', '0 (none of the 400 draws)')
+    """
+    if p >= 1.0:
+        return f"1 (every one of the {draws} draws)"
+    if p <= 0.0:
+        return f"0 (none of the {draws} draws)"
+    for digits in range(2, 7):
+        shown = f"{p:.{digits}f}"
+        if 0.0 < float(shown) < 1.0:
+            return shown
+    return f"{p:.6g}"
