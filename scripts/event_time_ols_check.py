@@ -17,25 +17,17 @@ only the OLS columns are printed.
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pyfixest as pf
 
-from bayescred.data.presets import SimulationSettings, event_study_preset
+from bayescred.calibration.study import panel_seeds
 from bayescred.data.simulate import SimulatedPanel, simulate
+from scripts.event_time_repeated_sampling import main as study_main
+from scripts.event_time_repeated_sampling import study_settings
 
-LEADS, LAGS = 2, 3
-
-
-def study_settings() -> SimulationSettings:
-    """The slow test's simulator settings (one group, ``beta = 0.3``, step curve)."""
-    settings = event_study_preset(
-        n_workers=500, n_periods=10, curve="step", modifier="none", delta=(),
-        event_lags=(0.4, 0.8, 1.0), event_leads=(0.0,),
-    )  # fmt: skip
-    return replace(settings, groups=(replace(settings.groups[0], share=1.0, beta=0.3),))
+LEADS, LAGS = 2, 3  # the study's spec: [dynamics] leads = 2, lags = 3
 
 
 def bin_label(e: int) -> str:
@@ -80,19 +72,17 @@ def main(argv: list[str] | None = None) -> pd.DataFrame:
     parser.add_argument("--wide-sd", default=None, help="the study's --wide-sd")
     args = parser.parse_args(argv)
     settings = study_settings()
-    truth = {"m2": 0.0, "p0": 0.12, "p1": 0.24, "p2": 0.30}
     rows = []
     for index in range(args.n_panels):
-        streams = np.random.SeedSequence([args.seed, index]).generate_state(2)
-        sim = simulate(settings, seed=int(streams[0]))
+        sim = simulate(settings, seed=panel_seeds(args.seed, index)[0])
+        true = sim.truth.event_effects()  # the simulator's window is the fit's: exact truths
+        truth = dict(zip(map(bin_label, true["event_time"]), true["value"], strict=True))
         est = ols_profile(sim)
         for name, r in est.iterrows():
-            rows.append({"panel": index, "term": name, "ols": r.ols, "ols_se": r.ols_se})
+            rows.append({"panel": index, "term": name, "ols": r.ols, "ols_se": r.ols_se,
+                         "truth": truth[str(name)]})  # fmt: skip
     ols = pd.DataFrame(rows)
-    ols["truth"] = ols["term"].map(truth)
     if args.study is not None:
-        from scripts.event_time_repeated_sampling import main as study_main
-
         study_args = ["--n-panels", str(args.n_panels), "--seed", str(args.seed),
                       "--out", args.study]  # fmt: skip
         if args.lag_step_sd is not None:

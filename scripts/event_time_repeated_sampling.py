@@ -17,7 +17,17 @@ from dataclasses import replace
 
 import bayescred as bc
 from bayescred.calibration.study import StudyResult
-from bayescred.data.presets import event_study_preset
+from bayescred.data.presets import SimulationSettings, event_study_preset
+
+
+def study_settings() -> SimulationSettings:
+    """The slow test's simulator settings: one group (``beta = 0.3``), the step curve, no
+    modifier, lags ``0.4, 0.8, 1.0`` times ``beta``, no lead."""
+    settings = event_study_preset(
+        n_workers=500, n_periods=10, curve="step", modifier="none", delta=(),
+        event_lags=(0.4, 0.8, 1.0), event_leads=(0.0,),
+    )  # fmt: skip
+    return replace(settings, groups=(replace(settings.groups[0], share=1.0, beta=0.3),))
 
 
 def main(argv: list[str] | None = None) -> StudyResult:
@@ -25,17 +35,14 @@ def main(argv: list[str] | None = None) -> StudyResult:
     parser.add_argument("--n-panels", type=int, default=60)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", default=None)
-    parser.add_argument("--lag-step-sd", type=float, default=None, help="lag_step ~ N(0, sd)")
-    parser.add_argument(
+    priors = parser.add_mutually_exclusive_group()
+    priors.add_argument("--lag-step-sd", type=float, default=None, help="lag_step ~ N(0, sd)")
+    priors.add_argument(
         "--wide-sd", type=float, default=None,
         help="mu_beta, lead and lag_step ~ N(0, sd): the profile's priors made weak",
     )  # fmt: skip
     args = parser.parse_args(argv)
-    settings = event_study_preset(
-        n_workers=500, n_periods=10, curve="step", modifier="none", delta=(),
-        event_lags=(0.4, 0.8, 1.0), event_leads=(0.0,),
-    )  # fmt: skip
-    settings = replace(settings, groups=(replace(settings.groups[0], share=1.0, beta=0.3),))
+    settings = study_settings()
     changes: dict[str, object] = {
         "dynamics": {"leads": 2, "lags": 3},
         "effect": {"curve": "step", "modifier": "none", "pooling": {"beta": "complete"}},

@@ -393,21 +393,27 @@ def true_event_time_effects(sim: SimulatedPanel, design: ModelDesign) -> dict[st
     return out
 
 
+def panel_seeds(seed: int, index: int) -> tuple[int, int]:
+    """The simulator's and the sampler's seeds of a study's panel ``index`` (base ``seed``)."""
+    streams = np.random.SeedSequence([int(seed), int(index)]).generate_state(2)
+    return int(streams[0]), int(streams[1])
+
+
 def run_study_simulation(job: StudyJob, index: int) -> dict[str, Any]:
     """Simulate panel ``index``, fit it, and record each quantity's estimate and truth."""
     from bayescred.facade.credential_model import CredentialModel
 
     logging.getLogger("pymc").setLevel(logging.WARNING)
-    streams = np.random.SeedSequence([int(job.seed), int(index)]).generate_state(2)
+    sim_seed, fit_seed = panel_seeds(job.seed, index)
     try:
-        sim = simulate(job.settings, seed=int(streams[0]))
+        sim = simulate(job.settings, seed=sim_seed)
         dynamic = job.spec.dynamics is not None
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fit = CredentialModel(job.spec).fit(
                 sim.frame,
                 events=sim.events if dynamic else None,
-                random_seed=int(streams[1]),
+                random_seed=fit_seed,
                 progressbar=False,
                 **job.fit,
             )
