@@ -276,9 +276,16 @@ def test_an_infinite_percentage_stays_in_its_own_scope(monkeypatch: pytest.Monke
                 assert pct[d, k] == pytest.approx(100 * np.expm1(eff[d, rows]).mean())
 
 
-def test_hypothesis_sentence_never_rounds_a_probability_to_certainty() -> None:
-    """0.9965 used to read "is 1.00"; a probability of exactly 1 names the draws it rests on."""
+def test_hypothesis_sentence_never_rounds_a_probability_to_certainty(
+    tiny_fit: bc.CredentialFit,
+) -> None:
+    """0.9965 used to read "is 1.00"; a probability of exactly 1 names the draws it rests on,
+    in the sentence a fit's hypothesis writes too."""
     from bayescred.analysis.contrast import probability_words
+
+    sure = tiny_fit.hypothesis("sigma > 0")
+    assert sure.probability == 1.0
+    assert f"sigma > 0 is 1 (every one of the {sure.draws.size} draws);" in sure.sentence()
 
     assert probability_words(0.9965, 4000) == "0.997"
     assert probability_words(0.00004, 100_000) == "0.00004"
