@@ -21,6 +21,7 @@ from bayescred.errors import SpecError
 from bayescred.terms import prior_names
 from bayescred.terms.credential import EffectSpec, PoolingSpec
 from bayescred.terms.credential import Pooling as Pooling
+from bayescred.terms.credential_types import CredentialTypesSpec
 from bayescred.terms.dynamics import DynamicsSpec
 
 #: The allowed values of ``outcome.likelihood``: the keys of the likelihood families' registry
@@ -282,6 +283,14 @@ class ModelSpec(_Strict):
             "adoption cohorts); unset: the static model (docs/design.md section 3.8)"
         ),
     )
+    credential_types: CredentialTypesSpec | None = Field(
+        default=None,
+        description=(
+            "credential effects by type and skill category, partially pooled, with an optional "
+            "match to the worker's job category; unset: every credential alike "
+            "(docs/design.md section 3.9)"
+        ),
+    )
     extensive: ExtensiveSpec | None = Field(
         default=None,
         description=(
@@ -371,6 +380,11 @@ class ModelSpec(_Strict):
             )
         if len(set(self.covariates)) != len(self.covariates):
             raise ValueError("covariates must not repeat a column")
+        if self.credential_types is not None and self.dynamics is not None:
+            raise ValueError(
+                "[credential_types] and [dynamics] cannot be combined yet: fit the event study "
+                "and the credential types as two models"
+            )
         return self
 
     # ------------------------------------------------------------------ display

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from bayescred.columns import ColumnMap, OutcomeKind
+from bayescred.data.credential_types import CredentialTypes
 from bayescred.data.events import CredentialEvents, events_from_credentials, period_positions
 
 
@@ -49,6 +50,8 @@ class Panel:
         The credential events given as data (``validate(..., events=)``), worker codes into
         :attr:`worker_labels`; None when the panel has only its credentials column
         (:meth:`credential_events` then derives them from it).
+    credential_types
+        The checked credential types table (``validate(..., credential_types=)``), or None.
     """
 
     frame: pd.DataFrame
@@ -68,6 +71,7 @@ class Panel:
     y: np.ndarray | None
     excluded: pd.DataFrame = field(default_factory=lambda: pd.DataFrame({"reason": []}))
     events: CredentialEvents | None = None
+    credential_types: CredentialTypes | None = None
 
     @property
     def n_rows(self) -> int:
@@ -213,6 +217,7 @@ def select_rows(panel: Panel, keep: np.ndarray, reason: str) -> Panel:
         y=None if panel.y is None else panel.y[keep],
         excluded=excluded.reset_index(drop=True),
         events=events,
+        credential_types=panel.credential_types,
     )
 
 

@@ -6,7 +6,10 @@ seed into a panel. The ``paper`` preset (:func:`paper_preset`) is calibrated to 
 of Kässi & Lehdonvirta (J. Human Resources 59(4), 2024); the calibration figures are listed
 in its docstring and checked by ``tests/test_simulate.py``. The ``event_study`` preset
 (:func:`event_study_preset`) adds known event-time dynamics (a built-up-then-fading effect and
-two zero leads) to it, for event-study models and their comparisons.
+two zero leads) to it, for event-study models and their comparisons. The ``types`` preset
+(:func:`types_preset`) adds credential types (:class:`TypeSettings`): skill tests grouped in
+skill categories, with effects that differ by type and by whether the test's category matches
+the worker's job category.
 """
 
 from __future__ import annotations
@@ -54,6 +57,122 @@ class GroupTruth:
     shape: float = 0.0
     gamma1: float = 0.0
     gamma2: float = 0.0
+
+
+@dataclass(frozen=True)
+class TypeSettings:
+    """Credential types: which skill test each credential is, and what it pays.
+
+    Off by default (``SimulationSettings.types = None``). On, every credential event gets a
+    *type* (a skill test, labels ``t001 .. t200``) of one skill *category* (``c1 .. c8``),
+    every worker a *job category* (the category of the worker's own work), and the credential
+    term becomes, for worker ``i`` of group ``g`` and job category ``J_i`` with credentials
+    ``k = 1 .. N_i`` (in the order earned) of types ``j_k``::
+
+        effect_k         = beta_g + u_category[c(j_k)] + u_type[j_k] + match_effect 1[c(j_k) == J_i]
+        credential term  = M(z_it; gamma_g) sum_{k held at the start of t} w_k effect_k
+
+    ``w_k`` the curve's step of the ``k``-th credential, the credentials first held in the same
+    period (or held at entry) sharing their block's average step (see
+    :func:`bayescred.data.simulate.typed_credential_term`). With every ``u`` and
+    ``match_effect`` zero it is the static ``beta_g S(n) M(z)``.
+
+    Attributes
+    ----------
+    n_types
+        Number of credential types.
+    n_categories
+        Number of skill categories (at most ``n_types``). Types are spread over the categories
+        by popularity rank: each run of ``n_categories`` consecutive ranks goes to the
+        categories in a fresh random order, so every category gets one of the most popular
+        types and about ``n_types / n_categories`` types.
+    popularity_exponent
+        Popularity of the type of rank ``r`` (1 the most popular) is proportional to
+        ``r ** -popularity_exponent`` (Zipf-like: a few types held by thousands of workers, a
+        long tail held by a handful). 0: all types equally popular. Ranks are assigned to the
+        type labels at random.
+    sigma_type
+        Sd of the type deviations ``u_type ~ Normal(0, sigma_type)`` (outcome units).
+    sigma_category
+        Sd of the category deviations ``u_category ~ Normal(0, sigma_category)``.
+    match_effect
+        ``rho``: extra effect of a credential whose category is the worker's job category.
+    match_share
+        Probability that a credential a worker earns is drawn from the types of the worker's
+        own job category (by popularity within it); otherwise it is drawn from all types by
+        overall popularity (which may also land in the job category). A worker never holds
+        the same type twice.
+
+    Workers' job categories are drawn with probabilities proportional to the categories'
+    total popularity. Every draw of the types comes from its own random stream, so switching
+    types on changes only the credential term's values (``log_project_value``, ``earnings``,
+    ``log_earnings``) and adds columns.
+    """
+
+    n_types: int = 200
+    n_categories: int = 8
+    popularity_exponent: float = 1.1
+    sigma_type: float = 0.05
+    sigma_category: float = 0.04
+    match_effect: float = 0.06
+    match_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        value: Any
+        for name in ("n_types", "n_categories"):
+            value = getattr(self, name)
+            _check_types(
+                _is_count(value) and int(value) >= 1,
+                f"{name} must be an integer >= 1, got {value!r}",
+            )
+            object.__setattr__(self, name, int(value))
+        _check_types(
+            self.n_categories <= self.n_types,
+            f"n_categories ({self.n_categories}) must be <= n_types ({self.n_types})",
+        )
+        for name in ("popularity_exponent", "sigma_type", "sigma_category"):
+            value = getattr(self, name)
+            _check_types(
+                _is_real(value) and math.isfinite(value) and value >= 0,
+                f"{name} must be finite and >= 0, got {value!r}",
+            )
+            object.__setattr__(self, name, float(value))
+        _check_types(
+            _is_real(self.match_effect) and math.isfinite(self.match_effect),
+            f"match_effect must be finite, got {self.match_effect!r}",
+        )
+        object.__setattr__(self, "match_effect", float(self.match_effect))
+        share: Any = self.match_share
+        _check_types(
+            _is_real(share) and 0 <= share <= 1,
+            f"match_share must lie in [0, 1], got {share!r}",
+        )
+        object.__setattr__(self, "match_share", float(share))
+
+    @property
+    def type_labels(self) -> tuple[str, ...]:
+        """``t001 .. t{n_types}``, zero-padded to at least three digits."""
+        width = max(3, len(str(self.n_types)))
+        return tuple(f"t{j:0{width}d}" for j in range(1, self.n_types + 1))
+
+    @property
+    def category_labels(self) -> tuple[str, ...]:
+        """``c1 .. c{n_categories}``, zero-padded when there are ten or more."""
+        width = len(str(self.n_categories))
+        return tuple(f"c{c:0{width}d}" for c in range(1, self.n_categories + 1))
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _check_types(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(f"TypeSettings: {message}")
 
 
 @dataclass(frozen=True)
@@ -164,6 +283,11 @@ class SimulationSettings:
         At most this many credentials earned by a worker during the panel (entry credentials
         not counted); None (default): unlimited. With 1 and ``entry_credential_share = 0``
         every worker has at most one event (a binary absorbing treatment).
+    types
+        Credential types (:class:`TypeSettings`): each credential a skill test of a skill
+        category, with type-, category- and match-specific effects. None (default): no types,
+        and the panels are the same, bit for bit, as without the field. Not combined with the
+        event-time dynamics (``event_lags``, ``event_leads``, ``cohort_slope``).
 
     With ``event_lags``, ``event_leads`` or ``cohort_slope`` set (:attr:`has_dynamics`) the
     credential effect on ``log_project_value`` is the event-time sum
@@ -209,6 +333,7 @@ class SimulationSettings:
     dip_selection: float = 1.5
     cohort_slope: float = 0.0
     max_credentials_gained: int | None = None
+    types: TypeSettings | None = None
 
     def __post_init__(self) -> None:
         groups = tuple(self.groups)
@@ -284,6 +409,15 @@ class SimulationSettings:
         )
         if cap is not None:
             object.__setattr__(self, "max_credentials_gained", int(cap))
+        _check(
+            self.types is None or isinstance(self.types, TypeSettings),
+            f"types must be None or a TypeSettings, got {type(self.types).__name__}",
+        )
+        _check(
+            self.types is None or not self.has_dynamics,
+            "types with event-time dynamics are not supported "
+            "(set event_lags, event_leads and cohort_slope to their defaults, or types=None)",
+        )
 
     @property
     def group_names(self) -> tuple[str, ...]:
@@ -493,10 +627,59 @@ def event_study_preset(
     return paper_preset(n_workers, n_periods, curve=curve, modifier=modifier, **values)
 
 
+# --------------------------------------------------------------------------------------------
+# The credential-types preset
+# --------------------------------------------------------------------------------------------
+
+
+def types_preset(
+    n_workers: int = 3000,
+    n_periods: int = 26,
+    *,
+    curve: str = "geometric",
+    modifier: str = "log_quadratic",
+    types: TypeSettings | None = None,
+    **overrides: Any,
+) -> SimulationSettings:
+    """The ``paper`` preset with credential types ("which credentials pay").
+
+    Everything as :func:`paper_preset` (static effects, the geometric curve) plus
+    ``types = TypeSettings()``: 200 skill tests in 8 skill categories with a Zipf-like long
+    tail of popularity (exponent 1.1), type deviations of sd 0.05, category deviations of sd
+    0.04, a match effect of 0.06 for a test in the worker's own job category, and half of the
+    credentials drawn from the worker's job category. On 3000 workers over 26 periods the most
+    popular type has several hundred holders and dozens of types fewer than ten.
+
+    Parameters
+    ----------
+    n_workers, n_periods
+        Panel size.
+    curve, modifier
+        As :func:`paper_preset`.
+    types
+        The type settings; None (default) takes ``TypeSettings()``.
+    **overrides
+        Any other :class:`SimulationSettings` field.
+
+    Returns
+    -------
+    SimulationSettings
+    """
+    return paper_preset(
+        n_workers,
+        n_periods,
+        curve=curve,
+        modifier=modifier,
+        types=TypeSettings() if types is None else types,
+        **overrides,
+    )
+
+
 #: Named presets accepted by ``simulate(name, ...)``.
 PRESETS: dict[str, Callable[..., SimulationSettings]] = {
     "paper": paper_preset,
     "event_study": event_study_preset,
+    "types": types_preset,
 }
 
 

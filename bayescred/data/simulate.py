@@ -39,6 +39,16 @@ during the panel. Every panel lists its credential events (:attr:`SimulatedPanel
 new random draws come from seed-sequence children 8 and up, drawn only when a feature needs them,
 so the other streams never move.
 
+Credential types (``SimulationSettings.types``, a :class:`~bayescred.data.presets.TypeSettings`;
+off by default, and then the panels are the same, bit for bit, as without them): every
+credential event gets a type (a skill test) of a skill category and every worker a job
+category, and step 5's credential term becomes
+``M(z_it) sum_{k held} w_k (beta_g + u_category[c(j_k)] + u_type[j_k] + rho 1[c(j_k) == J_i])``
+(:meth:`TrueParameters.typed_credential_term`, ``w_k`` the curve's steps, averaged over the
+credentials first held in the same period). Every draw of the types comes from its own seed
+sequence ``SeedSequence([seed, 7919])``, so with types on every other draw is the same as
+without them and only the credential term's values change.
+
 Examples
 --------
 >>> from bayescred.data.simulate import simulate, paper_preset
@@ -62,8 +72,10 @@ from bayescred.data.presets import (
     PRESETS,
     GroupTruth,
     SimulationSettings,
+    TypeSettings,
     paper_preset,
     preset,
+    types_preset,
 )
 from bayescred.maths.curves import (
     TrackRecordScale,
@@ -77,8 +89,10 @@ __all__ = [
     "SimulatedPanel",
     "SimulationSettings",
     "TrueParameters",
+    "TypeSettings",
     "paper_preset",
     "simulate",
+    "types_preset",
 ]
 
 
@@ -93,6 +107,128 @@ def _frozen(values: Any) -> np.ndarray:
 ENTRY_COHORT = "entry"
 
 EventScope = Literal["group", "cohort"]
+TypeScope = Literal["type", "category"]
+
+#: Entropy appended to the seed for the credential-type draws: they come from their own seed
+#: sequence ``SeedSequence([seed, TYPES_STREAM])``, so no other stream moves with types on.
+TYPES_STREAM = 7919
+
+
+@dataclass(frozen=True)
+class _TypeDraws:
+    """The credential-type draws of one panel (indices into the type and category labels)."""
+
+    category: np.ndarray  # category of each type
+    popularity: np.ndarray  # share of each type in the overall draws (sums to 1)
+    u_type: np.ndarray
+    u_category: np.ndarray
+    job: np.ndarray  # job category of each worker
+    event_type: np.ndarray  # type of each event (events sorted by worker, then period)
+
+
+def _draw_types(
+    ts: TypeSettings, seed: int, n_workers: int, event_worker: np.ndarray
+) -> _TypeDraws:
+    """Draw the type truth, the workers' job categories and each event's type.
+
+    ``event_worker`` is sorted (events by worker, then in the order earned). Each worker's
+    types are drawn in that order without replacement: with probability ``match_share`` from
+    the types of the worker's job category (by popularity), else from all types (by
+    popularity); from all types when the job category has no type left.
+    """
+    rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, TYPES_STREAM])))
+    n, c = ts.n_types, ts.n_categories
+    # Ranks 1..n in runs of c, each run spread over the categories in a fresh random order.
+    rank_category = np.concatenate(
+        [rng.permutation(c)[: min(c, n - start)] for start in range(0, n, c)]
+    )
+    type_of_rank = rng.permutation(n)
+    category = np.empty(n, dtype=np.int64)
+    category[type_of_rank] = rank_category
+    weight = np.empty(n)
+    weight[type_of_rank] = np.arange(1, n + 1, dtype=float) ** -ts.popularity_exponent
+    popularity = weight / weight.sum()
+    u_category = ts.sigma_category * rng.standard_normal(c)
+    u_type = ts.sigma_type * rng.standard_normal(n)
+    mass = np.cumsum(np.bincount(category, weights=popularity, minlength=c))
+    job = np.searchsorted(mass, rng.random(n_workers) * mass[-1], side="right")
+    job = np.minimum(job, c - 1).astype(np.int64)
+
+    e = event_worker.size
+    u_match, u_pick = rng.random(e), rng.random(e)
+    event_type = np.empty(e, dtype=np.int64)
+    if e:
+        starts = np.flatnonzero(np.r_[True, event_worker[1:] != event_worker[:-1]])
+        ends = np.r_[starts[1:], e]
+        most = int((ends - starts).max())
+        if most > n:
+            raise ValueError(
+                f"a worker holds {most} credentials but there are only n_types = {n} credential "
+                "types (a worker never holds a type twice); raise TypeSettings.n_types"
+            )
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            own = category == job[event_worker[lo]]
+            free = np.ones(n, dtype=bool)
+            for k in range(lo, hi):
+                p = np.where(free, popularity, 0.0)
+                if u_match[k] < ts.match_share and (p_own := np.where(own, p, 0.0)).any():
+                    p = p_own
+                cum = np.cumsum(p)
+                j = int(np.searchsorted(cum, u_pick[k] * cum[-1], side="right"))
+                j = min(j, int(np.flatnonzero(p)[-1]))
+                event_type[k] = j
+                free[j] = False
+    return _TypeDraws(category, popularity, u_type, u_category, job, event_type)
+
+
+def _block_steps(
+    term: CredentialTerm, worker: np.ndarray, period: np.ndarray, shape: np.ndarray
+) -> np.ndarray:
+    """The curve step ``w_k`` of each event (events sorted by worker, then period, NaN first).
+
+    The events of one worker first held in the same period (those held at entry, NaN, are one
+    block) occupy positions ``lo .. hi`` of the worker's count order (1-based) and each gets
+    the block's average step ``(S(hi) - S(lo - 1)) / (hi - lo + 1)``; ``shape`` is the curve
+    shape of each event's worker.
+    """
+    e = worker.size
+    if e == 0:
+        return np.zeros(0)
+    idx = np.arange(e)
+    new_worker = np.r_[True, worker[1:] != worker[:-1]]
+    position = idx - np.maximum.accumulate(np.where(new_worker, idx, 0)) + 1
+    key = np.where(np.isnan(period), -np.inf, period)
+    new_block = new_worker | np.r_[True, key[1:] != key[:-1]]
+    block = np.cumsum(new_block) - 1
+    first = np.flatnonzero(new_block)
+    last = np.r_[first[1:], e] - 1
+    lo, hi = position[first][block], position[last][block]
+    step = term.curve_value(hi.astype(float), shape) - term.curve_value(
+        (lo - 1).astype(float), shape
+    )
+    return np.asarray(step / (hi - lo + 1), dtype=float)
+
+
+def _held_sums(
+    event_worker: np.ndarray,
+    event_period: np.ndarray,
+    values: np.ndarray,
+    row_worker: np.ndarray,
+    row_period: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the number of events held at its start and the sum of their ``values``.
+
+    Events sorted by worker, then period (NaN first); an event is held in row ``(i, t)`` when
+    it is worker ``i``'s with a period ``<= t`` or NaN. Worker codes and periods are integers
+    (periods >= 1).
+    """
+    base = float(max(np.nanmax(event_period, initial=0.0), np.max(row_period, initial=0)) + 2)
+    event_key = event_worker * base + np.nan_to_num(event_period, nan=0.0)
+    row_lo = row_worker * base
+    lo = np.searchsorted(event_key, row_lo, side="left")
+    hi = np.searchsorted(event_key, row_lo + row_period, side="right")
+    total = np.concatenate([[0.0], np.cumsum(values)])
+    return hi - lo, total[hi] - total[lo]
 
 
 def _cohort_multiplier(first_held: np.ndarray, slope: float, n_periods: int) -> np.ndarray:
@@ -111,9 +247,52 @@ def _cohort_key(label: str) -> tuple[int, float]:
     return (0, 0.0) if label == ENTRY_COHORT else (1, float(label))
 
 
+def _event_deviation(
+    u_type: np.ndarray,
+    u_category: np.ndarray,
+    rho: float,
+    type_category: np.ndarray,
+    job: np.ndarray,
+    event_type: np.ndarray,
+    event_worker: np.ndarray,
+) -> np.ndarray:
+    """``u_category[c(j_k)] + u_type[j_k] + rho 1[c(j_k) == J_i]`` per event."""
+    cat = type_category[event_type]
+    return np.asarray(
+        u_category[cat] + u_type[event_type] + rho * (cat == job[event_worker]), dtype=float
+    )
+
+
+def _typed_term(
+    term: CredentialTerm,
+    beta: np.ndarray,
+    shape: np.ndarray,
+    gamma_row: np.ndarray,
+    worker_group: np.ndarray,
+    event_worker: np.ndarray,
+    event_period: np.ndarray,
+    deviation: np.ndarray,
+    row_worker: np.ndarray,
+    row_period: np.ndarray,
+    z: np.ndarray,
+    m_row: np.ndarray,
+) -> np.ndarray:
+    """``beta_g S(n) M(z) + M(z) sum_{k held} w_k deviation_k`` per row (events sorted by
+    worker, then period, NaN first; ``worker_group`` the group index of each worker)."""
+    steps = _block_steps(term, event_worker, event_period, shape[worker_group[event_worker]])
+    held, extra = _held_sums(event_worker, event_period, steps * deviation, row_worker, row_period)
+    g_row = worker_group[row_worker]
+    static = term.value(beta[g_row], shape[g_row], gamma_row, held.astype(float), z)
+    return np.asarray(static + m_row * extra, dtype=float)
+
+
 @dataclass(frozen=True, eq=False)
 class TrueParameters:
     """The parameters a simulated panel was generated with.
+
+    With credential types the credential effect on ``log_project_value`` is
+    :meth:`typed_credential_term`; the static ``beta_g S(n) M(z)`` is its value for a typical
+    type (every ``u`` zero, no match).
 
     Attributes
     ----------
@@ -198,6 +377,29 @@ class TrueParameters:
         (as a string, e.g. ``"5"``) in which the worker's first credential is first held, which
         may be one past the last period observed (a credential earned in the last period);
         missing (``<NA>``) for workers who never hold a credential.
+    u_type
+        Credential types only (else None, like the fields below): the deviation of each
+        type's effect, indexed by ``credential_type`` (sorted labels ``t001 ..``).
+    u_category
+        The deviation of each skill category's effect, indexed by ``category`` (``c1 ..``).
+    match_effect
+        ``rho``: the extra effect of a credential whose category is the worker's job category.
+    type_category
+        The category of each type, indexed by ``credential_type``.
+    type_popularity
+        Each type's share of the draws from all types (the Zipf-like weights, summing to 1).
+    worker_job_category
+        The job category of each worker, indexed by ``worker_id``.
+    type_holders, category_holders
+        Workers holding each type (each category: any of its types) in at least one of
+        their rows, i.e. with an event of that type with a period ``<=`` the worker's last
+        observed period or NaN (held at entry); credentials earned in a worker's last period
+        (first held after it) are not counted.
+    sigma_type, sigma_category, match_share
+        The settings the deviations and the types were drawn with.
+    row_share
+        Share of the panel's rows (all worker-periods) in each group, in :attr:`groups` order:
+        the weights of :attr:`row_weighted_beta`.
     """
 
     curve: str
@@ -236,6 +438,18 @@ class TrueParameters:
     dip_sd: float = 0.0
     dip_selection: float = 0.0
     worker_cohort: pd.Series = field(default_factory=lambda: pd.Series(dtype="str", name="cohort"))
+    u_type: pd.Series | None = None
+    u_category: pd.Series | None = None
+    match_effect: float | None = None
+    type_category: pd.Series | None = None
+    type_popularity: pd.Series | None = None
+    worker_job_category: pd.Series | None = None
+    type_holders: pd.Series | None = None
+    category_holders: pd.Series | None = None
+    sigma_type: float | None = None
+    sigma_category: float | None = None
+    match_share: float | None = None
+    row_share: np.ndarray | None = None
 
     @property
     def scale(self) -> TrackRecordScale:
@@ -269,7 +483,10 @@ class TrueParameters:
         ``beta_g * (S(n + 1) - S(n)) * M(z)`` for each (group, credentials, track record),
         broadcast against each other. Under event-time dynamics this is the long-run effect
         (the credential long held, at the binned last lag) when ``h(K - 1) = 1`` and no cohort
-        variation; in general multiply by ``h(K - 1)`` and the cohort multiplier.
+        variation; in general multiply by ``h(K - 1)`` and the cohort multiplier. With
+        credential types it is the effect of a next credential of a typical type (``u_type =
+        u_category = 0``, outside the worker's job category); one of type ``j`` adds
+        ``(S(n + 1) - S(n)) M(z) (u_category[c(j)] + u_type[j] + rho 1[match])`` to it.
         """
         k = self._group_index(group)
         n = np.asarray(credentials, dtype=float)
@@ -380,13 +597,201 @@ class TrueParameters:
             }
         )
 
+    @property
+    def has_types(self) -> bool:
+        """Whether the panel was simulated with credential types."""
+        return self.u_type is not None
+
+    def _types(self) -> tuple[pd.Series, pd.Series, pd.Series, pd.Series, float]:
+        if (
+            self.u_type is None
+            or self.u_category is None
+            or self.type_category is None
+            or self.worker_job_category is None
+            or self.match_effect is None
+        ):
+            raise ValueError("the panel was simulated without credential types (types=None)")
+        return (
+            self.u_type,
+            self.u_category,
+            self.type_category,
+            self.worker_job_category,
+            self.match_effect,
+        )
+
+    @property
+    def type_labels(self) -> tuple[str, ...]:
+        """The credential-type labels (``t001 ..``); empty without types."""
+        return () if self.u_type is None else tuple(str(v) for v in self.u_type.index)
+
+    @property
+    def category_labels(self) -> tuple[str, ...]:
+        """The skill-category labels (``c1 ..``); empty without types."""
+        return () if self.u_category is None else tuple(str(v) for v in self.u_category.index)
+
+    @property
+    def row_weighted_beta(self) -> float:
+        """``sum_g row_share_g beta_g``: the first-credential effect averaged over the rows'
+        groups (the settings' shares when :attr:`row_share` is None)."""
+        weights = self.share if self.row_share is None else self.row_share
+        return float(np.sum(np.asarray(weights) * np.asarray(self.beta)))
+
+    def type_effects(self, by: TypeScope = "type") -> pd.DataFrame:
+        """True effect of each credential type (or skill category).
+
+        ``effect`` is :attr:`row_weighted_beta` ``+ u_category[c] + u_type[j]``: the effect
+        ``effect_k`` of a credential of type ``j`` outside the worker's job category, per
+        unit step of the curve, i.e. the effect of a worker's first credential being of that
+        type at the reference track record (``M = 1``; times ``S(1) - S(0) = 1 + kappa / 10``
+        for the quadratic curve). In the worker's job category it is ``match_effect`` more.
+
+        Parameters
+        ----------
+        by
+            ``"type"``: one row per type; ``"category"``: one row per skill category, with
+            ``effect`` = :attr:`row_weighted_beta` ``+ u_category`` (a typical type of it).
+
+        Returns
+        -------
+        pandas.DataFrame
+            Sorted by label. ``by="type"``: columns ``credential_type``, ``category``,
+            ``holders``, ``effect``, ``match_effect``; ``by="category"``: ``category``,
+            ``holders`` (workers holding any of its types), ``effect``, ``match_effect``.
+            Holders count the workers holding the type in some row (:attr:`type_holders`).
+
+        Raises
+        ------
+        ValueError
+            Without credential types, or for another ``by``.
+        """
+        u_type, u_category, type_category, _, rho = self._types()
+        base = self.row_weighted_beta
+        if by == "type":
+            labels = u_type.index.astype(str)
+            cats = type_category.reindex(labels).astype(str)
+            holders = (
+                self.type_holders.reindex(labels).fillna(0)
+                if self.type_holders is not None
+                else pd.Series(0, index=labels)
+            )
+            effect = base + u_category.reindex(cats).to_numpy() + u_type.to_numpy()
+            out = pd.DataFrame(
+                {
+                    "credential_type": pd.Series(labels, dtype="str"),
+                    "category": pd.Series(cats.to_numpy(), dtype="str"),
+                    "holders": holders.to_numpy().astype(np.int64),
+                    "effect": effect.astype(float),
+                    "match_effect": float(rho),
+                }
+            )
+            return out.sort_values("credential_type", ignore_index=True)
+        if by == "category":
+            labels = u_category.index.astype(str)
+            holders = (
+                self.category_holders.reindex(labels).fillna(0)
+                if self.category_holders is not None
+                else pd.Series(0, index=labels)
+            )
+            out = pd.DataFrame(
+                {
+                    "category": pd.Series(labels, dtype="str"),
+                    "holders": holders.to_numpy().astype(np.int64),
+                    "effect": (base + u_category.to_numpy()).astype(float),
+                    "match_effect": float(rho),
+                }
+            )
+            return out.sort_values("category", ignore_index=True)
+        raise ValueError(f"by must be 'type' or 'category', got {by!r}")
+
+    def typed_credential_term(self, frame: pd.DataFrame, events: pd.DataFrame) -> np.ndarray:
+        """The true credential term of each row of ``frame`` under credential types.
+
+        For worker ``i`` of group ``g`` and job category ``J_i`` holding, at the start of
+        period ``t``, credentials ``k`` (in the order earned) of types ``j_k``::
+
+            effect_k = beta_g + u_category[c(j_k)] + u_type[j_k] + rho 1[c(j_k) == J_i]
+            term     = M(z_it; gamma_g) sum_k w_k effect_k
+
+        where ``w_k`` is the curve's step: the credentials first held in the same period (a
+        block occupying positions ``lo .. hi`` of the count order, 1-based; those held at
+        entry, period NaN, form one block at the start) each get the block's average step
+        ``(S(hi) - S(lo - 1)) / (hi - lo + 1)``. Computed as
+        ``beta_g S(n_it) M(z_it) + M(z_it) sum_k w_k (effect_k - beta_g)`` (the steps of the
+        held blocks sum to ``S(n_it)``), the way the simulator computes the term it adds to
+        ``log_project_value`` (events in another order within a period may move the last
+        digit).
+
+        Parameters
+        ----------
+        frame
+            Rows with ``worker_id``, ``period`` (integer) and ``track_record`` (e.g.
+            :attr:`SimulatedPanel.frame`); the group and job category come from the truth.
+        events
+            ``worker_id``, ``period`` (first held; NaN: held at entry) and
+            ``credential_type`` (e.g. :attr:`SimulatedPanel.events`), in any order.
+
+        Returns
+        -------
+        numpy.ndarray
+            One value per row of ``frame``.
+        """
+        u_type, u_category, type_category, job_category, rho = self._types()
+        workers = pd.Index(self.worker_group.index.astype(str))
+        row_worker = workers.get_indexer(frame["worker_id"].astype(str))
+        event_worker = workers.get_indexer(events["worker_id"].astype(str))
+        if (row_worker < 0).any() or (event_worker < 0).any():
+            raise ValueError("frame or events name workers that are not in the truth")
+        event_period = events["period"].to_numpy(dtype=float)
+        order = np.lexsort((np.where(np.isnan(event_period), -np.inf, event_period), event_worker))
+        event_worker, event_period = event_worker[order], event_period[order]
+        labels = pd.Index(u_type.index.astype(str))
+        event_type = labels.get_indexer(events["credential_type"].astype(str).to_numpy()[order])
+        if (event_type < 0).any():
+            raise ValueError("events name credential types that are not in the truth")
+        categories = pd.Index(u_category.index.astype(str))
+        type_cat = categories.get_indexer(type_category.reindex(labels).astype(str))
+        job = categories.get_indexer(job_category.reindex(workers).astype(str))
+        worker_gidx = self._group_index(self.worker_group.to_numpy(dtype=object))
+        deviation = _event_deviation(
+            u_type.to_numpy(dtype=float),
+            u_category.to_numpy(dtype=float),
+            rho,
+            type_cat,
+            job,
+            event_type,
+            event_worker,
+        )
+        row_g = worker_gidx[row_worker]
+        z = self.scale.z(frame["track_record"].to_numpy())
+        gamma_row = np.stack([self.gamma1[row_g], self.gamma2[row_g]], axis=-1)
+        m_row = self.term.modifier_value(z, self.gamma1[row_g], self.gamma2[row_g])
+        return _typed_term(
+            self.term,
+            np.asarray(self.beta),
+            np.asarray(self.shape),
+            gamma_row[:, : len(self.term.modifier_terms)],
+            worker_gidx,
+            event_worker,
+            event_period,
+            deviation,
+            row_worker,
+            frame["period"].to_numpy(dtype=np.int64),
+            z,
+            m_row,
+        )
+
     def to_dataset(self) -> xr.Dataset:
         """The true parameters as an :class:`xarray.Dataset`.
 
         Dims ``group``, ``worker``, ``period``, ``covariate`` and ``gamma_term`` (the modifier's
         terms, :data:`bayescred.maths.curves.MODIFIER_TERMS`). The curve shape is stored under
         its parameter's name (``lambda`` or ``kappa``) when the curve has one; the population
-        values as ``mu_beta``, ``mu_loglam`` (geometric only) and ``mu_gamma``.
+        values as ``mu_beta``, ``mu_loglam`` (geometric only) and ``mu_gamma``. With credential
+        types, also dims ``credential_type`` and ``category`` with ``u_type``,
+        ``type_category``, ``type_effect``, ``type_holders``, ``type_popularity``,
+        ``u_category``, ``category_effect``, ``category_holders`` (:meth:`type_effects`),
+        ``worker_job_category`` and the scalars ``match_effect``, ``sigma_type``,
+        ``sigma_category`` and ``match_share``.
         """
         terms = self.term.modifier_terms
         gamma_all = np.stack([self.gamma1, self.gamma2], axis=-1)[:, : len(terms)]
@@ -455,6 +860,42 @@ class TrueParameters:
         if self.dip_sd > 0:
             data_vars["dip_sd"] = ((), self.dip_sd)
             data_vars["dip_selection"] = ((), self.dip_selection)
+        if self.has_types:
+            u_type, u_category, _, job_category, rho = self._types()
+            types = self.type_effects("type")
+            categories = self.type_effects("category")
+            coords["credential_type"] = types["credential_type"].to_numpy(dtype=object)
+            coords["category"] = categories["category"].to_numpy(dtype=object)
+            data_vars["u_type"] = (
+                "credential_type",
+                u_type.reindex(types["credential_type"]).to_numpy(dtype=float),
+            )
+            data_vars["u_category"] = (
+                "category",
+                u_category.reindex(categories["category"]).to_numpy(dtype=float),
+            )
+            data_vars["type_category"] = (
+                "credential_type",
+                types["category"].to_numpy(dtype=object),
+            )
+            data_vars["type_effect"] = ("credential_type", types["effect"].to_numpy(dtype=float))
+            data_vars["type_holders"] = ("credential_type", types["holders"].to_numpy())
+            data_vars["category_effect"] = ("category", categories["effect"].to_numpy(dtype=float))
+            data_vars["category_holders"] = ("category", categories["holders"].to_numpy())
+            if self.type_popularity is not None:
+                data_vars["type_popularity"] = (
+                    "credential_type",
+                    self.type_popularity.reindex(types["credential_type"]).to_numpy(dtype=float),
+                )
+            data_vars["match_effect"] = ((), float(rho))
+            for name in ("sigma_type", "sigma_category", "match_share"):
+                value = getattr(self, name)
+                if value is not None:
+                    data_vars[name] = ((), float(value))
+            data_vars["worker_job_category"] = (
+                "worker",
+                job_category.reindex(self.alpha.index).to_numpy(dtype=object),
+            )
         return xr.Dataset(data_vars, coords=coords, attrs=attrs)
 
 
@@ -471,7 +912,9 @@ class SimulatedPanel:
         period), ``any_project`` (0/1), ``n_projects`` (int), ``log_project_value`` (float, NaN
         where ``n_projects == 0``), ``earnings`` (float, ``n_projects * exp(log_project_value)``,
         0 without projects), ``log_earnings`` (float, ``log(earnings)``, NaN where
-        ``n_projects == 0``: the rows of ``log_project_value``) and covariates ``x1..xk``.
+        ``n_projects == 0``: the rows of ``log_project_value``) and covariates ``x1..xk``;
+        with credential types, last, ``job_category`` (str, the worker's job category,
+        constant within a worker).
     truth
         The true parameters.
     next_effect
@@ -479,6 +922,8 @@ class SimulatedPanel:
         ``frame``): ``beta_g * (S(n + 1) - S(n)) * M(z)``, the static formula. Under event-time
         dynamics it is the long-run effect (a credential long held, at the binned last lag)
         when ``h(K - 1) = 1`` without cohort variation (see :meth:`TrueParameters.next_effect`).
+        With credential types it is the effect of a next credential of a typical type
+        (``u_type = u_category = 0``, outside the worker's job category).
     settings
         The settings used.
     seed
@@ -490,7 +935,11 @@ class SimulatedPanel:
         period (NaN first). The count held at the start of period ``t`` (the ``credentials``
         column) is the number of the worker's events with ``period <= t`` plus its NaN events.
         Credentials earned in a worker's last observed period are kept, with a period after it
-        (possibly ``n_periods + 1``). Always present, with or without dynamics.
+        (possibly ``n_periods + 1``). Always present, with or without dynamics. With credential
+        types a third column ``credential_type`` (str; a worker's types are distinct).
+    credential_types
+        With credential types, one row per type (all of them, sorted by type): columns
+        ``credential_type`` and ``category`` (str); None without types.
     """
 
     frame: pd.DataFrame
@@ -503,6 +952,7 @@ class SimulatedPanel:
             {"worker_id": pd.Series(dtype="str"), "period": pd.Series(dtype=float)}
         )
     )
+    credential_types: pd.DataFrame | None = None
 
 
 def simulate(
@@ -720,6 +1170,23 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
         effect = profile_sum(window, profile, s_at) * m_row
     else:
         effect = term.value(beta[g_row], shape[g_row], gamma_row, n_row.astype(float), z)
+    typed = None
+    if s.types is not None:
+        # Credential types: the static term plus each held credential's deviation times its
+        # step (the steps of the held blocks sum to S(n), so zero deviations change nothing).
+        typed = _draw_types(s.types, seed, w, event_worker)
+        deviation = _event_deviation(
+            typed.u_type,
+            typed.u_category,
+            s.types.match_effect,
+            typed.category,
+            typed.job,
+            typed.event_type,
+            event_worker,
+        )
+        steps = _block_steps(term, event_worker, event_period, shape[gidx[event_worker]])
+        _, extra = _held_sums(event_worker, event_period, steps * deviation, wi, periods[ti])
+        effect = effect + m_row * extra
     next_effect = beta[g_row] * term.next_gain(n_row.astype(float), shape[g_row]) * m_row
 
     x = rng_cov.standard_normal((rows, s.n_covariates))
@@ -752,6 +1219,49 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
     covariate_names = [f"x{j + 1}" for j in range(s.n_covariates)]
     for j, name in enumerate(covariate_names):
         frame[name] = x[:, j]
+    type_fields: dict[str, Any] = {}
+    credential_types = None
+    if typed is not None and s.types is not None:
+        type_labels = np.array(s.types.type_labels, dtype=object)
+        category_labels = np.array(s.types.category_labels, dtype=object)
+        frame["job_category"] = pd.Series(category_labels[typed.job[wi]], dtype="str")
+        type_index = pd.Index(type_labels, name="credential_type", dtype="str")
+        category_index = pd.Index(category_labels, name="category", dtype="str")
+        # Holders: workers with the type in some row (held at entry or first held by the
+        # worker's last observed period).
+        last_period = periods[observed.shape[1] - 1 - np.argmax(observed[:, ::-1], axis=1)]
+        held = np.isnan(event_period) | (event_period <= last_period[event_worker])
+        pairs = np.unique(np.stack([event_worker[held], typed.event_type[held]]), axis=1)
+        type_holders = np.bincount(pairs[1], minlength=s.types.n_types)
+        cat_pairs = np.unique(np.stack([pairs[0], typed.category[pairs[1]]]), axis=1)
+        category_holders = np.bincount(cat_pairs[1], minlength=s.types.n_categories)
+        type_fields = {
+            "u_type": pd.Series(typed.u_type, index=type_index, name="u_type"),
+            "u_category": pd.Series(typed.u_category, index=category_index, name="u_category"),
+            "match_effect": s.types.match_effect,
+            "type_category": pd.Series(
+                category_labels[typed.category], index=type_index, name="category", dtype="str"
+            ),
+            "type_popularity": pd.Series(typed.popularity, index=type_index, name="popularity"),
+            "worker_job_category": pd.Series(
+                category_labels[typed.job],
+                index=pd.Index(worker_ids, name="worker_id", dtype="str"),
+                name="job_category",
+                dtype="str",
+            ),
+            "type_holders": pd.Series(type_holders, index=type_index, name="holders"),
+            "category_holders": pd.Series(category_holders, index=category_index, name="holders"),
+            "sigma_type": s.types.sigma_type,
+            "sigma_category": s.types.sigma_category,
+            "match_share": s.types.match_share,
+            "row_share": _frozen(np.bincount(g_row, minlength=len(names)) / max(rows, 1)),
+        }
+        credential_types = pd.DataFrame(
+            {
+                "credential_type": pd.Series(type_labels, dtype="str"),
+                "category": pd.Series(category_labels[typed.category], dtype="str"),
+            }
+        )
 
     worker_index = pd.Index(worker_ids, name="worker_id", dtype="str")
     period_index = pd.Index(periods, name="period")
@@ -798,6 +1308,7 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
         dip_sd=s.dip_sd,
         dip_selection=s.dip_selection if s.dip_sd > 0 else 0.0,
         worker_cohort=pd.Series(cohort_label, index=worker_index, name="cohort", dtype="str"),
+        **type_fields,
     )
     events = pd.DataFrame(
         {
@@ -805,6 +1316,10 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
             "period": event_period,
         }
     )
+    if typed is not None and s.types is not None:
+        events["credential_type"] = pd.Series(
+            np.array(s.types.type_labels, dtype=object)[typed.event_type], dtype="str"
+        )
     return SimulatedPanel(
         frame=frame,
         truth=truth,
@@ -812,4 +1327,5 @@ def _simulate(s: SimulationSettings, seed: int) -> SimulatedPanel:
         settings=s,
         seed=seed,
         events=events,
+        credential_types=credential_types,
     )

@@ -40,6 +40,7 @@ from pydantic import ValidationError
 
 from bayescred.columns import DEFAULT_OUTCOME_KINDS, ColumnMap, OutcomeKind
 from bayescred.data import rules
+from bayescred.data.credential_types import JOB_CATEGORY, credential_types_table
 from bayescred.data.events import (
     CREDENTIAL_TYPE,
     UNKNOWN_TIME,
@@ -68,6 +69,8 @@ def validate(
     covariates: Iterable[str] | str = (),
     missing_outcome: MissingOutcome = "error",
     events: pd.DataFrame | None = None,
+    credential_types: pd.DataFrame | None = None,
+    job_category: str = JOB_CATEGORY,
 ) -> Panel:
     """Check a long worker-period panel against the data contract and return a :class:`Panel`.
 
@@ -102,6 +105,16 @@ def validate(
         used row. Events outside a worker's observed periods are kept and reported
         (:attr:`CredentialEvents.outside`, :meth:`Panel.describe`); events of workers whose
         rows were all set aside are dropped. The result's :attr:`Panel.events` holds them.
+    credential_types
+        The credential types table (:mod:`bayescred.data.credential_types`): one row per type,
+        columns ``credential_type`` and ``category`` (any others are kept as attributes). Needs
+        ``events=`` with a ``credential_type`` column; every event's type must be in the table,
+        every type needs a category, and the frame's ``job_category`` column, where it has one,
+        may only name categories of the table (missing values are allowed: no match). The
+        result's :attr:`Panel.credential_types` holds the checked table.
+    job_category
+        Name of the frame's column with the category of the worker's own work (read with
+        ``credential_types=`` when the frame has it).
 
     Returns
     -------
@@ -175,7 +188,26 @@ def validate(
     panel = _build_panel(work, excluded, cmap, outcome, kind, covs)
     if events is not None:
         panel = _with_events(panel, events, derive_credentials=derive)
+    if credential_types is not None:
+        panel = _with_types(panel, credential_types, job_category)
     return panel
+
+
+def _with_types(panel: Panel, types: pd.DataFrame, job_category: str) -> Panel:
+    """``panel`` with its credential types table checked and attached."""
+    if panel.events is None:
+        raise DataError(
+            "credential_types= needs the credential events as data: pass events= (one row per "
+            f"credential earned, with a {CREDENTIAL_TYPE!r} column naming its type)"
+        )
+    has_job = job_category in [str(c) for c in panel.frame.columns]
+    checked = credential_types_table(
+        types,
+        panel.events.credential_type,
+        job_category=panel.frame[job_category] if has_job else None,
+        job_category_column=job_category if has_job else None,
+    )
+    return replace(panel, credential_types=checked)
 
 
 def _column_map(columns: ColumnMap | Mapping[str, str] | None) -> ColumnMap:

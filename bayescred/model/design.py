@@ -20,10 +20,12 @@ from bayescred.data.events import NO_EVENT, CredentialEvents
 from bayescred.data.panel import Panel, track_record_at_entry
 from bayescred.data.validation import validate
 from bayescred.errors import DataError
+from bayescred.maths.credential_types import type_signatures
 from bayescred.maths.curves import TrackRecordScale
 from bayescred.maths.event_time import UNKNOWN_TIME, row_counts
 from bayescred.spec import ModelSpec, PriorSpec
 from bayescred.terms import CredentialTerm, Rows, Term, design_terms
+from bayescred.terms.credential_types import CredentialTypesSpec
 from bayescred.terms.dynamics import ENTRY_COHORT, DynamicsSpec
 
 T = TypeVar("T")
@@ -74,6 +76,7 @@ class ModelDesign:
                 n_periods=self.panel.n_periods,
                 covariates=self.panel.covariates,
                 dynamics=spec.dynamics,
+                credential_types=spec.credential_types,
             )
             object.__setattr__(self, "terms", terms)
 
@@ -109,6 +112,8 @@ class ModelDesign:
             n_periods=p.n_periods,
         )
         dynamics = self.spec.dynamics
+        if self.spec.credential_types is not None:
+            return typed_rows(rows, p, self.spec.credential_types)
         if dynamics is None:
             return rows
         return event_rows(rows, p, dynamics)
@@ -223,6 +228,51 @@ def event_rows(rows: Rows, panel: Panel, dynamics: DynamicsSpec) -> Rows:
     codes, labels = adoption_cohorts(panel, events, dynamics.cohort_width)
     return replace(
         rows, event_counts=counts, cohort=codes[panel.worker_codes], cohort_labels=labels
+    )
+
+
+def typed_rows(rows: Rows, panel: Panel, types: CredentialTypesSpec) -> Rows:
+    """``rows`` with their type signatures (:mod:`bayescred.maths.credential_types`), from the
+    panel's credential events and types table (``validate(..., events=, credential_types=)``)."""
+    table = panel.credential_types
+    events = panel.events
+    if table is None or events is None or events.credential_type is None:
+        raise DataError(
+            "[credential_types] needs the credential events with their types and the types "
+            "table: bc.validate(frame, events=events, credential_types=types) (events with a "
+            "'credential_type' column; types with 'credential_type' and 'category'), then fit "
+            "the validated panel"
+        )
+    column = types.job_category
+    has_job = column in [str(c) for c in panel.frame.columns]
+    if types.match and not has_job:
+        raise DataError(
+            f"[credential_types] match = true needs the panel's job-category column {column!r} "
+            "(the category of each worker's own work); it is absent. Add it, name your column "
+            "with [credential_types] job_category = '<name>', or set match = false"
+        )
+    if types.match:
+        job = table.job_codes(panel.frame[column], panel.n_rows)
+    else:
+        job = np.full(panel.n_rows, -1, dtype=np.int64)
+    index, sig = type_signatures(
+        event_worker=events.worker,
+        event_time=events.time,
+        event_type=table.codes(events.credential_type),
+        type_category=table.category_codes,
+        row_worker=panel.worker_codes,
+        row_time=panel.row_time,
+        row_group=panel.group_codes,
+        row_job=job,
+        n_types=table.n_types,
+        n_groups=panel.n_groups,
+    )
+    return replace(
+        rows,
+        type_signature=index,
+        type_signatures=sig,
+        type_labels=tuple(str(v) for v in table.labels),
+        category_labels=tuple(str(v) for v in table.category_labels),
     )
 
 

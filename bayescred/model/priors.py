@@ -31,6 +31,7 @@ from pytensor.compile.sharedvalue import SharedVariable
 from bayescred.spec import PriorSpec
 from bayescred.terms import Covariates, CredentialTerm, EventTimeCredentialTerm, PeriodEffects, Term
 from bayescred.terms.credential import EffectSpec
+from bayescred.terms.credential_types import CredentialTypesSpec, TypedCredentialTerm
 from bayescred.terms.dynamics import DynamicsSpec
 
 
@@ -41,6 +42,7 @@ def linear_predictor_priors(
     intercept_sd: float,
     covariate_sds: np.ndarray,
     dynamics: DynamicsSpec | None = None,
+    credential_types: CredentialTypesSpec | None = None,
 ) -> dict[str, PriorSpec]:
     """Default priors of a linear predictor's parameters on a predictor scale ``scale``.
 
@@ -70,6 +72,10 @@ def linear_predictor_priors(
         priors.update(defaults(term))
     if dynamics is not None:
         for name, value in defaults(EventTimeCredentialTerm(EffectSpec(), dynamics)).items():
+            priors.setdefault(name, value)
+    if credential_types is not None:
+        typed = TypedCredentialTerm(EffectSpec(), credential_types)
+        for name, value in defaults(typed).items():
             priors.setdefault(name, value)
     return priors
 

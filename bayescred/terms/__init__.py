@@ -22,12 +22,20 @@ from collections.abc import Sequence
 from bayescred.terms.base import BuiltTerm, KernelIndex, Rows, Term
 from bayescred.terms.covariates import Covariates
 from bayescred.terms.credential import CredentialTerm, EffectDraws, EffectSpec, PoolingSpec
+from bayescred.terms.credential_types import CredentialTypesSpec, TypedCredentialTerm
 from bayescred.terms.dynamics import DynamicsSpec, EventTimeCredentialTerm
 from bayescred.terms.period import PeriodEffects
 
 #: Every term class, in the order a predictor adds them up (the event-time credential term
-#: replaces the credential term when the spec has ``[dynamics]``).
-TERMS: tuple[type[Term], ...] = (CredentialTerm, EventTimeCredentialTerm, PeriodEffects, Covariates)
+#: replaces the credential term when the spec has ``[dynamics]``, the typed one with
+#: ``[credential_types]``).
+TERMS: tuple[type[Term], ...] = (
+    CredentialTerm,
+    EventTimeCredentialTerm,
+    TypedCredentialTerm,
+    PeriodEffects,
+    Covariates,
+)
 
 
 def design_terms(
@@ -37,13 +45,21 @@ def design_terms(
     n_periods: int,
     covariates: Sequence[str],
     dynamics: DynamicsSpec | None = None,
+    credential_types: CredentialTypesSpec | None = None,
 ) -> tuple[Term, ...]:
     """The terms of a model part: the credential term always (with event-time dynamics when
-    ``dynamics`` is given), period effects when the spec asks for them and the panel has more
-    than one period, covariates when there are any."""
-    terms: list[Term] = [
-        CredentialTerm(effect) if dynamics is None else EventTimeCredentialTerm(effect, dynamics)
-    ]
+    ``dynamics`` is given, with types when ``credential_types`` is), period effects when the
+    spec asks for them and the panel has more than one period, covariates when there are any."""
+    if dynamics is not None and credential_types is not None:
+        raise ValueError("[credential_types] with [dynamics] is not supported (yet)")
+    credential: Term
+    if dynamics is not None:
+        credential = EventTimeCredentialTerm(effect, dynamics)
+    elif credential_types is not None:
+        credential = TypedCredentialTerm(effect, credential_types)
+    else:
+        credential = CredentialTerm(effect)
+    terms: list[Term] = [credential]
     if period_effects and n_periods > 1:
         terms.append(PeriodEffects())
     if len(covariates):
@@ -66,6 +82,7 @@ __all__ = [
     "BuiltTerm",
     "Covariates",
     "CredentialTerm",
+    "CredentialTypesSpec",
     "DynamicsSpec",
     "EffectDraws",
     "EffectSpec",
@@ -75,6 +92,7 @@ __all__ = [
     "PoolingSpec",
     "Rows",
     "Term",
+    "TypedCredentialTerm",
     "design_terms",
     "prior_names",
     "summary_descriptions",

@@ -27,6 +27,8 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from bayescred.maths.credential_types import TypeSignatures
+
 #: A default prior as plain data: ``{"dist": "normal", "mu": 0.0, "sigma": 1.0}``.
 PriorData = dict[str, Any]
 
@@ -59,6 +61,10 @@ class Rows:
         (:func:`bayescred.maths.event_time.row_counts`); None otherwise.
     cohort, cohort_labels
         With adoption cohorts: each row's worker's cohort code and the cohorts' labels.
+    type_signature, type_signatures, type_labels, category_labels
+        With credential types: each row's type signature (an index into the shared
+        :class:`~bayescred.maths.credential_types.TypeSignatures`, which row subsets keep
+        whole) and the labels of the types and categories.
     """
 
     credentials: np.ndarray
@@ -71,6 +77,10 @@ class Rows:
     event_counts: np.ndarray | None = None
     cohort: np.ndarray | None = None
     cohort_labels: tuple[str, ...] = ()
+    type_signature: np.ndarray | None = None
+    type_signatures: TypeSignatures | None = None
+    type_labels: tuple[str, ...] = ()
+    category_labels: tuple[str, ...] = ()
 
     @property
     def n_rows(self) -> int:
@@ -90,6 +100,10 @@ class Rows:
             event_counts=None if self.event_counts is None else self.event_counts[index],
             cohort=None if self.cohort is None else self.cohort[index],
             cohort_labels=self.cohort_labels,
+            type_signature=None if self.type_signature is None else self.type_signature[index],
+            type_signatures=self.type_signatures,
+            type_labels=self.type_labels,
+            category_labels=self.category_labels,
         )
 
 

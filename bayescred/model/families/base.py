@@ -259,6 +259,7 @@ class LinkFamily(Family):
             intercept_sd=1.0,
             covariate_sds=covariate_sds,
             dynamics=spec.dynamics,
+            credential_types=spec.credential_types,
         )
 
     def add_likelihood(

@@ -69,6 +69,7 @@ class Normal(Family):
             intercept_sd=2.0 * s,
             covariate_sds=covariate_sds,
             dynamics=spec.dynamics,
+            credential_types=spec.credential_types,
         )
         priors["sigma"] = PriorSpec(dist="half_normal", sigma=1.0 * s)
         priors["nu"] = PriorSpec(dist="gamma", alpha=2.0, beta=0.1)
