@@ -70,3 +70,41 @@ def dynamic_fit(dynamic_sim: SimulatedPanel) -> bc.CredentialFit:
         return bc.CredentialModel(spec).fit(
             dynamic_sim.frame, draws=100, tune=100, chains=2, random_seed=1, progressbar=False
         )
+
+
+@pytest.fixture(scope="session")
+def types_sim() -> SimulatedPanel:
+    """Types preset, 400 workers x 8 periods, 16 credential types in 4 categories."""
+    from bayescred.data.presets import TypeSettings
+
+    return simulate(
+        "types",
+        n_workers=400,
+        n_periods=8,
+        seed=2,
+        types=TypeSettings(n_types=16, n_categories=4, sigma_type=0.1, sigma_category=0.08),
+    )
+
+
+@pytest.fixture(scope="session")
+def types_panel(types_sim: SimulatedPanel) -> bc.Panel:
+    """``types_sim`` validated with its events and types table."""
+    return bc.validate(
+        types_sim.frame,
+        outcome="log_project_value",
+        events=types_sim.events,
+        credential_types=types_sim.credential_types,
+        missing_outcome="exclude",
+    )
+
+
+@pytest.fixture(scope="session")
+def types_fit(types_panel: bc.Panel) -> bc.CredentialFit:
+    """One small real fit with ``[credential_types] match = true`` (2 chains x 150 draws),
+    shared by the type-effect, report and etable tests."""
+    spec = bc.ModelSpec().with_changes(credential_types={"match": True})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", bc.ConvergenceWarning)
+        return bc.CredentialModel(spec).fit(
+            types_panel, draws=150, tune=150, chains=2, random_seed=3, progressbar=False
+        )

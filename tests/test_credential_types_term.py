@@ -252,3 +252,23 @@ def test_a_static_spec_builds_the_same_model_with_a_typed_panel() -> None:
     assert float(a.compile_logp(mode=FAST_MODE)(point)) == float(
         b.compile_logp(mode=FAST_MODE)(point)
     )
+
+
+def test_a_frame_with_events_and_types_gives_the_validated_panels_design() -> None:
+    spec = ModelSpec().with_changes(credential_types={"match": True})
+    frame, events, types = typed_panel()
+    direct = make_design(spec, frame, events=events, credential_types=types)
+    via_panel = _typed_design(spec)
+    a, b = direct.rows(), via_panel.rows()
+    np.testing.assert_array_equal(a.type_signature, b.type_signature)
+    np.testing.assert_array_equal(a.type_signatures.element_type, b.type_signatures.element_type)
+    with pytest.raises(bc.DataError, match="already validated Panel"):
+        make_design(spec, via_panel.panel, credential_types=types)
+    with pytest.raises(bc.DataError, match=r"bc.validate\(frame, events=events"):
+        make_design(spec, frame, events=events)  # types in the spec, no types table
+    renamed = frame.rename(columns={"job_category": "work"})
+    with pytest.raises(bc.DataError, match="match = true needs"):
+        make_design(spec, renamed, events=events, credential_types=types)
+    spec_work = spec.with_changes(credential_types={"match": True, "job_category": "work"})
+    moved = make_design(spec_work, renamed, events=events, credential_types=types)
+    np.testing.assert_array_equal(moved.rows().type_signature, a.type_signature)

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
@@ -57,9 +57,12 @@ _COMPARISONS: dict[type[ast.cmpop], Direction] = {
 class _Evaluator:
     """Evaluates the whitelisted expression tree over a posterior's draws."""
 
-    def __init__(self, posterior: xr.Dataset, text: str) -> None:
+    def __init__(
+        self, posterior: xr.Dataset, text: str, aliases: Mapping[str, str] | None = None
+    ) -> None:
         self.posterior = posterior
         self.text = text
+        self.aliases = dict(aliases or {})
 
     def fail(self, why: str) -> ValueError:
         return ValueError(f"cannot read the hypothesis {self.text!r}: {why}")
@@ -91,6 +94,7 @@ class _Evaluator:
         )
 
     def variable(self, name: str, index: ast.expr | None) -> xr.DataArray:
+        name = self.aliases.get(name, name)
         if name not in self.posterior.data_vars:
             known = ", ".join(sorted(str(v) for v in self.posterior.data_vars))
             raise self.fail(f"no posterior variable {name!r}; the posterior has: {known}")
@@ -132,7 +136,12 @@ def _labels(index: ast.expr, ev: _Evaluator) -> list[str]:
 
 
 def hypothesis(
-    posterior: xr.Dataset, text: str, *, rope: float | None = None, hdi_prob: float = 0.9
+    posterior: xr.Dataset,
+    text: str,
+    *,
+    rope: float | None = None,
+    hdi_prob: float = 0.9,
+    aliases: Mapping[str, str] | None = None,
 ) -> HypothesisResult:
     """Posterior probability of a comparison between expressions of posterior variables.
 
@@ -149,6 +158,9 @@ def hypothesis(
         of ``|left - right| < rope``.
     hdi_prob
         Mass of the difference's highest-density interval.
+    aliases
+        Short names read as posterior variables (``{"type": "type_effect"}``: ``type[python]``
+        is ``type_effect[python]``).
 
     Returns
     -------
@@ -162,7 +174,7 @@ def hypothesis(
         For text that is not one comparison of allowed terms, unknown variables or labels,
         ``==`` without ``rope`` (or ``rope`` without ``==``).
     """
-    ev = _Evaluator(posterior, text)
+    ev = _Evaluator(posterior, text, aliases)
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:

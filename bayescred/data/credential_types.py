@@ -93,9 +93,12 @@ class CredentialTypes:
         text = np.asarray([str(t) for t in np.asarray(types, dtype=object)], dtype=object)
         index = np.searchsorted(self.labels, text)
         index = np.clip(index, 0, max(self.n_types - 1, 0))
-        if text.size and not np.array_equal(self.labels[index], text):
+        if text.size and (not self.n_types or not np.array_equal(self.labels[index], text)):
             unknown = sorted(set(text.tolist()) - set(self.labels.tolist()))
-            raise DataError(f"unknown credential types: {unknown[:_MAX_SHOWN]}")
+            raise DataError(
+                f"unknown credential types: {_shown(unknown)}{_close(unknown, self.labels)}; "
+                f"the types table has {self.n_types} type(s)"
+            )
         return index.astype(np.int64)
 
     def category_of(self, label: str) -> str:
@@ -118,10 +121,17 @@ class CredentialTypes:
         index = np.clip(
             np.searchsorted(self.category_labels, text), 0, max(self.n_categories - 1, 0)
         )
-        known = ~missing & (self.category_labels[index] == text)
+        if self.n_categories:
+            known = ~missing & (self.category_labels[index] == text)
+        else:
+            known = np.zeros(text.shape, dtype=bool)
         if not np.all(known | missing):
             bad = sorted(set(text[~known & ~missing].tolist()))
-            raise DataError(f"job categories that no credential type has: {bad[:_MAX_SHOWN]}")
+            raise DataError(
+                f"job categories that no credential type has: {_shown(bad)} "
+                f"({_categories_are(self.category_labels.tolist())})"
+                f"{_close(bad, self.category_labels)}{_float_hint(bad, self.category_labels)}"
+            )
         return np.where(missing, NO_JOB_CATEGORY, index).astype(np.int64)
 
     def to_frame(self) -> pd.DataFrame:
@@ -132,6 +142,35 @@ class CredentialTypes:
 def _shown(values: list[str]) -> str:
     more = f" and {len(values) - _MAX_SHOWN} more" if len(values) > _MAX_SHOWN else ""
     return ", ".join(repr(v) for v in values[:_MAX_SHOWN]) + more
+
+
+def _close(values: list[str], labels: np.ndarray | list[str]) -> str:
+    """`` (close matches: 'a' -> 'b')`` for the values with a close label, else ``""``."""
+    pool = [str(v) for v in labels]
+    near = []
+    for v in values[:_MAX_SHOWN]:
+        match = difflib.get_close_matches(v, pool, n=1)
+        if match:
+            near.append(f"{v!r} -> {match[0]!r}")
+    return f" (close matches: {', '.join(near)})" if near else ""
+
+
+def _float_hint(values: list[str], labels: np.ndarray | list[str]) -> str:
+    """A hint when whole numbers were read as floats (``'1.0'`` for the label ``'1'``)."""
+    pool = {str(v) for v in labels}
+    if any(v.endswith(".0") and v[:-2] in pool for v in values):
+        return (
+            "; labels are compared as text and 1.0 is not 1: the column holds whole numbers as "
+            "floats (a missing value turns an int column into floats), convert it with "
+            ".astype('Int64') or to text"
+        )
+    return ""
+
+
+def _categories_are(categories: list[str]) -> str:
+    if not categories:
+        return "the types table has no category"
+    return f"the categories are {_shown(categories)}"
 
 
 def _text(s: pd.Series) -> np.ndarray:
@@ -191,6 +230,13 @@ def credential_types_table(
             f"The credential types table (credential_types=) lacks column(s) {', '.join(hints)}; "
             f"it needs one row per type with columns {TYPE!r} and {CATEGORY!r}; it has {have}"
         )
+    twice_cols = [c for c in (TYPE, CATEGORY) if have.count(c) > 1]
+    if twice_cols:
+        counts = ", ".join(f"{c!r} appears {have.count(c)} times" for c in twice_cols)
+        raise DataError(
+            f"The credential types table (credential_types=) has a repeated column: {counts}; "
+            "keep one of each (rename or drop the duplicates)"
+        )
     problems: list[str] = []
     missing_type = types[TYPE].isna().to_numpy()
     if missing_type.any():
@@ -240,8 +286,9 @@ def credential_types_table(
         if orphan:
             problems.append(
                 f"  column {job_category_column!r}: job categories that no credential type has: "
-                f"{_shown(orphan)} (the categories are {_shown(categories.tolist())}); map them "
-                "to a category of the types table, or set them missing (no match)"
+                f"{_shown(orphan)} ({_categories_are(categories.tolist())})"
+                f"{_close(orphan, categories)}; map them to a category of the types table, or "
+                f"set them missing (no match){_float_hint(orphan, categories)}"
             )
     if problems:
         k = len(problems)

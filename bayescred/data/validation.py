@@ -113,8 +113,9 @@ def validate(
         may only name categories of the table (missing values are allowed: no match). The
         result's :attr:`Panel.credential_types` holds the checked table.
     job_category
-        Name of the frame's column with the category of the worker's own work (read with
-        ``credential_types=`` when the frame has it).
+        Name of the frame's column with the category of the worker's own work, read with
+        ``credential_types=``. The default name may be absent (no job category); another name
+        must be a column of the frame.
 
     Returns
     -------
@@ -200,7 +201,22 @@ def _with_types(panel: Panel, types: pd.DataFrame, job_category: str) -> Panel:
             "credential_types= needs the credential events as data: pass events= (one row per "
             f"credential earned, with a {CREDENTIAL_TYPE!r} column naming its type)"
         )
-    has_job = job_category in [str(c) for c in panel.frame.columns]
+    have = [str(c) for c in panel.frame.columns]
+    n_job = have.count(job_category)
+    if n_job > 1:
+        raise DataError(
+            f"The job-category column {job_category!r} appears {n_job} times in the frame; keep "
+            "one (rename or drop the duplicates)"
+        )
+    if not n_job and job_category != JOB_CATEGORY:
+        close = difflib.get_close_matches(job_category, have, n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
+        raise DataError(
+            f"job_category={job_category!r} names a column the frame does not have; {hint}"
+            f"name the frame's column with the category of each worker's own work, or leave "
+            f"job_category= out (a frame without a {JOB_CATEGORY!r} column has no job category)"
+        )
+    has_job = n_job == 1
     checked = credential_types_table(
         types,
         panel.events.credential_type,

@@ -9,6 +9,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -27,6 +28,7 @@ from bayescred.analysis.event_profiles import (
 from bayescred.analysis.event_study import EventStudyResult, PretrendTest
 from bayescred.analysis.hurdle_effects import hurdle_profile_effects
 from bayescred.analysis.summary import parameter_descriptions, summary_table
+from bayescred.analysis.type_effects import TypeEffectsResult
 from bayescred.inference.reconstruct import design_from_tree
 from bayescred.inference.schema import DESIGN_ATTR, POSTERIOR_GROUP, SPEC_ATTR, VERSIONS_ATTR
 from bayescred.model.design import ModelDesign
@@ -330,6 +332,8 @@ class CredentialFit:
         new_group: effects.NewGroup = "raise",
         random_seed: int | None = None,
         event_time: int | None = None,
+        credential_type: str | None = None,
+        job_category: str | None = None,
     ) -> effects.EffectResult:
         """Posterior of the effect of one more credential (or of going to ``to``) for profiles.
 
@@ -363,6 +367,15 @@ class CredentialFit:
             ends), ``f_g(e) (S(to) - S(n)) M(z)``. None (default): the effect averaged over the
             lag window (``beta``). Recorded in the table's ``event_time`` column. Not for
             hurdle or binary models, nor for groups the model has not seen.
+        credential_type
+            Models with ``[credential_types]`` only: the effect of extra credentials of this
+            type, ``(beta_g + u_category[c] + u_type[j]) (S(to) - S(n)) M(z)``
+            (``docs/design.md`` 3.9). None (default): a credential of a typical type
+            (``u = 0``). Recorded in the table's ``credential_type`` column. Not for hurdle
+            models.
+        job_category
+            With ``credential_type`` and ``match = true``: the profile's job category; the
+            match effect is added when it is the type's category.
 
         Returns
         -------
@@ -381,6 +394,10 @@ class CredentialFit:
         )
         if event_time is not None:
             return self._event_time_effect(frame, int(event_time), hdi_prob)
+        if credential_type is not None or job_category is not None:
+            return self._typed_effect(
+                frame, credential_type, job_category, hdi_prob, new_group, random_seed
+            )
         if self.family.margins:
             return self._plottable(
                 hurdle_profile_effects(
@@ -432,6 +449,128 @@ class CredentialFit:
         table = result.table.copy()
         table.insert(0, "event_time", event_time)
         return self._plottable(replace(result, table=table))
+
+    def _typed_effect(
+        self,
+        frame: pd.DataFrame,
+        credential_type: str | None,
+        job_category: str | None,
+        hdi_prob: float,
+        new_group: effects.NewGroup,
+        random_seed: int | None,
+    ) -> effects.EffectResult:
+        """:meth:`effect` for credentials of one type: each group's ``beta`` plus the type's
+        deviation (and the match effect where the job category is the type's)."""
+        from bayescred.analysis.type_effects import typed_effect_shift
+
+        if credential_type is None:
+            raise ValueError("job_category= needs credential_type= (the type of the credential)")
+        if self.family.margins:
+            raise ValueError(
+                "effects by credential type are not available for hurdle models yet; use "
+                "fit.type_effects() for the amount part's ranking"
+            )
+        shift = typed_effect_shift(self.posterior, self.design, credential_type, job_category)
+        params, codes = effects.profile_group_parameters(
+            self.posterior, self.spec, frame, new_group, random_seed
+        )
+        typed = replace(params, beta=params.beta + shift[:, None])
+        result = effects.profile_effects(
+            self.posterior,
+            self.spec,
+            self.design.track_scale,
+            frame,
+            hdi_prob=hdi_prob,
+            new_group=new_group,
+            group_parameters=(typed, codes),
+        )
+        if self.family.probability_change:
+            result = with_probability_change(
+                result, self.posterior, self.design, frame, (typed, codes)
+            )
+        table = result.table.copy()
+        table.insert(0, "credential_type", str(credential_type))
+        if job_category is not None:
+            table.insert(1, "job_category", str(job_category))
+        return self._plottable(replace(result, table=table))
+
+    def type_effects(
+        self,
+        by: Literal["type", "category"] = "type",
+        *,
+        group: str | None = None,
+        matched: bool = False,
+        hdi_prob: float = 0.9,
+        min_raw_holders: int | None = None,
+    ) -> TypeEffectsResult:
+        """Which credentials pay: the effect of a worker's first credential by type, ranked.
+
+        Needs a spec with ``[credential_types]`` (``docs/design.md`` section 3.9). The effect
+        of a first credential of type ``j``, in the outcome's units, at the reference track
+        record: ``(beta_g + u_category[c(j)] + u_type[j]) (S(1) - S(0))``, averaged over groups
+        by their share of rows (or for ``group``), with the match effect when ``matched``.
+
+        Parameters
+        ----------
+        by
+            ``"type"`` (one row per credential type) or ``"category"`` (a typical type of
+            each skill category).
+        group
+            A group's label; None: the row-share average over groups.
+        matched
+            Add the match effect (for a worker whose job category is the type's).
+        hdi_prob
+            Mass of the highest-density intervals.
+        min_raw_holders
+            Holders a type needs before its raw within estimate is shown (default 20).
+
+        Returns
+        -------
+        TypeEffectsResult
+            ``.table`` (label, category, holders, mean, sd, HDI, percent columns for log-scale
+            outcomes, ``p_above_average``, and by type ``raw_mean``/``raw_se``: the unpooled
+            within estimate), sorted, ``.sentence()``, ``.plot(ax=)`` (caterpillar) and
+            ``.plot_shrinkage(ax=)``.
+        """
+        from bayescred.analysis.type_effects import (
+            MIN_RAW_HOLDERS,
+            holders,
+            raw_type_estimates,
+            type_effect_draws,
+        )
+        from bayescred.plots.type_effects import shrinkage_axes, type_effects_axes
+
+        draws = type_effect_draws(self.posterior, self.design, by, group=group, matched=matched)
+        rows = self.design.rows()
+        sig = rows.type_signatures
+        assert sig is not None
+        if by == "type":
+            category = np.asarray(rows.category_labels, dtype=object)[sig.type_category]
+            raw = self._memo_raw(raw_type_estimates)
+        else:
+            category = np.asarray(rows.category_labels, dtype=object)
+            raw = None
+        return TypeEffectsResult(
+            draws=draws,
+            category=category,
+            holders=holders(self.design, by),
+            raw=raw,
+            log_scale=is_log_scale(self.spec),
+            hdi_prob=hdi_prob,
+            group=group,
+            outcome=self._event_outcome_words(),
+            min_raw_holders=MIN_RAW_HOLDERS if min_raw_holders is None else int(min_raw_holders),
+            plotter=type_effects_axes,
+            shrinkage_plotter=shrinkage_axes,
+        )
+
+    def _memo_raw(self, compute: Any) -> pd.DataFrame:
+        """The raw within type estimates, computed once per fit."""
+        cached = self.__dict__.get("_raw_type_estimates")
+        if cached is None:
+            cached = compute(self.design, self.posterior)
+            self.__dict__["_raw_type_estimates"] = cached
+        return cached
 
     def _plottable(self, result: effects.EffectResult) -> Any:
         """``result`` with :func:`bayescred.plots.effects.effect_figure` as its plotter."""
@@ -543,10 +682,20 @@ class CredentialFit:
         build-up), ``"event_profile_group[A, 3] > event_profile_group[B, 3]"`` compares groups
         at one event time and ``"event_profile[-2] < 0"`` reads a lead (a dip before the
         credential). ``event_profile_cohort[c, e]`` holds the adoption cohorts' profiles.
+
+        Models with ``[credential_types]`` read ``type[python]`` as the population effect of a
+        first credential of type ``python`` (``type_effect``) and ``category[programming]`` as
+        a typical type's of that category (``category_effect``):
+        ``fit.hypothesis("type[python] > type[excel]")``.
         """
         from bayescred.analysis.hypothesis import hypothesis as test
 
-        return test(self.posterior, hypothesis, rope=rope, hdi_prob=hdi_prob)
+        aliases = (
+            {"type": "type_effect", "category": "category_effect"}
+            if "type_effect" in self.posterior.data_vars
+            else None
+        )
+        return test(self.posterior, hypothesis, rope=rope, hdi_prob=hdi_prob, aliases=aliases)
 
     # ------------------------------------------------------------------ event time
     def event_study(

@@ -74,15 +74,21 @@ class CredentialModel:
     def __repr__(self) -> str:
         return f"CredentialModel(spec={self.spec.name!r})"
 
-    def design(self, data: pd.DataFrame | Panel, events: pd.DataFrame | None = None) -> ModelDesign:
+    def design(
+        self,
+        data: pd.DataFrame | Panel,
+        events: pd.DataFrame | None = None,
+        credential_types: pd.DataFrame | None = None,
+    ) -> ModelDesign:
         """Validate ``data`` and compute the data-derived constants (rows used, scales, priors).
 
         ``events`` are credential events as data (one row per credential earned, with the
         worker and the first period it is held at the start of; see
-        :func:`bayescred.validate`); they are not allowed with an already validated
-        :class:`~bayescred.Panel` (validate it with ``events=`` instead).
+        :func:`bayescred.validate`) and ``credential_types`` the types table (one row per type
+        with its ``category``); neither is allowed with an already validated
+        :class:`~bayescred.Panel` (validate it with them instead).
         """
-        return make_design(self.spec, data, events)
+        return make_design(self.spec, data, events, credential_types)
 
     def build(
         self,
@@ -90,6 +96,7 @@ class CredentialModel:
         *,
         plain: bool = False,
         events: pd.DataFrame | None = None,
+        credential_types: pd.DataFrame | None = None,
     ) -> pm.Model:
         """The PyMC model for ``data``, for inspection (``model.to_graphviz()``, priors...).
 
@@ -99,7 +106,7 @@ class CredentialModel:
         (the same density) with every pooled parameter non-centred and the likelihood as a
         graph: the form ``pm.draw`` and ``pm.sample_prior_predictive`` draw prior samples from.
         """
-        design = self.design(data, events)
+        design = self.design(data, events, credential_types)
         return build_prior_model(design) if plain else build_model(design)
 
     def fit(
@@ -107,6 +114,7 @@ class CredentialModel:
         data: pd.DataFrame | Panel,
         *,
         events: pd.DataFrame | None = None,
+        credential_types: pd.DataFrame | None = None,
         draws: int | None = None,
         tune: int | None = None,
         chains: int | None = None,
@@ -118,7 +126,8 @@ class CredentialModel:
     ) -> CredentialFit:
         """Validate ``data``, build the model and sample its posterior.
 
-        ``events`` are credential events as data (see :meth:`design`). Arguments left as
+        ``events`` are credential events as data and ``credential_types`` the types table (see
+        :meth:`design`). Arguments left as
         ``None`` take the spec's ``[sampling]`` values. Warns with
         :class:`bayescred.ConvergenceWarning` when a standard diagnostic threshold fails.
         With the nutpie sampler the compiled model is taken from :attr:`cache` when an
@@ -135,7 +144,7 @@ class CredentialModel:
         CredentialFit
         """
         s = self.spec.sampling
-        design = self.design(data, events)
+        design = self.design(data, events, credential_types)
         sampler = s.sampler if sampler is None else sampler
         model = build_for_sampler(design, sampler)
         tree = run_sampler(

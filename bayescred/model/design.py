@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
+from bayescred.data.credential_types import CredentialTypes
 from bayescred.data.events import NO_EVENT, CredentialEvents
 from bayescred.data.panel import Panel, track_record_at_entry
 from bayescred.data.validation import validate
@@ -146,7 +147,10 @@ class ModelDesign:
 
 
 def as_panel(
-    data: pd.DataFrame | Panel, spec: ModelSpec, events: pd.DataFrame | None = None
+    data: pd.DataFrame | Panel,
+    spec: ModelSpec,
+    events: pd.DataFrame | None = None,
+    credential_types: pd.DataFrame | None = None,
 ) -> Panel:
     """Validate a frame against the spec's columns, outcome and covariates (panels pass through).
 
@@ -156,8 +160,16 @@ def as_panel(
     (:func:`~bayescred.data.panel.track_record_at_entry`). ``events`` are credential events as
     data (``validate(..., events=)``, :mod:`bayescred.data.events`); a panel already validated
     carries its own, so passing both is a :class:`~bayescred.errors.DataError`.
+    ``credential_types`` is the types table (``validate(..., credential_types=)``), read with
+    the job-category column the spec's ``[credential_types] job_category`` names.
     """
     if isinstance(data, Panel):
+        if credential_types is not None:
+            raise DataError(
+                "credential_types= was given with an already validated Panel, which carries "
+                "its own (Panel.credential_types): validate with credential_types= instead, or "
+                "pass the frame"
+            )
         if events is not None:
             raise DataError(
                 "events= was given with an already validated Panel, which carries its own "
@@ -174,6 +186,12 @@ def as_panel(
             covariates=spec.covariates,
             missing_outcome="exclude",
             events=events,
+            credential_types=credential_types,
+            **(
+                {"job_category": spec.credential_types.job_category}
+                if spec.credential_types is not None
+                else {}
+            ),
         )
     if spec.track_record.measured == "entry":
         panel = track_record_at_entry(panel)
@@ -231,9 +249,12 @@ def event_rows(rows: Rows, panel: Panel, dynamics: DynamicsSpec) -> Rows:
     )
 
 
-def typed_rows(rows: Rows, panel: Panel, types: CredentialTypesSpec) -> Rows:
-    """``rows`` with their type signatures (:mod:`bayescred.maths.credential_types`), from the
-    panel's credential events and types table (``validate(..., events=, credential_types=)``)."""
+def typed_inputs(
+    panel: Panel, types: CredentialTypesSpec
+) -> tuple[CredentialTypes, CredentialEvents, np.ndarray]:
+    """The types table, the typed credential events and each row's job-category code of a
+    panel for ``[credential_types]``; a :class:`~bayescred.errors.DataError` saying what is
+    missing otherwise (no types table or typed events; ``match`` without the job column)."""
     table = panel.credential_types
     events = panel.events
     if table is None or events is None or events.credential_type is None:
@@ -241,7 +262,7 @@ def typed_rows(rows: Rows, panel: Panel, types: CredentialTypesSpec) -> Rows:
             "[credential_types] needs the credential events with their types and the types "
             "table: bc.validate(frame, events=events, credential_types=types) (events with a "
             "'credential_type' column; types with 'credential_type' and 'category'), then fit "
-            "the validated panel"
+            "the validated panel (or pass events= and credential_types= to fit)"
         )
     column = types.job_category
     has_job = column in [str(c) for c in panel.frame.columns]
@@ -255,6 +276,14 @@ def typed_rows(rows: Rows, panel: Panel, types: CredentialTypesSpec) -> Rows:
         job = table.job_codes(panel.frame[column], panel.n_rows)
     else:
         job = np.full(panel.n_rows, -1, dtype=np.int64)
+    return table, events, job
+
+
+def typed_rows(rows: Rows, panel: Panel, types: CredentialTypesSpec) -> Rows:
+    """``rows`` with their type signatures (:mod:`bayescred.maths.credential_types`), from the
+    panel's credential events and types table (``validate(..., events=, credential_types=)``)."""
+    table, events, job = typed_inputs(panel, types)
+    assert events.credential_type is not None
     index, sig = type_signatures(
         event_worker=events.worker,
         event_time=events.time,

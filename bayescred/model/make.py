@@ -7,7 +7,7 @@ import pandas as pd
 
 from bayescred.data.panel import Panel, select_rows
 from bayescred.maths.curves import TrackRecordScale
-from bayescred.model.design import ModelDesign, as_panel, with_mundlak
+from bayescred.model.design import ModelDesign, as_panel, typed_inputs, with_mundlak
 from bayescred.model.families import get_family
 from bayescred.spec import ModelSpec
 
@@ -16,17 +16,23 @@ SINGLE_PERIOD = "worker observed in one period (no within-worker variation)"
 
 
 def make_design(
-    spec: ModelSpec, data: pd.DataFrame | Panel, events: pd.DataFrame | None = None
+    spec: ModelSpec,
+    data: pd.DataFrame | Panel,
+    events: pd.DataFrame | None = None,
+    credential_types: pd.DataFrame | None = None,
 ) -> ModelDesign:
-    """Validate ``data`` (with credential ``events`` as data, if given: see
-    :func:`~bayescred.model.design.as_panel`) and compute the design of ``spec`` on it.
+    """Validate ``data`` (with credential ``events`` and the ``credential_types`` table as
+    data, if given: see :func:`~bayescred.model.design.as_panel`) and compute the design of
+    ``spec`` on it.
 
     Rows the model cannot use are set aside and counted (a worker seen in one period under
     ``within`` worker effects); the family checks the outcome's support and resolves the
     priors on its scale.
     """
     family = get_family(spec.outcome.likelihood)
-    panel = as_panel(data, spec, events)
+    panel = as_panel(data, spec, events, credential_types)
+    if spec.credential_types is not None:
+        typed_inputs(panel, spec.credential_types)  # refuse a panel without types early
     if spec.worker_effects == "within" and not family.margins:
         # (a hurdle's within applies to its amount part, where such a worker adds nothing)
         single = panel.periods_per_worker()[panel.worker_codes] == 1
