@@ -25,7 +25,6 @@ import pandas as pd
 import xarray as xr
 
 from bayescred.analysis.effect_result import percent_change, summarise_draws
-from bayescred.maths.curves import credential_curve, track_record_modifier
 from bayescred.terms.base import stack_draws
 from bayescred.terms.credential_types import TypedCredentialTerm
 
@@ -199,84 +198,18 @@ def raw_type_estimates(design: ModelDesign, posterior: Any) -> pd.DataFrame:
         ``credential_type``, ``raw_mean``, ``raw_se`` (classical standard error; missing for
         a type no row holds).
     """
-    from scipy import sparse
+    from bayescred.model.type_pilot import type_least_squares
 
     term = typed_term(design)
-    rows = design.rows()
-    sig = rows.type_signatures
-    assert sig is not None and rows.type_signature is not None
-    labels = list(rows.type_labels)
-    out = pd.DataFrame(
-        {"credential_type": labels, "raw_mean": np.nan, "raw_se": np.nan}, dtype=object
-    )
-    out[["raw_mean", "raw_se"]] = out[["raw_mean", "raw_se"]].astype(float)
-    p = design.panel
-    if design.spec.worker_effects != "within" or p.y is None:
+    labels = list(design.rows().type_labels)
+    out = pd.DataFrame({"credential_type": labels, "raw_mean": np.nan, "raw_se": np.nan})
+    if design.spec.worker_effects != "within" or design.panel.y is None:
         return out
     draws = term.group_draws(posterior)
-    shape = None if draws.shape is None else draws.shape.mean(axis=0)  # (g,)
-    n_cap = sig.max_count + 1
-    curve = np.asarray(
-        credential_curve(
-            np,
-            term.curve,
-            np.arange(n_cap, dtype=float)[None, :],
-            None if shape is None else shape[:, None],
-        )
-    )
-    curve = np.broadcast_to(curve, (rows.n_groups, n_cap))
-    g = sig.element_group
-    step = sig.element_weight * (curve[g, sig.element_hi] - curve[g, sig.element_lo - 1])
-    n_types = len(labels)
-    cols = n_types + (1 if term.types.match else 0)
-    e_col = np.where(sig.element_weight > 0, sig.element_type, 0)
-    A = sparse.coo_matrix((step, (sig.element_signature, e_col)), shape=(sig.size, n_types))
-    if term.types.match:
-        m = sparse.coo_matrix(
-            (step * sig.element_match, (sig.element_signature, np.zeros_like(e_col))),
-            shape=(sig.size, 1),
-        )
-        A = sparse.hstack([A, m])
-    gamma = draws.gamma.mean(axis=0)  # (g, terms)
-    if gamma.shape[-1]:
-        g1 = gamma[rows.group, 0]
-        g2 = gamma[rows.group, 1] if gamma.shape[-1] > 1 else 0.0
-        modifier = np.asarray(track_record_modifier(np, term.modifier, rows.z, g1, g2))
-    else:
-        modifier = np.ones(rows.n_rows)
-    X = sparse.diags(modifier) @ sparse.csr_matrix(A)[rows.type_signature]
-    n = rows.n_rows
-    W = sparse.csr_matrix((np.ones(n), (np.arange(n), p.worker_codes)), shape=(n, p.n_workers))
-    t_i = np.asarray(W.sum(axis=0)).ravel()
-    inv = sparse.diags(1.0 / t_i)
-    X_dm = (X - W @ (inv @ (W.T @ X))).tocsc()
-    dense = [rows.covariates] if rows.covariates.shape[1] else []
-    if design.spec.period_effects and p.n_periods > 1:
-        dense.append(np.eye(p.n_periods)[rows.period][:, 1:])
-    D = np.column_stack(dense) if dense else np.zeros((n, 0))
-    D_dm = D - (W @ (inv @ (W.T @ D))) if D.shape[1] else D
-    y = np.asarray(p.y, float)
-    y_dm = y - W @ (inv @ (W.T @ y))
-    used = np.flatnonzero(np.asarray(abs(X_dm).sum(axis=0)).ravel() > 0)
-    Xu = X_dm[:, used]
-    XtX = np.block(
-        [
-            [(Xu.T @ Xu).toarray(), np.asarray(Xu.T @ D_dm)],
-            [np.asarray(D_dm.T @ Xu), D_dm.T @ D_dm],
-        ]
-    )
-    Xty = np.r_[np.asarray(Xu.T @ y_dm).ravel(), D_dm.T @ y_dm]
-    coef, *_ = np.linalg.lstsq(XtX, Xty, rcond=None)
-    fitted = np.asarray(Xu @ coef[: used.size]).ravel() + D_dm @ coef[used.size :]
-    dof = max(n - p.n_workers - XtX.shape[0], 1)
-    s2 = float(np.sum((y_dm - fitted) ** 2)) / dof
-    cov = np.linalg.pinv(XtX) * s2
-    est = np.full(cols, np.nan)
-    se = np.full(cols, np.nan)
-    est[used] = coef[: used.size]
-    se[used] = np.sqrt(np.clip(np.diag(cov)[: used.size], 0.0, None))
-    out["raw_mean"] = est[:n_types]
-    out["raw_se"] = se[:n_types]
+    shape = None if draws.shape is None else draws.shape.mean(axis=0)
+    est, se = type_least_squares(design, shape, draws.gamma.mean(axis=0))
+    out["raw_mean"] = est[: len(labels)]
+    out["raw_se"] = se[: len(labels)]
     return out
 
 

@@ -36,6 +36,8 @@ from scipy.optimize import least_squares
 
 from bayescred.data.panel import demean_by_worker
 from bayescred.model.design import ModelDesign
+from bayescred.model.type_pilot import type_least_squares
+from bayescred.terms.credential_types import TYPE_PILOT, TypedCredentialTerm
 
 #: Workers used by the pilot at most (a random subset beyond; precisions are scaled up to the
 #: whole panel): the pilot then costs a few seconds at any panel size.
@@ -83,8 +85,11 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
     Returns
     -------
     PilotEstimates
-        ``mu_beta`` always (when the fit succeeds), ``log_lambda`` for the geometric curve.
-        Groups without within-worker variation in credentials get precision 0.
+        ``mu_beta`` always (when the fit succeeds), ``log_lambda`` for the geometric curve,
+        and with credential types under ``within`` each type's first-credential effect
+        (``type_effect``: :func:`~bayescred.model.type_pilot.type_least_squares` at the fitted
+        curve and modifier; per type, not per group). Groups without within-worker variation
+        in credentials get precision 0.
     """
     p = design.panel
     if p.y is None:  # pragma: no cover - a model design always has an outcome
@@ -200,4 +205,12 @@ def pilot_estimates(design: ModelDesign, *, seed: int = 0) -> PilotEstimates:
     if shape_name == "lambda":
         centre["log_lambda"] = fit.x[G : 2 * G].copy()
         prec["log_lambda"] = np.where(informed, precision[G : 2 * G], 0.0)
+    if isinstance(term, TypedCredentialTerm) and design.spec.worker_effects == "within":
+        _, shape_hat, gamma_hat, _ = unpack(fit.x)
+        gamma_groups = np.broadcast_to(np.asarray(gamma_hat), (G, n_terms))
+        estimate, se = type_least_squares(design, shape_hat, gamma_groups)
+        n_types = len(design.rows().type_labels)
+        ok = np.isfinite(estimate[:n_types]) & (se[:n_types] > 0)
+        centre[TYPE_PILOT] = np.where(ok, estimate[:n_types], 0.0)
+        prec[TYPE_PILOT] = np.where(ok, 1.0 / np.where(ok, se[:n_types], 1.0) ** 2, 0.0)
     return PilotEstimates(centre=centre, precision=prec)

@@ -26,7 +26,12 @@ import pymc as pm
 from bayescred.model.design import ModelDesign
 from bayescred.model.parts import PLAIN, Naming
 from bayescred.model.pilot import PilotEstimates
-from bayescred.model.pooling import grouped_parameter, pooled_variable_names
+from bayescred.model.pooling import (
+    grouped_parameter,
+    pilot_data,
+    pooled_variable_names,
+    whitened_group_values,
+)
 from bayescred.model.priors import prior_distribution, prior_parameter
 from bayescred.terms import BuiltTerm, Rows
 
@@ -138,6 +143,19 @@ class PartContext:
         if own is None:
             return None
         return prior_parameter(self.naming(plain), parameter, own.parameters()[parameter])
+
+    def whitened_deviations(
+        self, plain: str, *, pilot_key: str, sd: Any, shift: Any, dims: str, size: int
+    ) -> Any | None:
+        """Deviations ``u ~ Normal(0, sd)`` over ``dims`` written through their conditional
+        posterior given the pilot's estimate ``c`` of ``u + shift`` (``pilot_key``) and its
+        precision (:func:`~bayescred.model.pooling.whitened_group_values`); None when the
+        model has no pilot (the term then writes them non-centred)."""
+        if self.pilot is None:
+            return None
+        centre, precision = self.pilot.get(pilot_key, size)
+        c, q = pilot_data(self.naming(plain), centre, precision, (dims,))
+        return whitened_group_values(self.naming(plain), 0.0, sd, c - shift, q, (dims,))
 
     def pooled(
         self,

@@ -156,6 +156,14 @@ class BuildContext(Protocol):
         """A parameter of a prior written in the spec itself (not a default), or None."""
         ...
 
+    def whitened_deviations(
+        self, plain: str, *, pilot_key: str, sd: Any, shift: Any, dims: str, size: int
+    ) -> Any | None:
+        """Deviations ``u ~ Normal(0, sd)`` over ``dims`` (``size`` of them) written through
+        their approximate conditional posterior given the pilot's estimate of ``u + shift``
+        (its entry ``pilot_key``); None when the model has no pilot."""
+        ...
+
     def pooled(
         self,
         *,
@@ -178,6 +186,11 @@ class NamesContext(Protocol):
     @property
     def noncentred_period_effects(self) -> bool:
         """Whether the part's family asks for non-centred period effects (link scales)."""
+        ...
+
+    @property
+    def whitened(self) -> bool:
+        """Whether the model is written for the sampler with the family's pilot."""
         ...
 
     def has_spec_prior(self, plain: str) -> bool:

@@ -57,6 +57,10 @@ from bayescred.terms.base import (
 )
 from bayescred.terms.credential import CredentialTerm, EffectDraws, EffectSpec
 
+#: The pilot's entry (:class:`bayescred.model.pilot.PilotEstimates`) of each type's within
+#: estimate of its first-credential effect.
+TYPE_PILOT = "type_effect"
+
 
 class CredentialTypesSpec(StrictSection):
     """Credential effects by type and skill category (``docs/design.md`` section 3.9)."""
@@ -147,9 +151,10 @@ class TypedCredentialTerm(CredentialTerm):
             extra.append("match_effect")
         return (*super().variables(), *extra)
 
-    def _type_names(self) -> list[str]:
+    def _type_names(self, whitened: bool = False) -> list[str]:
+        offset = "u_type_whitened" if whitened else "type_offset"
         names = (
-            ["sigma_type", "type_offset", "u_type", "sigma_category", "category_offset"]
+            ["sigma_type", offset, "u_type", "sigma_category", "category_offset"]
             if self.partial
             else ["u_type"]
         )
@@ -159,7 +164,7 @@ class TypedCredentialTerm(CredentialTerm):
         return names
 
     def stored_variables(self, ctx: NamesContext) -> list[str]:
-        return [*super().stored_variables(ctx), *self._type_names()]
+        return [*super().stored_variables(ctx), *self._type_names(ctx.whitened)]
 
     # ------------------------------------------------------------------ PyTensor
     def build_types(self, ctx: BuildContext) -> tuple[Any, Any]:
@@ -174,17 +179,28 @@ class TypedCredentialTerm(CredentialTerm):
         assert sig is not None
         category = pm.Data(ctx.name("type_category"), sig.type_category, dims=t_dim)
         n_categories = len(ctx.rows.category_labels)
+        mu_beta = pm.modelcontext(None)[ctx.name("mu_beta")]
         if self.partial:
             sd_type = ctx.prior("sigma_type")
-            offset = pm.Normal(ctx.name("type_offset"), 0.0, 1.0, dims=t_dim)
-            u_type = pm.Deterministic(ctx.name("u_type"), sd_type * offset, dims=t_dim)
             sd_cat = ctx.prior("sigma_category")
             c_offset = pm.Normal(ctx.name("category_offset"), 0.0, 1.0, dims=c_dim)
             u_cat = pm.Deterministic(ctx.name("u_category"), sd_cat * c_offset, dims=c_dim)
+            # whitened with the pilot: each type's within estimate is of mu_beta + u_cat + u_type
+            values = ctx.whitened_deviations(
+                "u_type",
+                pilot_key=TYPE_PILOT,
+                sd=sd_type,
+                shift=mu_beta + u_cat[category],
+                dims=t_dim,
+                size=sig.n_types,
+            )
+            if values is None:
+                offset = pm.Normal(ctx.name("type_offset"), 0.0, 1.0, dims=t_dim)
+                values = sd_type * offset
+            u_type = pm.Deterministic(ctx.name("u_type"), values, dims=t_dim)
         else:
             u_type = ctx.prior("u_type", dims=t_dim)
             u_cat = pm.Deterministic(ctx.name("u_category"), pt.zeros(n_categories), dims=c_dim)
-        mu_beta = pm.modelcontext(None)[ctx.name("mu_beta")]
         pm.Deterministic(ctx.name("category_effect"), mu_beta + u_cat, dims=c_dim)
         deviation = u_cat[category] + u_type
         pm.Deterministic(ctx.name("type_effect"), mu_beta + deviation, dims=t_dim)
