@@ -104,3 +104,26 @@ def test_file_is_small_and_documented() -> None:
     assert "SIMULATED" in doc and str(datasets.PLATFORM_PANEL_SEED) in doc
     for col in COLUMNS:
         assert f"``{col}``" in doc, col
+
+
+def test_the_shipped_panel_has_null_credential_types() -> None:
+    """Its types come from the same seed and leave every shipped column as it is; the truth
+    says every type pays the same, and the typed panel validates with its events."""
+    import bayescred as bc
+    from bayescred import datasets
+
+    typed = datasets.platform_panel_types()
+    shipped = datasets.platform_panel()
+    pd.testing.assert_frame_equal(typed.frame.drop(columns="job_category"), shipped)
+    assert typed.frame.groupby("worker_id")["job_category"].nunique().max() == 1
+    truth = datasets.platform_panel_truth().type_effects()
+    assert len(truth) == 200 and truth["effect"].nunique() == 1
+    assert truth["holders"].max() > 300 and (truth["holders"] < 10).sum() >= 30
+    panel = bc.validate(
+        typed.frame,
+        outcome="log_project_value",
+        events=typed.events,
+        credential_types=typed.credential_types,
+        missing_outcome="exclude",
+    )
+    assert panel.credential_types is not None and panel.credential_types.n_types == 200

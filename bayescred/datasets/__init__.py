@@ -8,13 +8,14 @@ the parameters it was generated with, so that a fit on it can be checked against
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass, replace
 from importlib import resources
 from typing import Literal, overload
 
 import numpy as np
 import pandas as pd
 
-from bayescred.data.presets import SimulationSettings, paper_preset
+from bayescred.data.presets import SimulationSettings, TypeSettings, paper_preset
 from bayescred.data.simulate import SimulatedPanel, TrueParameters, simulate
 
 __all__ = [
@@ -22,10 +23,13 @@ __all__ = [
     "PLATFORM_PANEL_N_PERIODS",
     "PLATFORM_PANEL_N_WORKERS",
     "PLATFORM_PANEL_SEED",
+    "PLATFORM_PANEL_TYPES",
+    "PlatformPanelTypes",
     "platform_panel",
     "platform_panel_settings",
     "platform_panel_simulation",
     "platform_panel_truth",
+    "platform_panel_types",
 ]
 
 #: Seed of :func:`bayescred.data.simulate.simulate` that generated the shipped panel.
@@ -68,9 +72,67 @@ def platform_panel_simulation() -> SimulatedPanel:
     return simulate(platform_panel_settings(), seed=PLATFORM_PANEL_SEED)
 
 
+#: The credential types of the shipped panel (:func:`platform_panel_types`): 200 types in 8
+#: categories with a long tail of holders, and NO type, category or match effect, so that the
+#: shipped outcomes are exactly those of the panel without types.
+PLATFORM_PANEL_TYPES = TypeSettings(sigma_type=0.0, sigma_category=0.0, match_effect=0.0)
+
+
+def _typed_simulation() -> SimulatedPanel:
+    return simulate(
+        replace(platform_panel_settings(), types=PLATFORM_PANEL_TYPES), seed=PLATFORM_PANEL_SEED
+    )
+
+
 def platform_panel_truth() -> TrueParameters:
-    """The true parameters behind :func:`platform_panel` (regenerated, takes well under 1 s)."""
-    return platform_panel_simulation().truth
+    """The true parameters behind :func:`platform_panel` (regenerated, takes well under 1 s),
+    with the truth of its credential types (:func:`platform_panel_types`: every type pays the
+    same, ``truth.type_effects()``)."""
+    return _typed_simulation().truth
+
+
+@dataclass(frozen=True)
+class PlatformPanelTypes:
+    """The shipped panel with credential types (:func:`platform_panel_types`).
+
+    Attributes
+    ----------
+    frame
+        :func:`platform_panel` with a ``job_category`` column (each worker's category of work).
+    events
+        The credential events, one row per credential: ``worker_id``, ``period`` (first held;
+        NaN: held at entry) and ``credential_type``.
+    credential_types
+        The types table: ``credential_type`` and ``category``.
+    """
+
+    frame: pd.DataFrame
+    events: pd.DataFrame
+    credential_types: pd.DataFrame
+
+
+def platform_panel_types() -> PlatformPanelTypes:
+    """The shipped panel's credential types, regenerated from its seed (about 1 s).
+
+    The shipped outcomes were simulated without type effects, so its types carry none: a
+    model with ``[credential_types]`` should find every type's effect close to the average
+    (``sigma_type`` and ``sigma_category`` near 0, no match effect) and name no type as
+    credibly better. A null benchmark, with the truth in :func:`platform_panel_truth`; for
+    panels where types differ, simulate them (``simulate("types")``).
+
+    Examples
+    --------
+    >>> typed = platform_panel_types()
+    >>> typed.credential_types.shape, "job_category" in typed.frame.columns
+    ((200, 2), True)
+    """
+    sim = _typed_simulation()
+    frame = platform_panel()
+    frame["job_category"] = sim.frame["job_category"].to_numpy()
+    assert sim.credential_types is not None
+    return PlatformPanelTypes(
+        frame=frame, events=sim.events.copy(), credential_types=sim.credential_types.copy()
+    )
 
 
 @functools.cache
