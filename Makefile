@@ -18,7 +18,7 @@ DOCS_NB_WORKERS ?= 300
 DOCS_NB_SIMS    ?= 20
 DOCS_NB_PANELS  ?= 3
 
-.PHONY: demo test test-slow lint docs bench bench-dynamics bench-gpu bench-sampling venv clean
+.PHONY: demo test test-slow lint docs bench bench-dynamics bench-types bench-gpu bench-sampling venv clean
 
 venv: $(STAMP)
 
@@ -67,6 +67,7 @@ docs: $(DOCS_STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_gradient.py --graph --backends nutpie $(BENCH_ARGS)
+	$(PY) benchmarks/bench_gradient.py --backends nutpie --sizes 1M --types 200 $(BENCH_ARGS)
 
 # the JAX route on one accelerator: 10k to 10M rows in under 8 minutes (needs jax[cuda12] on a
 # GPU box; on a CPU it runs there); BENCH_ARGS=--smoke for a quick CPU check
@@ -77,6 +78,11 @@ bench-gpu: $(STAMP)
 # the event-time model against the static one on 1M input rows (gradient and fit wall times)
 bench-dynamics: $(STAMP)
 	$(PY) benchmarks/bench_gradient.py --backends nutpie --sizes 1M --dynamics 3 6 --fit $(BENCH_ARGS)
+
+# credential types: the typed spec against the static one on the same 1M-row panel with 200
+# types (gradient and fit wall times; the criterion is a ratio of at most 2)
+bench-types: $(STAMP)
+	$(PY) benchmarks/bench_gradient.py --backends nutpie --sizes 1M --types 200 --fit $(BENCH_ARGS)
 
 bench-sampling: $(STAMP)
 	$(PY) benchmarks/bench_within_vs_latent.py

@@ -27,6 +27,11 @@ effects, ``docs/design.md`` section 3.8): the gradient is timed for the static a
 model, and ``--fit`` fits both and prints the ratio of their wall times (``make bench-dynamics``:
 ``--dynamics 3 6 --sizes 1M --fit``).
 
+With ``--types N`` the panel is the types preset with ``N`` credential types and the default
+spec is timed without and with ``[credential_types] match = true`` (``docs/design.md`` 3.9) on
+the same panel; ``--fit`` fits both and prints the ratio of their wall times (``make bench``
+times the gradient at 1M rows and 200 types, ``make bench-types`` also the fits).
+
 Run: ``make bench`` or
 ``PYTHONPATH=. .venv/bin/python benchmarks/bench_gradient.py [--sizes 10k 100k 1M] [--graph]
 [--fit] [--fit-workers 50000]``.
@@ -192,21 +197,47 @@ def time_calls(run: Callable[[int], Any], repeats: int, min_time: float) -> tupl
     return float(np.median(times)), float(np.min(times))
 
 
-def bench_spec(dynamics: tuple[int, int] | None = None) -> bc.ModelSpec:
-    """The default spec, with ``[dynamics] leads, lags = dynamics`` when given."""
+def bench_spec(dynamics: tuple[int, int] | None = None, typed: bool = False) -> bc.ModelSpec:
+    """The default spec, with ``[dynamics] leads, lags = dynamics`` when given, with
+    ``[credential_types] match = true`` when ``typed``."""
     spec = bc.load_spec("default")
+    if typed:
+        return spec.with_changes(credential_types={"match": True})
     if dynamics is None:
         return spec
     return spec.with_changes(dynamics={"leads": dynamics[0], "lags": dynamics[1]})
 
 
+def bench_panel(n_workers: int, seed: int, n_types: int | None) -> Any:
+    """The paper preset (with ``n_types`` credential types when given: the types preset)."""
+    if n_types is None:
+        return simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
+    from bayescred.data.presets import TypeSettings
+
+    return simulate(
+        "types",
+        seed=seed,
+        n_workers=n_workers,
+        n_periods=N_PERIODS,
+        types=TypeSettings(n_types=n_types),
+    )
+
+
 def design_for(
-    input_rows: int, seed: int, dynamics: tuple[int, int] | None = None
+    input_rows: int,
+    seed: int,
+    dynamics: tuple[int, int] | None = None,
+    n_types: int | None = None,
+    typed: bool = False,
 ) -> tuple[ModelDesign, int]:
-    """The default spec's design on the paper preset with about ``input_rows`` input rows."""
+    """The default spec's design on the paper preset with about ``input_rows`` input rows (on
+    the types preset with ``n_types``; the typed spec when ``typed``)."""
     n_workers = max(1, input_rows // N_PERIODS)
-    sim = simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
-    return make_design(bench_spec(dynamics), sim.frame), n_workers * N_PERIODS
+    sim = bench_panel(n_workers, seed, n_types)
+    extra = (
+        {} if n_types is None else {"events": sim.events, "credential_types": sim.credential_types}
+    )
+    return make_design(bench_spec(dynamics, typed), sim.frame, **extra), n_workers * N_PERIODS
 
 
 def bench_size(
@@ -217,9 +248,16 @@ def bench_size(
     repeats: int,
     min_time: float,
     dynamics: tuple[int, int] | None = None,
+    n_types: int | None = None,
+    typed: bool = False,
 ) -> list[tuple[int, int, str, str, float, float]]:
-    design, rows_in = design_for(input_rows, seed=1, dynamics=dynamics)
+    design, rows_in = design_for(
+        input_rows, seed=1, dynamics=dynamics, n_types=n_types, typed=typed
+    )
     rows_used = design.panel.n_rows
+    if typed:
+        sizes = design.credential_term.kernel_index(design.rows()).sizes
+        print(f"  [credential_types] {n_types} types: {sizes['signatures']:,d} type signatures")
     if dynamics is not None:
         sig = design.credential_term.kernel_index(design.rows()).sizes["signatures"]
         print(f"  [dynamics] leads = {dynamics[0]}, lags = {dynamics[1]}: {sig:,d} signatures")
@@ -253,17 +291,29 @@ def bench_size(
     return results
 
 
-def fit_run(n_workers: int, seed: int, dynamics: tuple[int, int] | None = None) -> float:
-    """Fit the default spec (2 chains, the spec's draws) on a paper-preset panel and print the
-    figures of the issue's million-row criterion; returns the wall time."""
+def fit_run(
+    n_workers: int,
+    seed: int,
+    dynamics: tuple[int, int] | None = None,
+    n_types: int | None = None,
+    typed: bool = False,
+) -> float:
+    """Fit the default spec (2 chains, the spec's draws) on a paper-preset panel (types preset
+    with ``n_types``; the typed spec when ``typed``) and print the figures of the issue's
+    million-row criterion; returns the wall time."""
     import resource
 
     from bayescred.analysis.summary import group_level
 
-    sim = simulate("paper", seed=seed, n_workers=n_workers, n_periods=N_PERIODS)
-    spec = bench_spec(dynamics)
+    sim = bench_panel(n_workers, seed, n_types)
+    spec = bench_spec(dynamics, typed)
+    extra = (
+        {} if n_types is None else {"events": sim.events, "credential_types": sim.credential_types}
+    )
     start = time.perf_counter()
-    fit = bc.CredentialModel(spec).fit(sim.frame, chains=2, random_seed=seed, progressbar=False)
+    fit = bc.CredentialModel(spec).fit(
+        sim.frame, chains=2, random_seed=seed, progressbar=False, **extra
+    )
     wall = time.perf_counter() - start
     peak_gb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
     table = fit.summary()
@@ -286,7 +336,8 @@ def fit_run(n_workers: int, seed: int, dynamics: tuple[int, int] | None = None) 
             ""
             if dynamics is None
             else f"\n  [dynamics] leads = {dynamics[0]}, lags = {dynamics[1]}"
-        ),
+        )
+        + (f"\n  [credential_types] match = true, {n_types} types" if typed else ""),
         flush=True,
     )
     return wall
@@ -321,6 +372,15 @@ def main() -> None:
         metavar=("LEADS", "LAGS"),
         help="also time (and fit) the default spec with [dynamics] leads and lags",
     )
+    parser.add_argument(
+        "--types",
+        type=int,
+        metavar="N",
+        help=(
+            "time (and fit) the default spec and the spec with [credential_types] on the types "
+            "preset with N credential types"
+        ),
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=UserWarning)
     warnings.filterwarnings("ignore", category=FutureWarning)
@@ -330,6 +390,29 @@ def main() -> None:
         f"(per evaluation and per used row: median and minimum of {args.repeats} batches)"
     )
     dynamics = None if args.dynamics is None else (args.dynamics[0], args.dynamics[1])
+    if args.types is not None:
+        for size in [] if args.skip_gradient else args.sizes:
+            for typed in (False, True):
+                bench_size(
+                    parse_size(size),
+                    backends=tuple(args.backends),
+                    graph=args.graph,
+                    repeats=args.repeats,
+                    min_time=args.min_time,
+                    n_types=args.types,
+                    typed=typed,
+                )
+        if args.fit:
+            walls = [
+                fit_run(args.fit_workers, seed=1, n_types=args.types, typed=typed)
+                for typed in (False, True)
+            ]
+            print(
+                f"typed / static fit wall time on the same panel: {walls[1] / walls[0]:.2f} "
+                f"({walls[1]:.0f} s / {walls[0]:.0f} s)",
+                flush=True,
+            )
+        return
     variants = [None] if dynamics is None else [None, dynamics]
     for size in [] if args.skip_gradient else args.sizes:
         for variant in variants:
