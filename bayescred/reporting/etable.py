@@ -2,7 +2,9 @@
 
 :func:`etable` puts one column per model and groups the rows in panels: the average effect of
 the next credential (``effects``, with hurdle margins), for fits with ``[dynamics]`` the
-population event-time profile (``event_time``, one row per event time), the parameters of
+population event-time profile (``event_time``, one row per event time), for fits with
+``[credential_types]`` the between-type and between-category sds, the match effect and the
+effect by skill category (``credential_types``), the parameters of
 :meth:`~bayescred.CredentialFit.summary` (``parameters``), the data used (``data``), the
 convergence diagnostics (``diagnostics``) and each model's own leave-one-worker-out PSIS-LOO
 (``loo``; :func:`bayescred.compare` compares them). An :class:`EstimatesTable` holds the display
@@ -42,6 +44,7 @@ from bayescred.reporting.template import esc
 PANELS: dict[str, str] = {
     "effects": "Average effect of the next credential",
     "event_time": "Effect of the first credential by event time",
+    "credential_types": "Credential types",
     "parameters": "Parameters",
     "data": "Data",
     "diagnostics": "Diagnostics",
@@ -58,6 +61,20 @@ EFFECT_ROWS: dict[str, str] = {
 #: The stored event-time profiles of a spec with ``[dynamics]``: by default the parameters
 #: panel leaves them out when the event-time panel shows the population profile.
 EVENT_PROFILES: tuple[str, ...] = ("event_profile", "event_profile_group", "event_profile_cohort")
+
+#: Rows of the credential-types panel from the summary's parameters of a spec with
+#: ``[credential_types]`` (those the spec has), then one row per category of
+#: ``category_effect`` (``"category <label>"``; only with ``pooling = "partial"``: without it
+#: every category's is ``mu_beta``).
+TYPE_ROWS: dict[str, str] = {
+    "sigma_type": "sd between types",
+    "sigma_category": "sd between categories",
+    "match_effect": "match effect",
+}
+#: Summary parameters of a spec with ``[credential_types]`` the parameters panel leaves out by
+#: default when the credential-types panel is shown: its rows, and ``type_effect`` (one row per
+#: type; ``fit.type_effects()`` ranks them).
+TYPE_PARAMETERS: tuple[str, ...] = (*TYPE_ROWS, "category_effect", "type_effect")
 
 #: Inline styles of the HTML table (booktabs-like rules; no style sheet needed).
 _TABLE = "border-collapse:collapse;border-top:2px solid #333;border-bottom:2px solid #333"
@@ -422,6 +439,35 @@ def _event_times(
     return True
 
 
+def _credential_types(
+    cells: _Cells,
+    model: str,
+    fit: CredentialFit,
+    summary: pd.DataFrame,
+    descriptions: dict[str, str],
+) -> bool:
+    """The credential-types rows of one fit (spec with ``[credential_types]``), from its
+    summary: :data:`TYPE_ROWS`, then ``category <label>`` per category of ``category_effect``
+    with ``pooling = "partial"``; whether it has them."""
+    types = fit.spec.credential_types
+    if types is None:
+        return False
+    for name, row in TYPE_ROWS.items():
+        for _, r in summary[summary["parameter"] == name].iterrows():
+            descriptions.setdefault(row, f"{name}: {r['description']}")
+            cells.estimate(model, "credential_types", row, r)
+    if types.pooling == "partial":
+        for _, r in summary[summary["parameter"] == "category_effect"].iterrows():
+            row = f"category {r['label']}"
+            descriptions.setdefault(
+                row,
+                f"category_effect[{r['label']}]: effect of a first credential of a typical type "
+                f"of skill category {r['label']}, population (mu_beta + u_category)",
+            )
+            cells.estimate(model, "credential_types", row, r)
+    return True
+
+
 def _parameter_rows(
     summaries: Mapping[str, pd.DataFrame], parameters: Sequence[str] | Literal["all"] | None
 ) -> dict[str, pd.DataFrame]:
@@ -498,6 +544,7 @@ def _notes(
     effects: bool,
     margins: bool,
     dynamic: bool,
+    typed: bool,
     parameters: Sequence[str] | Literal["all"] | None,
     loo_errors: Mapping[str, str] | None,
 ) -> tuple[str, ...]:
@@ -526,11 +573,32 @@ def _notes(
             "(before it for e < 0), -1 is the reference period (0 by definition), (≤) and (≥) "
             "mark the binned endpoints (every period that far or farther)."
         )
+    if typed:
+        notes.append(
+            "Credential types: models with credential types ([credential_types]), on the "
+            "model's own scale: sd between types (sigma_type, within a category) and between "
+            "categories (sigma_category) of the first credential's effect, the match effect "
+            "(match_effect, added to a credential's effect when its category is the worker's "
+            "job category) and, by category, the population's first-credential effect of a "
+            "typical type of the category (category_effect = mu_beta + u_category; "
+            "fit.type_effects(by='category') averages the effect over groups by their rows "
+            "instead, and fit.type_effects() ranks the types)."
+        )
     if parameters is None:
+        left_out = []
+        if dynamic:
+            left_out.append(
+                "the stored event-time profiles event_profile... (the event-time rows above)"
+            )
+        if typed:
+            left_out.append(
+                "the credential-type parameters (the credential-type rows above, and "
+                "type_effect, one row per type)"
+            )
         profiles = (
-            " and the stored event-time profiles event_profile... (the event-time rows above)"
-            if dynamic
-            else ""
+            f", {left_out[0]} and {left_out[1]}"
+            if len(left_out) > 1
+            else "".join(f" and {words}" for words in left_out)
         )
         notes.append(
             "Parameters: population level (the by-group parameters, named ..._group"
@@ -565,6 +633,7 @@ def etable(
     digits: int = 3,
     effects: bool = True,
     event_times: bool = True,
+    credential_types: bool = True,
     loo: bool = True,
     hdi: HdiPosition = "below",
 ) -> EstimatesTable:
@@ -596,6 +665,14 @@ def etable(
         per event time (``"event time -3 (≤)"`` .. ``"event time 0"`` ..; the reference period
         ``-1`` reads ``0 (ref.)``), from :meth:`~bayescred.CredentialFit.event_study`. Static
         fits have no such rows (their cells are empty).
+    credential_types
+        For fits whose spec has ``[credential_types]``: show the between-type and
+        between-category sds (``"sd between types"``, ``"sd between categories"``), the match
+        effect (``"match effect"``, with ``match = true``) and the effect of a first credential
+        of a typical type of each skill category (``"category <label>"``, the posterior's
+        ``category_effect``; with ``pooling = "partial"``), and leave these parameters and
+        ``type_effect`` out of the default parameters panel. Fits without types have no such
+        rows (their cells are empty).
     loo
         Show each model's PSIS-LOO (leave one worker out; each model on its own data).
     hdi
@@ -629,14 +706,19 @@ def etable(
     if parameters is None and event_times:
         # the event-time panel shows the profiles; their summary rows would repeat it
         shown = {m: t[~t["parameter"].isin(EVENT_PROFILES)] for m, t in shown.items()}
+    if parameters is None and credential_types:
+        # the credential-types panel shows these; type_effect is one row per type
+        shown = {m: t[~t["parameter"].isin(TYPE_PARAMETERS)] for m, t in shown.items()}
     descriptions: dict[str, str] = {}
-    margins = dynamic = False
+    margins = dynamic = typed = False
     loo_errors: dict[str, str] = {}
     for model, fit in named.items():
         if effects:
             margins = _effects(cells, model, fit, hdi_prob) or margins
         if event_times:
             dynamic = _event_times(cells, model, fit, hdi_prob, descriptions) or dynamic
+        if credential_types:
+            typed = _credential_types(cells, model, fit, summaries[model], descriptions) or typed
         for _, r in shown[model].iterrows():
             row = str(r["row"])
             descriptions.setdefault(row, str(r["description"]))
@@ -671,7 +753,14 @@ def etable(
         values=values,
         caption=f"Credential models: posterior means and {hdi_prob * 100:g}% HDIs",
         notes=_notes(
-            hdi_prob, hdi, effects, margins, dynamic, parameters, loo_errors if loo else None
+            hdi_prob,
+            hdi,
+            effects,
+            margins,
+            dynamic,
+            typed,
+            parameters,
+            loo_errors if loo else None,
         ),
         descriptions=descriptions,
         hdi_prob=float(hdi_prob),

@@ -19,15 +19,19 @@ import pandas as pd
 from arviz_plots import PlotCollection
 from matplotlib.figure import Figure
 
+from bayescred.analysis.effect_result import percent_change, summarise_draws
 from bayescred.analysis.effects import is_log_scale
 from bayescred.analysis.event_study import EventStudyResult, PretrendTest
 from bayescred.analysis.summary import group_level
+from bayescred.analysis.type_effects import TypeEffectsResult
+from bayescred.errors import DataError
 from bayescred.model.families import family_of
 from bayescred.plots import FitPlots, style
 from bayescred.reporting.template import CSS, PAGE, esc, html_table, paragraph
 
 if TYPE_CHECKING:
     from bayescred.facade.credential_fit import CredentialFit
+    from bayescred.terms.credential_types import CredentialTypesSpec
 
 #: Section anchors and headings, in page order.
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -46,15 +50,34 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 #: ``[dynamics]`` only, right after :data:`EVENT_STUDY_AFTER`.
 EVENT_STUDY_SECTION: tuple[str, str] = ("event-study", "Event study")
 EVENT_STUDY_AFTER = "parameters"
+#: The credential-types section's anchor and heading: in the report of a fit whose spec has
+#: ``[credential_types]`` only, right after :data:`EVENT_STUDY_AFTER` (and the event study).
+TYPES_SECTION: tuple[str, str] = ("credential-types", "Which credentials pay")
+#: Types in the section's caterpillar figure (the highest ranked).
+FIGURE_TYPES = 30
+#: Types in the section's tables of the highest- and lowest-ranked types (every type in one
+#: table when there are no more than both together).
+TOP_TYPES, BOTTOM_TYPES = 10, 5
+#: Posterior probability of being above (below) the average type that the section counts as
+#: credibly above (below) it, as :meth:`TypeEffectsResult.sentence` does.
+CREDIBLE = 0.95
+#: An sd whose HDI starts below this share of its mean "reaches down to about 0".
+NEAR_ZERO = 0.1
 
 
 def report_sections(fit: CredentialFit) -> tuple[tuple[str, str], ...]:
     """The report's sections of ``fit``, in page order: :data:`SECTIONS`, plus
-    :data:`EVENT_STUDY_SECTION` for a spec with ``[dynamics]``."""
-    if fit.spec.dynamics is None:
+    :data:`EVENT_STUDY_SECTION` for a spec with ``[dynamics]`` and :data:`TYPES_SECTION` for
+    a spec with ``[credential_types]``."""
+    extra = []
+    if fit.spec.dynamics is not None:
+        extra.append(EVENT_STUDY_SECTION)
+    if fit.spec.credential_types is not None:
+        extra.append(TYPES_SECTION)
+    if not extra:
         return SECTIONS
     at = [key for key, _ in SECTIONS].index(EVENT_STUDY_AFTER) + 1
-    return (*SECTIONS[:at], EVENT_STUDY_SECTION, *SECTIONS[at:])
+    return (*SECTIONS[:at], *extra, *SECTIONS[at:])
 
 
 # ------------------------------------------------------------------ figures
@@ -199,17 +222,23 @@ def _specification(fit: CredentialFit) -> str:
 #: Derived event-time profiles left out of the trace and rank plots: the event-study section
 #: shows them, they repeat the leads and lag steps, and the reference period's is constant.
 DERIVED_PROFILES: tuple[str, ...] = ("event_profile", "event_profile_cohort", "event_profile_group")
+#: Derived effects of a spec with ``[credential_types]`` left out of the trace and rank plots:
+#: ``mu_beta`` plus the deviations, one panel per type or category (hundreds on real data); the
+#: credential-types section shows them, the plots keep their sds and the match effect.
+DERIVED_TYPE_EFFECTS: tuple[str, ...] = ("type_effect", "category_effect")
 
 
 def diagnostic_parameters(fit: CredentialFit) -> list[str] | None:
     """The parameters of the report's trace and rank plots: None (the plots' default, the
-    population parameters) for a static spec; for ``[dynamics]``, those without the derived
-    event-time profiles (:data:`DERIVED_PROFILES`)."""
-    if fit.spec.dynamics is None:
+    population parameters) for a static spec; for ``[dynamics]`` or ``[credential_types]``,
+    those without the derived event-time profiles (:data:`DERIVED_PROFILES`) and type and
+    category effects (:data:`DERIVED_TYPE_EFFECTS`)."""
+    if fit.spec.dynamics is None and fit.spec.credential_types is None:
         return None
     from bayescred.plots.parameters import population_parameters
 
-    return [n for n in population_parameters(fit.posterior) if n not in DERIVED_PROFILES]
+    derived = {*DERIVED_PROFILES, *DERIVED_TYPE_EFFECTS}
+    return [n for n in population_parameters(fit.posterior) if n not in derived]
 
 
 def _diagnostics(fit: CredentialFit, plots: FitPlots) -> str:
@@ -481,6 +510,294 @@ def _event_study(fit: CredentialFit) -> str:
     return "".join(parts)
 
 
+#: Display names of the type-effect columns (the rest as in
+#: :data:`bayescred.reporting.template.HEADERS`).
+TYPE_COLUMNS: dict[str, str] = {
+    "credential_type": "credential type",
+    "percent": "pct_mean",
+    "percent_hdi_low": "pct_hdi_low",
+    "percent_hdi_high": "pct_hdi_high",
+    "p_above_average": "P(> average)",
+    "raw_mean": "raw within",
+    "raw_se": "raw within se",
+}
+#: The sds of the type deviations and the match effect, in the section's table order.
+TYPE_SPREADS: tuple[str, ...] = ("sigma_type", "sigma_category", "match_effect")
+
+
+def has_raw_estimates(result: TypeEffectsResult) -> bool:
+    """Whether any type of ``result`` has a raw within estimate (Gaussian outcomes with within
+    worker effects, types with enough holders)."""
+    return "raw_mean" in result.table.columns and bool(result.table["raw_mean"].notna().any())
+
+
+def type_effects_table(
+    result: TypeEffectsResult, rows: slice | None = None, *, raw: bool | None = None
+) -> pd.DataFrame:
+    """A type-effects table for display (``rows``: which ranks, default all): the rank (1: the
+    highest posterior mean), the label (and category), holders, mean and HDI on the model's
+    scale, for log-scale outcomes the percent change and its HDI, P(> average) and, when
+    ``raw`` (default: when any type has one), the raw within estimate and its standard error."""
+    t = result.table.assign(rank=np.arange(1, len(result.table) + 1))
+    t = t.iloc[rows] if rows is not None else t
+    cols = ["rank", result.dim, *(["category"] if result.by == "type" else []), "holders"]
+    cols += ["mean", "hdi_low", "hdi_high"]
+    if result.log_scale:
+        cols += ["percent", "percent_hdi_low", "percent_hdi_high"]
+    cols.append("p_above_average")
+    if has_raw_estimates(result) if raw is None else raw:
+        cols += ["raw_mean", "raw_se"]
+    return t[cols].rename(columns=TYPE_COLUMNS)
+
+
+def type_spreads_table(fit: CredentialFit) -> pd.DataFrame:
+    """The summary rows of the between-type and between-category sds and the match effect
+    (those the spec has; :data:`TYPE_SPREADS`)."""
+    table = fit.summary()
+    rows = table[table["parameter"].isin(TYPE_SPREADS)]
+    order = {name: i for i, name in enumerate(TYPE_SPREADS)}
+    rows = rows.sort_values("parameter", key=lambda c: c.map(order), kind="stable")
+    rows.attrs["hdi_prob"] = float(table.attrs.get("hdi_prob", 0.9))
+    return rows
+
+
+def _types_caption(result: TypeEffectsResult, what: str, raw: bool) -> str:
+    pct = round(result.hdi_prob * 100)
+    label = (
+        "the type's effect" if result.by == "type" else "the effect of the category's typical type"
+    )
+    words = (
+        f"{what} (model scale"
+        + ("; % columns: percentage change" if result.log_scale else "")
+        + f"; {pct}% HDI; rank 1: the highest posterior mean; P(> average): posterior "
+        f"probability that {label} exceeds the average over all "
+        f"{len(result.table)}"
+    )
+    words += " types" if result.by == "type" else " categories"
+    if result.by == "category":
+        words += "; holders: workers holding a type of the category"
+    if raw:
+        words += (
+            "; raw within: the type's own within (fixed-effects) estimate from its holders "
+            f"alone, and its standard error, – below {result.min_raw_holders} holders"
+        )
+    return words + ")"
+
+
+def _spread_sentences(fit: CredentialFit, spreads: pd.DataFrame, hdi_prob: float) -> list[str]:
+    """Sentences on the sds and the match effect (those the spec has)."""
+    from bayescred.analysis.contrast import probability_words
+    from bayescred.terms.base import stack_draws
+
+    pct = round(hdi_prob * 100)
+    r = spreads.set_index("parameter")
+    scale = "log points" if is_log_scale(fit.spec) else "the model's scale"
+    out = []
+    for name, words, one, alike in (
+        (
+            "sigma_type",
+            "Types of one category differ around the category's effect",
+            "type",
+            "types",
+        ),
+        ("sigma_category", "Categories differ around the typical type", "category", "categories"),
+    ):
+        if name not in r.index:
+            continue
+        sd = r.loc[name]
+        sentence = (
+            f"{words} with a between-{one} sd of "
+            f"{sd['mean']:.3g} ({pct}% HDI {sd['hdi_low']:.3g} to {sd['hdi_high']:.3g}; {scale})"
+        )
+        if sd["hdi_low"] < NEAR_ZERO * sd["mean"]:
+            sentence += (
+                f"; the interval reaches down to about 0, so the data do not rule out that the "
+                f"{alike}{' of a category' if alike == 'types' else ''} pay alike"
+            )
+        out.append(sentence + ".")
+    if "match_effect" in r.index:
+        m = r.loc["match_effect"]
+        draws = stack_draws(fit.posterior["match_effect"]).ravel()
+        sentence = (
+            f"A credential whose category is the worker's own job category adds "
+            f"{m['mean']:+.3g} ({pct}% HDI {m['hdi_low']:+.3g} to {m['hdi_high']:+.3g}; "
+            f"{scale}) to its effect"
+        )
+        if is_log_scale(fit.spec):
+            s = summarise_draws(percent_change(draws[:, None]), hdi_prob)
+            sentence += (
+                f": as a first credential at the reference track record, it changes "
+                f"{fit.spec.outcome.level_words} by {float(s['mean'][0]):+.1f}% ({pct}% HDI "
+                f"{float(s['hdi_low'][0]):+.1f}% to {float(s['hdi_high'][0]):+.1f}%) relative to "
+                "a credential of the same type outside the worker's category"
+            )
+        p = probability_words(float((draws > 0).mean()), draws.size)
+        out.append(f"{sentence}. The posterior probability that matching adds to it is {p}.")
+    return out
+
+
+def _type_spreads(fit: CredentialFit, types: CredentialTypesSpec) -> list[str]:
+    """The sds and the match effect: heading, sentences and table (none when the spec has
+    none of them)."""
+    partial = types.pooling == "partial"
+    parts: list[str] = []
+    spreads = type_spreads_table(fit)
+    hdi_prob = float(spreads.attrs["hdi_prob"])
+    if len(spreads):
+        heading = "Spread between types and categories" if partial else ""
+        if types.match:
+            heading = f"{heading} and the match effect" if heading else "Match effect"
+        parts += [
+            f"<h3>{esc(heading)}</h3>",
+            "<ul class='sentences'>"
+            + "".join(f"<li>{esc(s)}</li>" for s in _spread_sentences(fit, spreads, hdi_prob))
+            + "</ul>",
+            html_table(
+                spreads,
+                columns=["parameter", "description", "mean", "sd", "hdi_low", "hdi_high"],
+                caption=f"Posterior summaries ({round(hdi_prob * 100)}% HDI; model scale)",
+            ),
+        ]
+    return parts
+
+
+def _credential_types(fit: CredentialFit) -> str:
+    types = fit.spec.credential_types
+    assert types is not None  # the section is only built for a spec with [credential_types]
+    try:
+        result = fit.type_effects()
+    except DataError as err:  # e.g. a fit loaded from a file, without its types table
+        note = paragraph(f"The effects by credential type are not available: {err}", "note")
+        return note + "".join(_type_spreads(fit, types))
+    t = result.table
+    n, pct = len(t), round(result.hdi_prob * 100)
+    partial = types.pooling == "partial"
+    raw = has_raw_estimates(result)
+    categories = t["category"].nunique()
+    above = int((t["p_above_average"] >= CREDIBLE).sum())
+    below = int((t["p_above_average"] <= 1 - CREDIBLE).sum())
+    few = int((t["holders"] < result.min_raw_holders).sum())
+    intro = (
+        f"The effect of a worker's first credential by its type ({n} types in {categories} "
+        "skill categories), at the reference track record, averaged over the groups by their "
+        f"share of the model's rows ([credential_types] pooling = {types.pooling!r}, match = "
+        f"{str(types.match).lower()})."
+    )
+    if types.match:
+        intro += (
+            " These are the effects for a worker whose own job category is not the type's; "
+            "the match effect below is added when it is."
+        )
+    intro += (
+        " Types are partially pooled: a type's estimate borrows from its category's, the more "
+        "the fewer holders it has, so a type with few holders is shrunk towards its category "
+        "(and a category with few types towards the typical type) and its estimate says more "
+        "about its category than about the type itself."
+        if partial
+        else " Types are not pooled (pooling = 'none'): each type's effect rests on its own "
+        "holders, so the estimates of types with few holders are noisy."
+    )
+    median_holders = float(np.median(t["holders"]))
+    caution = (
+        f"{above} of {n} types are credibly above the average type and {below} credibly below "
+        f"it (posterior probability at least {CREDIBLE:g}); the other {n - above - below} "
+        "cannot be told apart from the average, so their order in the tables and the figure "
+        f"is not a finding. The median type has {median_holders:g} holders; {few} of {n} "
+        f"have fewer than {result.min_raw_holders}"
+        + (", and their estimates lean on their category's." if partial and few else ".")
+    )
+    shown = f"the {FIGURE_TYPES} highest of {n} types" if n > FIGURE_TYPES else f"all {n} types"
+    scale = "percentage change" if result.log_scale else "model scale"
+    parts = [
+        paragraph(intro),
+        paragraph(result.sentence(), "lead"),
+        paragraph(caution, "callout"),
+        _figure(
+            lambda: result.plot(top=FIGURE_TYPES).figure,
+            "caterpillar plot of the effect by credential type",
+            f"Effect of a worker's first credential by type ({scale}; posterior mean and "
+            f"{pct}% HDI), ranked, coloured by category, holders in brackets; dashed: the "
+            f"average type; {shown}.",
+        ),
+    ]
+    if raw:
+        with_raw = int(t["raw_mean"].notna().sum())
+        parts.append(
+            _figure(
+                lambda: result.plot_shrinkage().figure,
+                "shrinkage plot of raw and pooled type effects",
+                f"Each type's raw within estimate from its own holders (hollow) and its "
+                f"{'partially pooled' if partial else 'posterior'} estimate (filled) against "
+                f"its holders (log scale; {scale}), for the {with_raw} types with at least "
+                f"{result.min_raw_holders} holders; the line between them is the shrinkage. "
+                "Types with fewer holders (not shown) are shrunk the most.",
+            )
+        )
+    else:
+        parts.append(
+            paragraph(
+                "No shrinkage figure: "
+                + (
+                    "raw within estimates need within worker effects (this model: "
+                    f"{fit.spec.worker_effects} worker effects)."
+                    if fit.spec.worker_effects != "within"
+                    else f"no type has {result.min_raw_holders} holders or more for a raw "
+                    "within estimate."
+                ),
+                "note",
+            )
+        )
+    rest = n - TOP_TYPES - BOTTOM_TYPES
+    if rest <= 0:
+        parts += [
+            "<h3>Every type, ranked</h3>",
+            html_table(
+                type_effects_table(result),
+                caption=_types_caption(result, f"All {n} credential types", raw),
+            ),
+        ]
+    else:
+        parts += [
+            "<h3>Highest-paying types</h3>",
+            html_table(
+                type_effects_table(result, slice(0, TOP_TYPES)),
+                caption=_types_caption(result, f"The {TOP_TYPES} highest of {n} types", raw),
+            ),
+            "<h3>Lowest-paying types</h3>",
+            html_table(
+                type_effects_table(result, slice(n - BOTTOM_TYPES, n)),
+                caption=_types_caption(result, f"The {BOTTOM_TYPES} lowest of {n} types", raw),
+            ),
+            paragraph(
+                f"The other {rest} {'type is' if rest == 1 else 'types are'} in "
+                "fit.type_effects().table.",
+                "note",
+            ),
+        ]
+    parts.append("<h3>By skill category</h3>")
+    if partial:
+        by_category = fit.type_effects(by="category", hdi_prob=result.hdi_prob)
+        parts += [
+            paragraph(by_category.sentence()),
+            html_table(
+                type_effects_table(by_category),
+                caption=_types_caption(
+                    by_category, "Effect of a first credential of a typical type", False
+                ),
+            ),
+        ]
+    else:
+        parts.append(
+            paragraph(
+                "Not available: without pooling (pooling = 'none') the model has no category "
+                "level, so the typical type of every category is the population's.",
+                "note",
+            )
+        )
+    parts += _type_spreads(fit, types)
+    return "".join(parts)
+
+
 def default_profiles(fit: CredentialFit) -> pd.DataFrame:
     """Each group at 0, 1 and 3 credentials held, at the reference track record."""
     ref = fit.design.track_scale.reference
@@ -564,6 +881,15 @@ def _software(fit: CredentialFit) -> str:
     return html_table(versions, caption="Package versions recorded with the fit")
 
 
+def _types_words(fit: CredentialFit) -> str:
+    """``", credential types (...)"`` for a spec with ``[credential_types]``, else ``""``."""
+    t = fit.spec.credential_types
+    if t is None:
+        return ""
+    pooling = "partially pooled within categories" if t.pooling == "partial" else "not pooled"
+    return f", credential types ({pooling}{', match effect' if t.match else ''})"
+
+
 def _dynamics_words(fit: CredentialFit) -> str:
     """``", event-time effects (...)"`` for a spec with ``[dynamics]``, else ``""``."""
     d = fit.spec.dynamics
@@ -588,8 +914,11 @@ def report(
     effect curves over credentials and track record with the saturation point and peak track
     record, effects for example profiles, and the posterior predictive check; for a spec with
     ``[dynamics]``, also the event study (population profile, by adoption cohort when the spec
-    has cohorts) with its pre-trend test (``[dynamics] leads >= 2``). Figures are
-    embedded as PNG data URIs; the file references nothing outside itself.
+    has cohorts) with its pre-trend test (``[dynamics] leads >= 2``); for a spec with
+    ``[credential_types]``, also which credentials pay (the effect by credential type, ranked,
+    with the caterpillar and shrinkage figures, the highest- and lowest-ranked types, the
+    effect by skill category, the between-type and between-category sds and the match
+    effect). Figures are embedded as PNG data URIs; the file references nothing outside itself.
 
     Parameters
     ----------
@@ -627,6 +956,7 @@ def report(
         "predictive-check": lambda: _predictive_check(fit, plots),
         "software": lambda: _software(fit),
         EVENT_STUDY_SECTION[0]: lambda: _event_study(fit),
+        TYPES_SECTION[0]: lambda: _credential_types(fit),
     }
     order = report_sections(fit)
     sections = "\n".join(
@@ -639,7 +969,7 @@ def report(
     meta = (
         f"{fit.spec.outcome.likelihood} likelihood, {fit.spec.worker_effects} worker effects, "
         f"{fit.spec.effect.curve} credential curve, {fit.spec.effect.modifier} track-record "
-        f"modifier{_dynamics_words(fit)}; {post.sizes['chain']} chains × "
+        f"modifier{_dynamics_words(fit)}{_types_words(fit)}; {post.sizes['chain']} chains × "
         f"{post.sizes['draw']} draws."
     )
     page = PAGE.format(
