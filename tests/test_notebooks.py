@@ -37,6 +37,7 @@ EXPECTED = {
     "04_paper_patterns",
     "05_calibration",
     "06_event_study",
+    "07_which_credentials_pay",
 }
 SOURCES = sorted(NOTEBOOK_DIR.glob("*.py"))
 NOTEBOOKS = sorted(NOTEBOOK_DIR.glob("*.ipynb"))
